@@ -1,0 +1,89 @@
+"""Errors raised by sovfund.
+
+Every error carries a message a user can act on. Problems found in user data are
+collected as :class:`Problem` records (file, key path, what was found, what was
+expected) so that the CLI can list all of them at once and exit 1, never a traceback::
+
+    SovfundError                    anything sovfund raises on purpose
+    ├── InputError                  user input that cannot be used (CLI exit code 1)
+    │   ├── TermsError              a term sheet: one or more Problems
+    │   ├── FlowsError              a flows CSV: one or more Problems
+    │   └── UnknownScenarioError    neither a preset id nor a readable file
+    └── ConvergenceError            a numerical method found no answer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ConvergenceError",
+    "FlowsError",
+    "InputError",
+    "Problem",
+    "SovfundError",
+    "TermsError",
+    "UnknownScenarioError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a user's file.
+
+    ``path`` is the key path inside the file, with list items counted from 0
+    (``waterfall.tier[2].until.rate``); empty when the problem is with the file as a
+    whole (for example a TOML syntax error, whose ``found`` names the line).
+    """
+
+    file: str
+    path: str
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: found {self.found}; expected {self.expected}"
+
+
+class SovfundError(Exception):
+    """Base class of every error sovfund raises on purpose."""
+
+
+class InputError(SovfundError):
+    """User input (a file, an option) that cannot be used as given."""
+
+
+class _ProblemsError(InputError):
+    """An input error made of one or more located problems."""
+
+    kind = "input"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if not self.problems:
+            raise ValueError(f"a {type(self).__name__} needs at least one problem")
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count > 1 else ''} in {self.kind}"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class TermsError(_ProblemsError):
+    """A term sheet failed to load or validate."""
+
+    kind = "the term sheet"
+
+
+class FlowsError(_ProblemsError):
+    """A flows file failed to load or validate."""
+
+    kind = "the flows file"
+
+
+class UnknownScenarioError(InputError):
+    """A scenario argument is neither a preset id nor a readable TOML file."""
+
+
+class ConvergenceError(SovfundError):
+    """A numerical method (for example an IRR search) found no answer."""

@@ -1,0 +1,214 @@
+"""Load a term sheet from a preset id or a TOML file, and validate it at the boundary.
+
+Every problem is reported at once as a :class:`~sovfund.errors.Problem` naming the
+file, the key path, what was found and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from sovfund.errors import Problem, TermsError, UnknownScenarioError
+from sovfund.presets import preset_ids, preset_text
+from sovfund.terms.checks import check_terms
+from sovfund.terms.models import Terms
+
+__all__ = ["load_terms", "parse_terms"]
+
+
+def load_terms(source: str | Path) -> Terms:
+    """Load and validate a term sheet.
+
+    Parameters
+    ----------
+    source
+        A preset id (``"son-2025"``, ``"mou-550b"``) or the path of a TOML file.
+
+    Raises
+    ------
+    UnknownScenarioError
+        ``source`` is neither a preset id nor an existing file.
+    TermsError
+        The file is not valid TOML or not a valid term sheet; ``.problems`` lists
+        every problem found.
+    """
+    text, name = _read(source)
+    return parse_terms(text, name=name)
+
+
+def parse_terms(text: str, *, name: str = "<string>") -> Terms:
+    """Validate TOML text as a term sheet; ``name`` is used in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise TermsError([Problem(name, "", f"invalid TOML ({error})", "valid TOML")]) from None
+    try:
+        terms = Terms.model_validate(data)
+    except ValidationError as error:
+        raise TermsError(_problems(error, data, name)) from None
+    problems = check_terms(terms, name)
+    if problems:
+        raise TermsError(problems)
+    return terms
+
+
+def _read(source: str | Path) -> tuple[str, str]:
+    if isinstance(source, str) and source in preset_ids():
+        return preset_text(source), f"preset {source}"
+    path = Path(source)
+    if path.suffix.lower() != ".toml" and not path.exists():
+        presets = ", ".join(preset_ids())
+        raise UnknownScenarioError(
+            f"{source!s}: no such preset or file; expected a preset id ({presets})"
+            " or the path of a .toml term sheet"
+        )
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise UnknownScenarioError(
+            f"{path}: cannot read it ({reason}); expected a readable UTF-8 TOML file"
+        ) from None
+
+
+# -- pydantic errors -> problems -------------------------------------------------------
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "date_type": "a date written as YYYY-MM-DD, without quotes",
+    "bool_type": "true or false",
+    "string_type": "text in quotes",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "finite_number": "a finite number",
+}
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_PATTERN_WORDS = {
+    "^[a-z][a-z0-9_]*$": "a lowercase id of letters, digits and underscores (like 'us_gp')",
+    "^[A-Z]{2}$": "a two-letter country code (like 'US' or 'JP')",
+}
+
+
+def _problems(error: ValidationError, data: Mapping[str, Any], name: str) -> list[Problem]:
+    problems: dict[str, Problem] = {}
+    for detail in error.errors():
+        keys, member = _clean_loc(detail["loc"])
+        if member is not None:
+            # A union (a number or a table): report only the branch the user wrote.
+            wrote_table = isinstance(_value_at(data, keys), Mapping)
+            if member[:1].isupper() != wrote_table:
+                continue
+            keys = [*keys, *detail["loc"][len(keys) + 1 :]]
+        path = _path(keys)
+        if detail["type"] == "too_short" and any(p.startswith(path) for p in problems):
+            continue  # "0 items after validation": its items' own errors say why
+        problems.setdefault(
+            path, Problem(name, path, _found(detail, keys), _expected(detail, keys))
+        )
+    return list(problems.values())
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[list[int | str], str | None]:
+    """Split a loc at pydantic's union-member marker ('float', 'FloatingRate')."""
+    for i, key in enumerate(loc):
+        if isinstance(key, int):
+            continue
+        marker = not (key.isidentifier() and key.islower()) or key in {"float", "int"}
+        if isinstance(key, str) and key != "[key]" and marker:
+            return list(loc[:i]), key
+    return list(loc), None
+
+
+def _value_at(data: Any, keys: list[int | str]) -> Any:
+    for key in keys:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _path(keys: list[int | str]) -> str:
+    out = ""
+    for key in keys:
+        if key == "[key]":
+            continue
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else key
+    return out
+
+
+def _found(detail: ErrorDetails, keys: list[int | str]) -> str:
+    if detail["type"] == "missing":
+        return "nothing"
+    if detail["type"] == "extra_forbidden":
+        return f"unknown key '{keys[-1]}'"
+    if keys and keys[-1] == "[key]":
+        return f"key {_show(detail['input'])}"
+    return _show(detail["input"])
+
+
+def _expected(detail: ErrorDetails, keys: list[int | str]) -> str:
+    kind, message = detail["type"], detail["msg"]
+    if kind == "missing":
+        return f"the required key '{keys[-1]}'"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(keys[:-1])
+        return f"one of the keys {', '.join(allowed)}" if allowed else "no such key"
+    if kind == "string_pattern_mismatch":
+        pattern = str((detail.get("ctx") or {}).get("pattern", ""))
+        return _PATTERN_WORDS.get(pattern, f"text matching {pattern}")
+    if kind in _TYPE_WORDS:
+        return _TYPE_WORDS[kind]
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    bound = message.removeprefix("Input should be ")
+    return f"a number {bound}" if kind in _BOUNDS else bound
+
+
+def _allowed_keys(keys: list[int | str]) -> list[str]:
+    """The keys the model at ``keys`` accepts, by walking the Terms model."""
+    model: Any = Terms
+    for key in keys:
+        if isinstance(key, int):
+            continue
+        field = next(
+            (f for n, f in model.model_fields.items() if key in (n, f.alias)),
+            None,
+        )
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a table with keys " + ", ".join(map(str, value)) if value else "an empty table"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,329 @@
+"""Typed, immutable term-sheet models (the TOML contract in DESIGN.md).
+
+The models check each value on its own (types, ranges, allowed words); checks that
+relate several values (ids that must exist, shares that must sum to 1, projects that
+must satisfy the policy) live in :mod:`sovfund.terms.checks`. Terms hold no market
+data and no random draws: the base-case macro levels in ``[macro]`` are inputs the
+scenario generator starts from, not state.
+
+Units: money in the fund's currency (USD), rates as decimals per year (0.05 = 5%),
+time in quarters counted from the fund's start (quarter 0 ends three months after
+``fund.start``) unless a name says years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "GROUPS",
+    "SECTORS",
+    "Covenants",
+    "Fee",
+    "FloatingRate",
+    "Fund",
+    "Leverage",
+    "Macro",
+    "Party",
+    "Policy",
+    "Project",
+    "Sector",
+    "StepDown",
+    "Terminal",
+    "Terms",
+    "Tier",
+    "Until",
+    "Valuation",
+    "Waterfall",
+]
+
+Sector = Literal[
+    "shipbuilding",
+    "nuclear",
+    "gas_power",
+    "grid",
+    "power_equipment",
+    "semiconductors",
+    "critical_minerals",
+    "metals",
+    "lng_ports",
+    "pipelines",
+    "pharmaceuticals",
+    "ai_computing",
+]
+SECTORS: tuple[str, ...] = Sector.__args__  # type: ignore[attr-defined]
+
+GROUPS = ("lps", "gps")
+"""Group names usable wherever a party id is: all LPs, all GPs."""
+
+Id = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Text = Annotated[str, Field(strict=True, min_length=1)]
+Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Rate = Annotated[float, Field(strict=True, ge=-0.05, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Date = Annotated[dt.date, Field(strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Fund(_Model):
+    """``[fund]``: name, currency, dates and life of the fund."""
+
+    name: Text
+    currency: Literal["USD"] = "USD"
+    start: Date
+    term_years: Annotated[int, Field(strict=True, ge=1, le=60)]
+    investment_period_years: Annotated[int, Field(strict=True, ge=0, le=60)]
+
+    @property
+    def quarters(self) -> int:
+        return 4 * self.term_years
+
+    @property
+    def investment_quarters(self) -> int:
+        return 4 * self.investment_period_years
+
+
+class Party(_Model):
+    """``[[party]]``: a limited or general partner."""
+
+    id: Id
+    name: Text | None = None
+    role: Literal["lp", "gp"]
+    investor_class: Literal["sovereign", "institutional", "retail"] | None = Field(
+        default=None, alias="class"
+    )
+    country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")] | None = None
+    commitment: Amount | None = None
+    carry_share: Share | None = None
+
+
+class StepDown(_Model):
+    """A fee's change after the investment period ends."""
+
+    after: Literal["investment_period"] = "investment_period"
+    rate: Rate
+    basis: Literal["committed", "invested", "nav"] | None = None
+
+
+class Fee(_Model):
+    """``[[fee]]``: a management fee paid by the fund to GPs.
+
+    The fee is ``rate`` a year on ``basis`` measured over the paying parties
+    (``paid_by``), charged quarterly as a fund expense, and split among GPs by ``to``.
+    """
+
+    id: Id
+    kind: Literal["management"] = "management"
+    rate: Rate
+    basis: Literal["committed", "invested", "nav"]
+    step_down: StepDown | None = None
+    paid_by: tuple[Id, ...] = ("lps",)
+    to: dict[Id, Share] = Field(default_factory=lambda: {"gps": 1.0})
+
+
+class FloatingRate(_Model):
+    """A floating rate: a market index plus a fixed spread."""
+
+    index: Literal["sofr"]
+    spread: Rate
+
+
+class Until(_Model):
+    """When a waterfall tier is full: exactly one of three conditions.
+
+    - ``capital_returned = X``: X's distributions reach X's contributions;
+    - ``hurdle = X`` with ``rate``: X's flows reach an IRR of ``rate``;
+    - ``profit_share = X`` with ``share``: X's distributions reach ``share`` of the
+      fund's distributed profit.
+    """
+
+    capital_returned: Id | None = None
+    hurdle: Id | None = None
+    rate: Rate | FloatingRate | None = None
+    profit_share: Id | None = None
+    share: Share | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Until:
+        given = [k for k in ("capital_returned", "hurdle", "profit_share") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "exactly one of capital_returned, hurdle or profit_share"
+                f" (found {', '.join(given) if given else 'none'})"
+            )
+        if self.hurdle is not None and self.rate is None:
+            raise ValueError("a rate with hurdle")
+        if self.profit_share is not None and self.share is None:
+            raise ValueError("a share with profit_share")
+        if self.rate is not None and self.hurdle is None:
+            raise ValueError("rate only with hurdle")
+        if self.share is not None and self.profit_share is None:
+            raise ValueError("share only with profit_share")
+        return self
+
+    @property
+    def kind(self) -> Literal["capital_returned", "hurdle", "profit_share"]:
+        if self.capital_returned is not None:
+            return "capital_returned"
+        return "hurdle" if self.hurdle is not None else "profit_share"
+
+    @property
+    def target(self) -> str:
+        target = self.capital_returned or self.hurdle or self.profit_share
+        assert target is not None  # guaranteed by _one_condition
+        return target
+
+
+class Tier(_Model):
+    """``[[waterfall.tier]]``: who is paid, in what shares, until when."""
+
+    name: Text
+    pay: dict[Id, Share]
+    until: Until | None = None
+
+
+class Waterfall(_Model):
+    """``[waterfall]``: the tiers every distribution runs through, in order."""
+
+    style: Literal["whole_fund", "deal_by_deal"] = "whole_fund"
+    clawback: Flag = False
+    tier: tuple[Tier, ...] = Field(min_length=1)
+
+
+class Covenants(_Model):
+    """Fund-debt covenants, tested every quarter."""
+
+    max_ltv: Annotated[float, Field(strict=True, gt=0, le=1)] | None = None
+    min_interest_cover: Amount | None = None
+    on_breach: Literal["sweep", "default"] = "sweep"
+
+
+class Leverage(_Model):
+    """``[leverage]``: fund-level debt.
+
+    ``debt_to_equity`` is the target ratio of fund debt to called equity (9 means
+    assets of 10x equity). Debt pays ``spread`` over the short rate (SOFR).
+    """
+
+    debt_to_equity: Amount = 0.0
+    max_debt_to_equity: Amount | None = None
+    spread: Rate = 0.0
+    draw: Literal["pro_rata", "equity_first"] = "pro_rata"
+    interest: Literal["paid", "capitalised"] = "paid"
+    repayment: Literal["bullet", "sweep"] = "bullet"
+    fire_sale_discount: Share = 0.2
+    covenants: Covenants = Field(default_factory=Covenants)
+
+
+class Policy(_Model):
+    """``[policy]``: what the fund may invest in, and how much leverage it may use."""
+
+    sectors: tuple[Sector, ...] = SECTORS  # type: ignore[assignment]
+    us_only: Flag = True
+    japanese_contractor: Flag = False
+    max_project_share: Annotated[float, Field(strict=True, gt=0, le=1)] = 1.0
+    max_sector_share: Annotated[float, Field(strict=True, gt=0, le=1)] = 1.0
+    max_debt_to_equity: Amount | None = None
+
+
+class Terminal(_Model):
+    """How a project is valued when the fund sells it at the end of its term."""
+
+    method: Literal["dcf", "multiple"] = "dcf"
+    multiple: Positive | None = None
+
+    @model_validator(mode="after")
+    def _multiple_given(self) -> Terminal:
+        if (self.method == "multiple") != (self.multiple is not None):
+            raise ValueError("multiple if and only if method = 'multiple'")
+        return self
+
+
+class Project(_Model):
+    """``[[project]]``: one investment in the pipeline.
+
+    Capex is spent evenly over ``construction_quarters`` from ``start_quarter``;
+    revenue (``annual_revenue`` in today's money, ``indexation`` of it indexed to
+    inflation) runs for ``operating_years`` from the quarter after completion, less
+    ``opex_share`` of it. ``debt_share`` of capex is project-level debt repaid as an
+    annuity at ``debt_rate`` over the operating life; the fund funds the rest.
+    """
+
+    id: Id
+    name: Text
+    sector: Sector
+    location: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")] = "US"
+    state: Text | None = None
+    contractor: Text
+    contractor_country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")]
+    capex: Positive
+    construction_quarters: Annotated[int, Field(strict=True, ge=1, le=120)]
+    start_quarter: Count
+    revenue_model: Literal["availability", "contracted", "merchant"]
+    annual_revenue: Amount
+    indexation: Share = 0.0
+    opex_share: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.0
+    operating_years: Annotated[int, Field(strict=True, ge=1, le=100)]
+    terminal: Terminal = Field(default_factory=Terminal)
+    debt_share: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.0
+    debt_rate: Rate = 0.055
+
+
+class Macro(_Model):
+    """``[macro]``: base-case market levels (constant in the deterministic base case)."""
+
+    short_rate: Rate
+    yield_10y: Rate
+    inflation: Rate
+    usd_jpy: Positive
+    jpy_short_rate: Rate = 0.0
+
+
+class Valuation(_Model):
+    """``[valuation]``: how NAV is marked.
+
+    Operating projects are worth the remaining cash flows to equity discounted at the
+    10-year yield plus ``risk_premium``; projects under construction at cost.
+    """
+
+    risk_premium: Rate = 0.03
+
+
+class Terms(_Model):
+    """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`."""
+
+    fund: Fund
+    parties: tuple[Party, ...] = Field(alias="party", min_length=1)
+    fees: tuple[Fee, ...] = Field(default=(), alias="fee")
+    waterfall: Waterfall
+    leverage: Leverage = Field(default_factory=Leverage)
+    policy: Policy = Field(default_factory=Policy)
+    projects: tuple[Project, ...] = Field(alias="project", min_length=1)
+    macro: Macro
+    valuation: Valuation = Field(default_factory=Valuation)
+
+    @property
+    def lps(self) -> tuple[Party, ...]:
+        return tuple(p for p in self.parties if p.role == "lp")
+
+    @property
+    def gps(self) -> tuple[Party, ...]:
+        return tuple(p for p in self.parties if p.role == "gp")
+
+    @property
+    def total_commitment(self) -> float:
+        return sum(p.commitment or 0.0 for p in self.lps)
+
+    @property
+    def capacity(self) -> float:
+        """What the fund can invest: commitments plus target debt on them."""
+        return self.total_commitment * (1.0 + self.leverage.debt_to_equity)
