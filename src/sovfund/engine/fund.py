@@ -1,0 +1,339 @@
+"""The fund loop: quarter by quarter over the term, vectorized over paths.
+
+Each quarter, on every path still alive (a defaulted fund stops):
+
+1. hurdle balances compound to the quarter's end;
+2. interest on the debt at the start of the quarter (short rate + spread, /4) and
+   management fees (on the previous quarter's basis) fall due; capitalised interest is
+   added to the debt instead of being paid;
+3. uses (equity for projects, fees, paid interest) net against the projects' operating
+   cash. The need left is met, in order, by a debt draw (``pro_rata``: the share
+   D/(1+D) of the quarter's investment, up to the target debt D x commitments), capital
+   calls pro rata to unfunded commitments, and more debt up to the hard cap
+   (``max_debt_to_equity``). A need still unmet is a funding shortfall: the fund
+   defaults;
+4. covenants are tested on the quarter-end marks: LTV = debt / asset value, and (from
+   the end of the investment period) interest cover = operating cash / interest. A
+   breach sweeps all spare cash to the debt (``on_breach = "sweep"``) or makes the
+   fund default (``"default"``);
+5. on a default the lenders sell the assets at ``fire_sale_discount`` below their marks
+   and take what they are owed; in the last quarter every project is sold at its exit
+   value and the debt repaid. Debt left unpaid is the lenders' loss (a default);
+6. spare cash, after any sweep or repayment, goes through the waterfall.
+
+Equity NAV is the asset marks less debt (zero once the fund has defaulted); each
+party's share of it is what the waterfall would pay it if the NAV were distributed
+now (a hypothetical liquidation), so TVPI at any date is comparable across parties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sovfund.engine.calendar import quarter_dates, year_fractions
+from sovfund.engine.projects import ProjectFlows, project_flows
+from sovfund.engine.waterfall import WaterfallSpec, allocate
+from sovfund.scenarios.draws import Draws
+from sovfund.terms.models import Fee, Terms
+
+__all__ = ["FundPaths", "run_fund"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class FundPaths:
+    """Every flow of the fund on every path.
+
+    Fund-level arrays have shape (paths, quarters); party-level arrays
+    (paths, quarters, parties) with parties in term-sheet order.
+    """
+
+    dates: tuple[dt.date, ...]
+    parties: tuple[str, ...]
+    tiers: tuple[str, ...]
+    projects: ProjectFlows
+    # fund level, (paths, quarters)
+    investment: Array
+    operating_cash: Array
+    fees: Array
+    interest: Array
+    interest_capitalised: Array
+    debt_drawn: Array
+    debt_repaid: Array
+    calls: Array
+    sale_proceeds: Array
+    distributions: Array
+    asset_value: Array
+    debt: Array
+    nav: Array
+    breach: NDArray[np.bool_]
+    # party level, (paths, quarters, parties)
+    contributions: Array
+    invested_capital: Array
+    distributed: Array
+    fees_received: Array
+    party_nav: Array
+    # per path
+    tier_paid: Array  # (paths, tiers, parties)
+    default_quarter: NDArray[np.int_]  # (paths,), -1 where the fund never defaulted
+    lenders_loss: Array  # (paths,)
+
+    @property
+    def party_cash(self) -> Array:
+        """Each party's net cash flow: distributions and fees received less contributions."""
+        return self.distributed + self.fees_received - self.contributions
+
+
+def run_fund(terms: Terms, draws: Draws) -> FundPaths:
+    """Simulate the fund on every path of ``draws``; deterministic in (terms, draws)."""
+    projects = project_flows(terms, draws)
+    spec = WaterfallSpec.from_terms(terms)
+    fund, leverage = terms.fund, terms.leverage
+    paths, quarters, parties = draws.paths, fund.quarters, len(spec.parties)
+
+    dates = quarter_dates(fund.start, quarters)
+    years = np.diff(year_fractions(fund.start, dates), prepend=0.0)
+    investment = projects.investment.sum(axis=1)
+    operating = projects.operating_cash.sum(axis=1)
+    marks = projects.value.sum(axis=1)
+    exit_value = projects.exit_value.sum(axis=1)
+
+    commitment = spec.commitments.sum()
+    target_ratio = leverage.debt_to_equity
+    cap_ratio = max(
+        target_ratio,
+        leverage.max_debt_to_equity or terms.policy.max_debt_to_equity or target_ratio,
+    )
+    covenants = leverage.covenants
+    fee_terms = [(fee, *_fee_weights(terms, spec, fee)) for fee in terms.fees]
+
+    def series() -> Array:
+        return np.zeros((paths, quarters))
+
+    def party_series() -> Array:
+        return np.zeros((paths, quarters, parties))
+
+    out = {name: series() for name in _FUND_SERIES}
+    party = {name: party_series() for name in _PARTY_SERIES}
+    breach_history = np.zeros((paths, quarters), dtype=bool)
+
+    state = spec.empty_state(paths)
+    unfunded = np.broadcast_to(spec.commitments, (paths, parties)).copy()
+    invested_total = np.zeros((paths, parties))
+    debt = np.zeros(paths)
+    nav_previous = np.zeros(paths)
+    alive = np.ones(paths, dtype=bool)
+    default_quarter = np.full(paths, -1)
+    lenders_loss = np.zeros(paths)
+    tier_paid = np.zeros((paths, len(spec.tiers), parties))
+
+    for t in range(quarters):
+        live = alive.astype(np.float64)
+        state = state.accrue(spec, years[t], draws.short_rate[:, t])
+
+        interest = debt * (draws.short_rate[:, t] + leverage.spread) / 4.0 * live
+        capitalised = interest if leverage.interest == "capitalised" else np.zeros(paths)
+        debt = debt + capitalised
+        fees = np.zeros(paths)
+        fees_to = np.zeros((paths, parties))
+        for fee, payer_weights, receiver_weights in fee_terms:
+            amount = (
+                _fee_due(
+                    fee,
+                    t,
+                    fund.investment_quarters,
+                    payer_weights,
+                    spec.commitments,
+                    invested_total,
+                    nav_previous,
+                )
+                * live
+            )
+            fees += amount
+            fees_to += amount[:, None] * receiver_weights[None, :]
+
+        spend, cash_in = investment[:, t] * live, operating[:, t] * live
+        expenses = fees + (interest - capitalised)
+        need = spend + expenses - cash_in
+        drawn = np.zeros(paths)
+        if leverage.draw == "pro_rata" and target_ratio > 0:
+            drawn = np.clip(
+                spend * target_ratio / (1.0 + target_ratio),
+                0.0,
+                np.maximum(target_ratio * commitment - debt, 0.0),
+            )
+            need = need - drawn
+        calls_total = np.clip(need, 0.0, unfunded.sum(axis=1))
+        need = need - calls_total
+        extra = np.clip(need, 0.0, np.maximum(cap_ratio * commitment - debt - drawn, 0.0))
+        drawn, need = drawn + extra, need - extra
+        shortfall = need > 1e-9 * max(commitment, 1.0)
+        surplus = np.maximum(-need, 0.0)
+        debt = debt + drawn
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            calls = calls_total[:, None] * np.where(
+                unfunded.sum(axis=1, keepdims=True) > 0,
+                unfunded / unfunded.sum(axis=1, keepdims=True),
+                0.0,
+            )
+            for_expenses = np.minimum(
+                calls_total, np.maximum(expenses - np.maximum(cash_in, 0.0), 0.0)
+            )
+            invested_part = np.where(calls_total > 0, 1.0 - for_expenses / calls_total, 0.0)
+        unfunded = unfunded - calls
+        invested = calls * invested_part[:, None]
+        invested_total = invested_total + invested
+        state = state.contribute(spec, calls)
+
+        assets = marks[:, t] * live
+        breach = alive & _breached(
+            covenants.max_ltv,
+            covenants.min_interest_cover,
+            debt,
+            assets,
+            cash_in,
+            interest,
+            t >= fund.investment_quarters,
+        )
+        default_now = alive & (shortfall | (breach & (covenants.on_breach == "default")))
+        last = t == quarters - 1
+        proceeds = np.where(
+            default_now,
+            assets * (1.0 - leverage.fire_sale_discount),
+            exit_value * live if last else 0.0,
+        )
+        sweeping = (breach & (covenants.on_breach == "sweep")) | (
+            leverage.repayment == "sweep" and t >= fund.investment_quarters
+        )
+        cash = surplus + proceeds
+        closing = default_now | (alive & last)
+        repaid = np.where(closing | sweeping, np.minimum(cash, debt), 0.0)
+        debt, cash = debt - repaid, cash - repaid
+        unpaid = np.where(closing, debt, 0.0)
+        lenders_loss += unpaid
+        default_quarter = np.where(
+            (default_now | (unpaid > 0)) & (default_quarter < 0), t, default_quarter
+        )
+        debt = np.where(closing, 0.0, debt)
+
+        allocation = allocate(spec, state, cash)
+        state = allocation.state
+        tier_paid += allocation.paid
+        alive = alive & ~closing
+        nav = np.where(alive, assets - debt, 0.0)
+        nav_previous = np.maximum(nav, 0.0)
+
+        for name, value in (
+            ("investment", spend),
+            ("operating_cash", cash_in),
+            ("fees", fees),
+            ("interest", interest),
+            ("interest_capitalised", capitalised),
+            ("debt_drawn", drawn),
+            ("debt_repaid", repaid),
+            ("calls", calls_total),
+            ("sale_proceeds", proceeds),
+            ("distributions", cash),
+            ("asset_value", np.where(alive, assets, 0.0)),
+            ("debt", debt),
+            ("nav", nav),
+        ):
+            out[name][:, t] = value
+        breach_history[:, t] = breach
+        party["contributions"][:, t] = calls
+        party["invested_capital"][:, t] = invested
+        party["distributed"][:, t] = allocation.by_party
+        party["fees_received"][:, t] = fees_to
+        party["party_nav"][:, t] = allocate(spec, state, nav_previous).by_party
+
+    return FundPaths(
+        dates=dates,
+        parties=spec.parties,
+        tiers=tuple(t.name for t in spec.tiers),
+        projects=projects,
+        breach=breach_history,
+        tier_paid=tier_paid,
+        default_quarter=default_quarter,
+        lenders_loss=lenders_loss,
+        **out,
+        **party,
+    )
+
+
+_FUND_SERIES = (
+    "investment",
+    "operating_cash",
+    "fees",
+    "interest",
+    "interest_capitalised",
+    "debt_drawn",
+    "debt_repaid",
+    "calls",
+    "sale_proceeds",
+    "distributions",
+    "asset_value",
+    "debt",
+    "nav",
+)
+_PARTY_SERIES = ("contributions", "invested_capital", "distributed", "fees_received", "party_nav")
+
+
+def _fee_weights(terms: Terms, spec: WaterfallSpec, fee: Fee) -> tuple[Array, Array]:
+    """(payers' weights over parties, receivers' shares over parties) for one fee."""
+    ids = spec.parties
+    payers = np.array(
+        [p.id in fee.paid_by or ("lps" in fee.paid_by and p.role == "lp") for p in terms.parties],
+        dtype=np.float64,
+    )
+    receivers = np.zeros(len(ids))
+    for who, share in fee.to.items():
+        receivers += share * (
+            spec.gp_weights if who == "gps" else np.array([i == who for i in ids])
+        )
+    return payers, receivers
+
+
+def _fee_due(
+    fee: Fee,
+    t: int,
+    investment_quarters: int,
+    payers: Array,
+    commitments: Array,
+    invested: Array,
+    nav: Array,
+) -> Array:
+    """The fee for quarter t, shape (paths,)."""
+    rate, basis = fee.rate, fee.basis
+    if fee.step_down is not None and t >= investment_quarters:
+        rate, basis = fee.step_down.rate, fee.step_down.basis or basis
+    payer_share = (commitments * payers).sum() / max(commitments.sum(), 1e-300)
+    if basis == "committed":
+        amount = np.full(invested.shape[0], (commitments * payers).sum())
+    elif basis == "invested":
+        amount = (invested * payers[None, :]).sum(axis=1)
+    else:
+        amount = nav * payer_share
+    return amount * rate / 4.0
+
+
+def _breached(
+    max_ltv: float | None,
+    min_cover: float | None,
+    debt: Array,
+    assets: Array,
+    cash_in: Array,
+    interest: Array,
+    cover_tested: bool,
+) -> NDArray[np.bool_]:
+    breach = np.zeros(debt.shape[0], dtype=bool)
+    if max_ltv is not None:
+        breach |= (debt > 0) & (debt > max_ltv * assets)
+    if min_cover is not None and cover_tested:
+        breach |= (interest > 0) & (cash_in < min_cover * interest)
+    return breach

@@ -1,0 +1,66 @@
+"""Draws: everything random (or assumed) that an engine consumes, as arrays over paths.
+
+Engines are deterministic functions of (terms, draws); a generator (the base case
+here, Monte Carlo and stress generators later) only produces draws. All arrays have
+a leading axis of paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sovfund.terms.models import Terms
+
+__all__ = ["Draws", "base_case"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """Market paths and project shocks for a batch of paths.
+
+    Attributes
+    ----------
+    short_rate, yield_10y, inflation, usd_jpy, jpy_short_rate : ndarray, shape (paths, quarters)
+        Annual rates (decimals) and the USD/JPY level in each quarter of the fund's term;
+        engines that look beyond the term hold the last quarter's value.
+    capex_factor : ndarray, shape (paths, projects)
+        Realised capex over budget (1.0 = on budget).
+    revenue_factor : ndarray, shape (paths, projects)
+        Realised revenue over plan (1.0 = as planned).
+    """
+
+    short_rate: Array
+    yield_10y: Array
+    inflation: Array
+    usd_jpy: Array
+    jpy_short_rate: Array
+    capex_factor: Array
+    revenue_factor: Array
+
+    @property
+    def paths(self) -> int:
+        return int(self.short_rate.shape[0])
+
+
+def base_case(terms: Terms, paths: int = 1) -> Draws:
+    """The deterministic base case: macro levels held at ``[macro]``, projects on plan."""
+    quarters, projects = terms.fund.quarters, len(terms.projects)
+    macro = terms.macro
+
+    def level(value: float) -> Array:
+        return np.full((paths, quarters), value, dtype=np.float64)
+
+    return Draws(
+        short_rate=level(macro.short_rate),
+        yield_10y=level(macro.yield_10y),
+        inflation=level(macro.inflation),
+        usd_jpy=level(macro.usd_jpy),
+        jpy_short_rate=level(macro.jpy_short_rate),
+        capex_factor=np.ones((paths, projects)),
+        revenue_factor=np.ones((paths, projects)),
+    )
