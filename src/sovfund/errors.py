@@ -42,6 +42,14 @@ class Problem:
     found: str
     expected: str
 
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "file": self.file,
+            "path": self.path,
+            "found": self.found,
+            "expected": self.expected,
+        }
+
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
         return f"{where}: found {self.found}; expected {self.expected}"

@@ -54,7 +54,7 @@ class ProjectFlows:
 def project_flows(terms: Terms, draws: Draws) -> ProjectFlows:
     """Cash flows, marks and exit values of every project on every path."""
     projects = terms.projects
-    paths, quarters = draws.paths, terms.fund.quarters
+    quarters = terms.fund.quarters
     horizon = max(
         p.start_quarter + p.construction_quarters + 4 * p.operating_years for p in projects
     )
@@ -96,7 +96,7 @@ def _price_index(inflation: Array, horizon: int) -> Array:
     rates = np.empty((paths, horizon))
     rates[:, :quarters] = inflation[:, :horizon]
     rates[:, quarters:] = inflation[:, -1:]
-    return np.cumprod((1.0 + rates) ** 0.25, axis=1)
+    return np.cumprod((1.0 + rates) ** 0.25, axis=1, dtype=np.float64)
 
 
 def _annuity(projects: tuple[Project, ...], capex: Array) -> Array:

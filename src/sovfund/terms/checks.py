@@ -236,7 +236,7 @@ def _projects(terms: Terms) -> Found:
         if capacity > 0 and project.capex > policy.max_project_share * capacity * (1 + _TOLERANCE):
             yield (
                 f"{where}.capex",
-                f"{project.capex:,.0f} ({project.capex / capacity:.1%} of capacity {capacity:,.0f})",
+                f"{project.capex:,.0f} ({project.capex / capacity:.1%} of capacity)",
                 f"at most policy.max_project_share = {policy.max_project_share:.1%} of capacity",
             )
     for sector, capex in by_sector.items():

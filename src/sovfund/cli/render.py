@@ -1,0 +1,107 @@
+"""Rich renderings of results for the terminal (no computation here)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from sovfund.analytics.base_case import BaseCase
+from sovfund.errors import Problem
+
+__all__ = ["base_case_view", "money", "percent", "problems_view"]
+
+
+def money(value: float | None) -> str:
+    """$1.23T / $4.5B / $6.7M / $890 — the scale a reader takes in at a glance."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if size >= limit:
+            return f"{sign}${size / limit:,.2f}{suffix}"
+    return f"{sign}${size:,.2f}"
+
+
+def percent(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.2%}"
+
+
+def multiple(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.2f}x"
+
+
+def base_case_view(result: BaseCase, scenario: str) -> Group:
+    """The base case as two tables: parties, then the fund."""
+    parties = Table(
+        title=f"{result.terms.fund.name} — base case ({scenario})", title_justify="left"
+    )
+    for column in (
+        "party",
+        "role",
+        "committed",
+        "contributed",
+        "received",
+        "IRR",
+        "TVPI",
+        "DPI",
+        "MOIC",
+    ):
+        parties.add_column(column, justify="left" if column in {"party", "role"} else "right")
+    for pid, row in result.parties.iterrows():
+        investor_class = row["class"]
+        role = (
+            f"{row['role']} ({investor_class})" if isinstance(investor_class, str) else row["role"]
+        )
+        parties.add_row(
+            str(pid),
+            role,
+            money(row["commitment"]) if row["role"] == "lp" else "—",
+            money(row["contributed"]),
+            money(row["distributed"] + row["fees_received"]),
+            percent(row["irr"]),
+            multiple(row["tvpi"]),
+            multiple(row["dpi"]),
+            multiple(row["moic"]),
+        )
+
+    fund = result.fund
+    figures = Table(show_header=False, box=None, padding=(0, 2))
+    figures.add_column(style="bold")
+    figures.add_column(justify="right")
+    rows: list[tuple[str, str]] = [
+        ("Commitments", money(fund["commitments"])),
+        ("Invested in projects (equity)", money(fund["invested"])),
+        ("Gross project multiple", multiple(fund["gross_moic"])),
+        ("Peak fund debt", money(fund["peak_debt"])),
+        ("Peak debt / called equity", multiple(fund["peak_debt_to_equity"])),
+        ("Peak loan-to-value", percent(fund["peak_ltv"])),
+        ("Interest paid or capitalised", money(fund["interest_paid"])),
+        ("Management fees", money(fund["fees_paid"])),
+    ]
+    for gp, fees in fund["gp_fees"].items():
+        rows.append((f"  {gp}: fees / carry", f"{money(fees)} / {money(fund['gp_carry'][gp])}"))
+    rows.append(("Covenant breach", _when(fund["covenant_breach"], fund["first_breach"])))
+    rows.append(("Fund-debt default", _when(fund["defaulted"], fund["default_date"])))
+    if fund["lenders_loss"] > 0:
+        rows.append(("Lenders' loss", money(fund["lenders_loss"])))
+    for label, value in rows:
+        figures.add_row(label, value)
+    return Group(parties, Text(""), figures)
+
+
+def _when(happened: bool, date: Any) -> str:
+    return f"yes, first on {date}" if happened else "no"
+
+
+def problems_view(problems: tuple[Problem, ...], title: str) -> Group:
+    lines = [Text(title, style="bold red")]
+    lines += [Text(f"  - {problem}") for problem in problems]
+    return Group(*lines)
