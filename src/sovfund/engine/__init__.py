@@ -2,15 +2,22 @@
 
 from sovfund.engine.fund import FundPaths, run_fund
 from sovfund.engine.projects import ProjectFlows, project_flows
-from sovfund.engine.waterfall import Allocation, WaterfallSpec, WaterfallState, allocate
+from sovfund.engine.waterfall import (
+    WaterfallSpec,
+    WaterfallState,
+    accrual_factors,
+    allocate,
+    allocate_reference,
+)
 
 __all__ = [
-    "Allocation",
     "FundPaths",
     "ProjectFlows",
     "WaterfallSpec",
     "WaterfallState",
+    "accrual_factors",
     "allocate",
+    "allocate_reference",
     "project_flows",
     "run_fund",
 ]

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from sovfund.engine.calendar import quarter_dates, year_fractions
 from sovfund.engine.projects import ProjectFlows, project_flows
-from sovfund.engine.waterfall import WaterfallSpec, allocate
+from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Fee, Terms
 
@@ -130,11 +130,11 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
     alive = np.ones(paths, dtype=bool)
     default_quarter = np.full(paths, -1)
     lenders_loss = np.zeros(paths)
-    tier_paid = np.zeros((paths, len(spec.tiers), parties))
+    tier_paid = np.zeros((paths, len(spec.tier_names), parties))
 
     for t in range(quarters):
         live = alive.astype(np.float64)
-        state = state.accrue(spec, years[t], draws.short_rate[:, t])
+        state.accrue(accrual_factors(spec, years[t], draws.short_rate[:, t]))
 
         interest = debt * (draws.short_rate[:, t] + leverage.spread) / 4.0 * live
         capitalised = interest if leverage.interest == "capitalised" else np.zeros(paths)
@@ -189,7 +189,7 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         unfunded = unfunded - calls
         invested = calls * invested_part[:, None]
         invested_total = invested_total + invested
-        state = state.contribute(spec, calls)
+        state.contribute(spec, calls)
 
         assets = marks[:, t] * live
         breach = alive & _breached(
@@ -222,9 +222,7 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         )
         debt = np.where(closing, 0.0, debt)
 
-        allocation = allocate(spec, state, cash)
-        state = allocation.state
-        tier_paid += allocation.paid
+        paid = allocate(spec, state, cash, tiers_out=tier_paid)
         alive = alive & ~closing
         nav = np.where(alive, assets - debt, 0.0)
         nav_previous = np.maximum(nav, 0.0)
@@ -248,14 +246,14 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         breach_history[:, t] = breach
         party["contributions"][:, t] = calls
         party["invested_capital"][:, t] = invested
-        party["distributed"][:, t] = allocation.by_party
+        party["distributed"][:, t] = paid
         party["fees_received"][:, t] = fees_to
-        party["party_nav"][:, t] = allocate(spec, state, nav_previous).by_party
+        party["party_nav"][:, t] = allocate(spec, state.copy(), nav_previous)
 
     return FundPaths(
         dates=dates,
         parties=spec.parties,
-        tiers=tuple(t.name for t in spec.tiers),
+        tiers=spec.tier_names,
         projects=projects,
         breach=breach_history,
         tier_paid=tier_paid,

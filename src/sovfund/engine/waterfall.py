@@ -1,13 +1,15 @@
-"""The distribution waterfall: one allocator, vectorized over a leading axis of paths.
+"""The distribution waterfall: one allocator, vectorized over a leading axis of rows.
 
-Simulation calls it with many paths, the base case and calculators with one. Each
-distribution runs through the tiers from the first; a tier's capacity is what its
-``until`` still needs given every flow so far (DESIGN.md):
+A row is a path of a simulation (or a path x deal for deal-by-deal terms); the
+calculator and, later, the ledger use one row. Each distribution runs through the
+tiers from the first; a tier's capacity is what its ``until`` still needs given every
+flow so far (DESIGN.md):
 
 - ``capital_returned = X``: X's distributions reach X's contributions;
 - ``hurdle = X, rate = r``: the value of X's net flows compounded at r (annual
   compounding, Actual/365) to the distribution date reaches zero, i.e. X's IRR is r.
-  The running balance is kept per hurdle tier and compounded between flow dates;
+  A running balance per hurdle tier is compounded between flow dates (by
+  :func:`accrual_factors`: a fixed rate, or the row's index rate plus a spread);
 - ``profit_share = X, share = s``: X's distributions reach s x (all distributions
   minus all contributions). A tier paying X a share g > s fills after
   ``(s * profit - paid_to_X) / (g - s)``;
@@ -15,18 +17,29 @@ distribution runs through the tiers from the first; a tier's capacity is what it
 
 Groups: ``lps`` are paid pro rata to contributed capital (to commitments before any
 contribution), ``gps`` pro rata to ``carry_share`` (equally if none is given).
+
+:func:`allocate` runs a compiled (Numba) kernel, parallel over rows;
+:func:`allocate_reference` is the same rule in plain NumPy, kept as the readable
+reference the kernel is tested against.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.terms.models import FloatingRate, Terms
 
-__all__ = ["Allocation", "TierSpec", "WaterfallSpec", "WaterfallState"]
+__all__ = [
+    "WaterfallSpec",
+    "WaterfallState",
+    "accrual_factors",
+    "allocate",
+    "allocate_reference",
+]
 
 Array = NDArray[np.float64]
 
@@ -34,183 +47,294 @@ RESIDUAL, CAPITAL_RETURNED, HURDLE, PROFIT_SHARE = range(4)
 _KINDS = {"capital_returned": CAPITAL_RETURNED, "hurdle": HURDLE, "profit_share": PROFIT_SHARE}
 
 
-@dataclass(frozen=True, slots=True)
-class TierSpec:
-    """One tier, compiled: who is paid what share, and when it is full."""
-
-    name: str
-    direct: Array  # shape (parties,): shares paid to single parties
-    lps: float  # share paid to the LP group
-    gps: float  # share paid to the GP group
-    kind: int
-    target: NDArray[np.bool_]  # shape (parties,): whom the until measures
-    rate: float = 0.0  # hurdle rate, or the spread over the index when floating
-    floating: bool = False
-    share: float = 0.0  # profit share
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WaterfallSpec:
-    """A term sheet's waterfall, compiled to arrays over parties (in term-sheet order)."""
+    """A term sheet's waterfall compiled to arrays; parties in term-sheet order.
+
+    Attributes
+    ----------
+    direct : ndarray, shape (tiers, parties)
+        Shares of each tier paid to single parties.
+    lps, gps : ndarray, shape (tiers,)
+        Shares of each tier paid to the LP and GP groups.
+    target : ndarray, shape (tiers, parties)
+        1.0 for the parties a tier's ``until`` measures.
+    kind : ndarray of int, shape (tiers,)
+        RESIDUAL, CAPITAL_RETURNED, HURDLE or PROFIT_SHARE.
+    rate, floating : ndarray, shape (tiers,)
+        The hurdle rate, or the spread over the index where ``floating``.
+    share : ndarray, shape (tiers,)
+        The profit share of PROFIT_SHARE tiers.
+    """
 
     parties: tuple[str, ...]
+    tier_names: tuple[str, ...]
     is_lp: NDArray[np.bool_]
     commitments: Array
     gp_weights: Array
-    tiers: tuple[TierSpec, ...]
+    direct: Array
+    lps: Array
+    gps: Array
+    target: Array
+    kind: NDArray[np.int64]
+    rate: Array
+    floating: NDArray[np.bool_]
+    share: Array
+    deal_by_deal: bool = False
+    clawback: bool = False
 
     @classmethod
     def from_terms(cls, terms: Terms) -> WaterfallSpec:
         ids = tuple(p.id for p in terms.parties)
         is_lp = np.array([p.role == "lp" for p in terms.parties])
-        is_gp = ~is_lp
-        commitments = np.array([p.commitment or 0.0 for p in terms.parties])
         carry = np.array(
             [p.carry_share if p.carry_share is not None else 1.0 for p in terms.parties]
         )
-        gp_weights = np.where(is_gp, carry, 0.0)
-        gp_weights = gp_weights / gp_weights.sum() if gp_weights.sum() > 0 else gp_weights
-        groups = {"lps": is_lp, "gps": is_gp}
-
-        tiers = []
-        for tier in terms.waterfall.tier:
-            direct = np.array([tier.pay.get(i, 0.0) for i in ids])
+        gp_weights = np.where(is_lp, 0.0, carry)
+        if gp_weights.sum() > 0:
+            gp_weights = gp_weights / gp_weights.sum()
+        groups = {"lps": is_lp, "gps": ~is_lp}
+        tiers = terms.waterfall.tier
+        kind, target, rate, floating, share = [], [], [], [], []
+        for tier in tiers:
             until = tier.until
             if until is None:
-                kind, target = RESIDUAL, np.zeros(len(ids), dtype=bool)
-            else:
-                kind = _KINDS[until.kind]
-                target = groups.get(until.target, np.array([i == until.target for i in ids]))
-            rate = until.rate if until is not None else None
-            tiers.append(
-                TierSpec(
-                    name=tier.name,
-                    direct=direct,
-                    lps=tier.pay.get("lps", 0.0),
-                    gps=tier.pay.get("gps", 0.0),
-                    kind=kind,
-                    target=target,
-                    rate=rate.spread if isinstance(rate, FloatingRate) else (rate or 0.0),
-                    floating=isinstance(rate, FloatingRate),
-                    share=(until.share or 0.0) if until is not None else 0.0,
-                )
-            )
-        return cls(ids, is_lp, commitments, gp_weights, tuple(tiers))
-
-    def lp_weights(self, contributed: Array) -> Array:
-        """Each LP's share of the LP group, shape (paths, parties)."""
-        lp_contributed = np.where(self.is_lp, contributed, 0.0)
-        total = lp_contributed.sum(axis=1, keepdims=True)
-        by_commitment = (
-            self.commitments * self.is_lp / max(self.commitments[self.is_lp].sum(), 1e-300)
+                kind.append(RESIDUAL)
+                target.append(np.zeros(len(ids)))
+                rate.append(0.0)
+                floating.append(False)
+                share.append(0.0)
+                continue
+            kind.append(_KINDS[until.kind])
+            members = groups.get(until.target, np.array([i == until.target for i in ids]))
+            target.append(members.astype(np.float64))
+            hurdle = until.rate
+            rate.append(hurdle.spread if isinstance(hurdle, FloatingRate) else (hurdle or 0.0))
+            floating.append(isinstance(hurdle, FloatingRate))
+            share.append(until.share or 0.0)
+        return cls(
+            parties=ids,
+            tier_names=tuple(t.name for t in tiers),
+            is_lp=is_lp,
+            commitments=np.array([p.commitment or 0.0 for p in terms.parties]),
+            gp_weights=gp_weights,
+            direct=np.array([[t.pay.get(i, 0.0) for i in ids] for t in tiers]),
+            lps=np.array([t.pay.get("lps", 0.0) for t in tiers]),
+            gps=np.array([t.pay.get("gps", 0.0) for t in tiers]),
+            target=np.array(target),
+            kind=np.array(kind, dtype=np.int64),
+            rate=np.array(rate),
+            floating=np.array(floating),
+            share=np.array(share),
+            deal_by_deal=terms.waterfall.style == "deal_by_deal",
+            clawback=terms.waterfall.clawback,
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, lp_contributed / total, by_commitment[None, :])
 
-    def empty_state(self, paths: int) -> WaterfallState:
-        zeros = np.zeros((paths, len(self.parties)))
-        return WaterfallState(zeros, zeros.copy(), np.zeros((paths, len(self.tiers))))
+    @property
+    def commitment_weights(self) -> Array:
+        """Each LP's share of LP commitments (zero for GPs)."""
+        lp_commitments = np.where(self.is_lp, self.commitments, 0.0)
+        total = lp_commitments.sum()
+        return lp_commitments / total if total > 0 else lp_commitments
+
+    def empty_state(self, rows: int) -> WaterfallState:
+        parties, tiers = len(self.parties), len(self.tier_names)
+        return WaterfallState(
+            contributed=np.zeros((rows, parties)),
+            distributed=np.zeros((rows, parties)),
+            balance=np.zeros((rows, tiers)),
+        )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WaterfallState:
-    """Cumulative flows through the waterfall so far, per path.
+    """Cumulative flows through the waterfall so far, per row; updated in place.
 
     Attributes
     ----------
-    contributed, distributed : ndarray, shape (paths, parties)
-    hurdle_balance : ndarray, shape (paths, tiers)
+    contributed, distributed : ndarray, shape (rows, parties)
+    balance : ndarray, shape (rows, tiers)
         For hurdle tiers, the target's contributions less distributions compounded at
         the tier's rate to the last flow date (zero for other tiers).
     """
 
     contributed: Array
     distributed: Array
-    hurdle_balance: Array
+    balance: Array
 
-    def accrue(self, spec: WaterfallSpec, years: float, index_rate: Array) -> WaterfallState:
-        """Compound hurdle balances over ``years`` (Actual/365); ``index_rate`` shape (paths,)."""
-        balance = self.hurdle_balance.copy()
-        for k, tier in enumerate(spec.tiers):
-            if tier.kind == HURDLE:
-                rate = index_rate + tier.rate if tier.floating else tier.rate
-                balance[:, k] *= (1.0 + rate) ** years
-        return replace(self, hurdle_balance=balance)
+    def copy(self) -> WaterfallState:
+        return WaterfallState(self.contributed.copy(), self.distributed.copy(), self.balance.copy())
 
-    def contribute(self, spec: WaterfallSpec, amounts: Array) -> WaterfallState:
-        """Add contributions, shape (paths, parties)."""
-        return replace(
-            self,
-            contributed=self.contributed + amounts,
-            hurdle_balance=self.hurdle_balance + _by_target(spec, amounts),
-        )
+    def accrue(self, factors: Array) -> None:
+        """Compound hurdle balances by ``factors`` (see :func:`accrual_factors`)."""
+        self.balance *= factors
+
+    def contribute(self, spec: WaterfallSpec, amounts: Array) -> None:
+        """Add contributions, shape (rows, parties)."""
+        self.contributed += amounts
+        self.balance += amounts @ spec.target.T * (spec.kind == HURDLE)
 
 
-@dataclass(frozen=True, slots=True)
-class Allocation:
-    """One distribution's split: ``paid`` shape (paths, tiers, parties), and the new state."""
+def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float) -> Array:
+    """Growth of each hurdle balance over ``years``, shape (rows, tiers).
 
-    paid: Array
-    state: WaterfallState
-
-    @property
-    def by_party(self) -> Array:
-        return self.paid.sum(axis=1)
-
-
-def allocate(spec: WaterfallSpec, state: WaterfallState, amount: Array) -> Allocation:
-    """Run ``amount`` (shape (paths,), >= 0) through the tiers from the first."""
-    paths = amount.shape[0]
-    paid = np.zeros((paths, len(spec.tiers), len(spec.parties)))
-    remaining = amount.astype(np.float64, copy=True)
-    distributed = state.distributed.copy()
-    balance = state.hurdle_balance.copy()
-    lp_weights = spec.lp_weights(state.contributed)
-    contributed_total = state.contributed.sum(axis=1)
-
-    for k, tier in enumerate(spec.tiers):
-        shares = tier.direct[None, :] + tier.lps * lp_weights + tier.gps * spec.gp_weights[None, :]
-        if tier.kind == RESIDUAL:
-            size = remaining
-        else:
-            target_share = (shares * tier.target).sum(axis=1)
-            need = _need(tier, state.contributed, distributed, balance[:, k], contributed_total)
-            # Paying y through the tier moves the target's position by y * its share (for
-            # a profit share, by y * (share - s), since y also adds to the profit).
-            rate = target_share - tier.share if tier.kind == PROFIT_SHARE else target_share
-            with np.errstate(divide="ignore", invalid="ignore"):
-                size = np.where(rate > 0, need / rate, 0.0)
-            size = np.clip(size, 0.0, remaining)
-        payment = size[:, None] * shares
-        paid[:, k, :] = payment
-        distributed += payment
-        balance -= _by_target(spec, payment)
-        remaining = remaining - size
-
-    return Allocation(paid, WaterfallState(state.contributed, distributed, balance))
+    ``index_rate`` (a scalar or shape (rows,)) is the floating index (SOFR) over the
+    period; floating hurdles compound at it plus their spread, fixed ones at their rate.
+    """
+    index = np.atleast_1d(np.asarray(index_rate, dtype=np.float64))[:, None]
+    rate = np.where(spec.floating[None, :], index + spec.rate[None, :], spec.rate[None, :])
+    return np.where(spec.kind[None, :] == HURDLE, (1.0 + rate) ** years, 1.0)
 
 
-def _need(
-    tier: TierSpec,
-    contributed: Array,
-    distributed: Array,
-    balance: Array,
-    contributed_total: Array,
+def allocate(
+    spec: WaterfallSpec, state: WaterfallState, amount: Array, *, tiers_out: Array | None = None
 ) -> Array:
-    """What the tier's target still needs, before dividing by its share of the tier."""
-    if tier.kind == CAPITAL_RETURNED:
-        return ((contributed - distributed) * tier.target).sum(axis=1)
-    if tier.kind == HURDLE:
-        return balance
-    profit = distributed.sum(axis=1) - contributed_total
-    paid_to_target = (distributed * tier.target).sum(axis=1)
-    return tier.share * profit - paid_to_target
+    """Run ``amount`` (shape (rows,), >= 0) through the tiers; update ``state``.
+
+    Returns what each party receives, shape (rows, parties). If ``tiers_out`` (shape
+    (rows, tiers, parties)) is given, each tier's payments are added to it.
+    """
+    by_party = np.zeros_like(state.distributed)
+    track = tiers_out is not None
+    _allocate_kernel(
+        spec.kind,
+        spec.direct,
+        spec.lps,
+        spec.gps,
+        spec.target,
+        spec.share,
+        spec.gp_weights,
+        spec.is_lp,
+        spec.commitment_weights,
+        state.contributed,
+        state.distributed,
+        state.balance,
+        np.ascontiguousarray(amount, dtype=np.float64),
+        by_party,
+        tiers_out if tiers_out is not None else np.zeros((1, 1, 1)),
+        track,
+    )
+    return by_party
 
 
-def _by_target(spec: WaterfallSpec, amounts: Array) -> Array:
-    """Sum of ``amounts`` (paths, parties) over each hurdle tier's target, shape (paths, tiers)."""
-    out = np.zeros((amounts.shape[0], len(spec.tiers)))
-    for k, tier in enumerate(spec.tiers):
-        if tier.kind == HURDLE:
-            out[:, k] = (amounts * tier.target).sum(axis=1)
-    return out
+@numba.njit(parallel=True, cache=True, fastmath=False)
+def _allocate_kernel(  # type: ignore[no-untyped-def]
+    kind,
+    direct,
+    lps,
+    gps,
+    target,
+    share,
+    gp_weights,
+    is_lp,
+    commitment_weights,
+    contributed,
+    distributed,
+    balance,
+    amount,
+    by_party,
+    tiers_out,
+    track,
+):
+    rows, parties = contributed.shape
+    tiers = kind.shape[0]
+    for r in numba.prange(rows):
+        lp_total = 0.0
+        contributed_total = 0.0
+        distributed_total = 0.0
+        for i in range(parties):
+            contributed_total += contributed[r, i]
+            distributed_total += distributed[r, i]
+            if is_lp[i]:
+                lp_total += contributed[r, i]
+        remaining = amount[r]
+        for k in range(tiers):
+            if remaining <= 0.0:
+                break
+            # the tier's share for party i: direct + lps * lp weight + gps * gp weight
+            target_share = 0.0
+            need = 0.0
+            for i in range(parties):
+                lp_weight = 0.0
+                if is_lp[i]:
+                    lp_weight = (
+                        contributed[r, i] / lp_total if lp_total > 0.0 else commitment_weights[i]
+                    )
+                s = direct[k, i] + lps[k] * lp_weight + gps[k] * gp_weights[i]
+                target_share += target[k, i] * s
+                if kind[k] == CAPITAL_RETURNED:
+                    need += target[k, i] * (contributed[r, i] - distributed[r, i])
+                elif kind[k] == PROFIT_SHARE:
+                    need -= target[k, i] * distributed[r, i]
+            if kind[k] == RESIDUAL:
+                size = remaining
+            else:
+                divisor = target_share
+                if kind[k] == HURDLE:
+                    need = balance[r, k]
+                elif kind[k] == PROFIT_SHARE:
+                    need += share[k] * (distributed_total - contributed_total)
+                    divisor = target_share - share[k]
+                size = need / divisor if divisor > 0.0 else 0.0
+                size = min(max(size, 0.0), remaining)
+            if size <= 0.0:
+                continue
+            for i in range(parties):
+                lp_weight = 0.0
+                if is_lp[i]:
+                    lp_weight = (
+                        contributed[r, i] / lp_total if lp_total > 0.0 else commitment_weights[i]
+                    )
+                pay = size * (direct[k, i] + lps[k] * lp_weight + gps[k] * gp_weights[i])
+                distributed[r, i] += pay
+                by_party[r, i] += pay
+                if track:
+                    tiers_out[r, k, i] += pay
+                for h in range(tiers):
+                    if kind[h] == HURDLE:
+                        balance[r, h] -= target[h, i] * pay
+            distributed_total += size
+            remaining -= size
+
+
+def allocate_reference(
+    spec: WaterfallSpec, state: WaterfallState, amount: Array, *, tiers_out: Array | None = None
+) -> Array:
+    """Plain-NumPy twin of :func:`allocate`: the same rule, written to be read."""
+    rows = amount.shape[0]
+    by_party = np.zeros_like(state.distributed)
+    remaining = np.asarray(amount, dtype=np.float64).copy()
+    lp_contributed = np.where(spec.is_lp, state.contributed, 0.0)
+    lp_total = lp_contributed.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lp_weights = np.where(lp_total > 0, lp_contributed / lp_total, spec.commitment_weights)
+    contributed_total = state.contributed.sum(axis=1)
+    hurdles = spec.kind == HURDLE
+
+    for k in range(len(spec.tier_names)):
+        shares = spec.direct[k] + spec.lps[k] * lp_weights + spec.gps[k] * spec.gp_weights
+        kind = spec.kind[k]
+        if kind == RESIDUAL:
+            size = remaining.copy()
+        else:
+            target_share = shares @ spec.target[k]
+            divisor = target_share
+            if kind == CAPITAL_RETURNED:
+                need = (state.contributed - state.distributed) @ spec.target[k]
+            elif kind == HURDLE:
+                need = state.balance[:, k].copy()
+            else:
+                profit = state.distributed.sum(axis=1) - contributed_total
+                need = spec.share[k] * profit - state.distributed @ spec.target[k]
+                divisor = target_share - spec.share[k]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                size = np.where(divisor > 0, need / divisor, 0.0)
+            size = np.clip(size, 0.0, np.maximum(remaining, 0.0))
+        payment = size[:, None] * shares * np.ones((rows, 1))
+        state.distributed += payment
+        by_party += payment
+        state.balance -= (payment @ spec.target.T) * hurdles
+        if tiers_out is not None:
+            tiers_out[:, k, :] += payment
+        remaining = remaining - size
+    return by_party

@@ -192,11 +192,95 @@ class Tier(_Model):
 
 
 class Waterfall(_Model):
-    """``[waterfall]``: the tiers every distribution runs through, in order."""
+    """``[waterfall]``: the tiers every distribution runs through, in order.
 
+    Either list the tiers (``[[waterfall.tier]]``) or start from a named ``preset``:
+
+    - ``european``: return of capital, a ``hurdle`` preferred return (0.08), a GP
+      ``catch_up`` (1.0 = full; 0 = none) to ``carry`` (0.20) of the profit, then
+      ``carry`` to the GPs; whole fund;
+    - ``american``: the same tiers run deal by deal, with clawback;
+    - ``mou-2025``: the September 2025 memorandum: ``split_before`` (0.5) to the GPs
+      (the US) until the LPs (Japan) reach ``rate`` (deemed interest; a number or
+      ``{ index = "sofr", spread = ... }``), then ``split_after`` (0.9) to the GPs.
+    """
+
+    preset: Literal["european", "american", "mou-2025"] | None = None
+    hurdle: Rate | None = None
+    carry: Share | None = None
+    catch_up: Share | None = None
+    rate: Rate | FloatingRate | None = None
+    split_before: Share | None = None
+    split_after: Share | None = None
     style: Literal["whole_fund", "deal_by_deal"] = "whole_fund"
     clawback: Flag = False
-    tier: tuple[Tier, ...] = Field(min_length=1)
+    tier: tuple[Tier, ...] = ()
+
+    @model_validator(mode="after")
+    def _expand_preset(self) -> Waterfall:
+        options = {
+            "european": {"hurdle", "carry", "catch_up"},
+            "american": {"hurdle", "carry", "catch_up"},
+            "mou-2025": {"rate", "split_before", "split_after"},
+        }
+        given = {
+            k
+            for k in ("hurdle", "carry", "catch_up", "rate", "split_before", "split_after")
+            if getattr(self, k) is not None
+        }
+        if self.preset is None:
+            if given:
+                raise ValueError(f"{', '.join(sorted(given))} only with a preset")
+            if not self.tier:
+                raise ValueError("at least one [[waterfall.tier]], or a preset")
+            return self
+        if self.tier:
+            raise ValueError("either a preset or [[waterfall.tier]] tables, not both")
+        if given - options[self.preset]:
+            raise ValueError(
+                f"for preset '{self.preset}' only {', '.join(sorted(options[self.preset]))}"
+                f" (found {', '.join(sorted(given - options[self.preset]))})"
+            )
+        if self.preset == "mou-2025":
+            return self.model_copy(update={"tier": _mou_tiers(self)})
+        style = "deal_by_deal" if self.preset == "american" else self.style
+        clawback = True if self.preset == "american" else self.clawback
+        return self.model_copy(
+            update={"tier": _european_tiers(self), "style": style, "clawback": clawback}
+        )
+
+
+def _european_tiers(w: Waterfall) -> tuple[Tier, ...]:
+    hurdle = 0.08 if w.hurdle is None else w.hurdle
+    carry = 0.20 if w.carry is None else w.carry
+    catch_up = 1.0 if w.catch_up is None else w.catch_up
+    tiers = [
+        Tier(name="return of capital", pay={"lps": 1.0}, until=Until(capital_returned="lps")),
+        Tier(name="preferred return", pay={"lps": 1.0}, until=Until(hurdle="lps", rate=hurdle)),
+    ]
+    if catch_up > carry:
+        pay = {"gps": catch_up} if catch_up == 1.0 else {"gps": catch_up, "lps": 1.0 - catch_up}
+        tiers.append(Tier(name="catch-up", pay=pay, until=Until(profit_share="gps", share=carry)))
+    residual = {"lps": 1.0 - carry, "gps": carry} if carry < 1.0 else {"gps": 1.0}
+    tiers.append(Tier(name="carried interest", pay=residual))
+    return tuple(tiers)
+
+
+def _mou_tiers(w: Waterfall) -> tuple[Tier, ...]:
+    rate = w.rate if w.rate is not None else FloatingRate(index="sofr", spread=0.0)
+    before = 0.5 if w.split_before is None else w.split_before
+    after = 0.9 if w.split_after is None else w.split_after
+    return (
+        Tier(
+            name="shared until the LPs recover principal and deemed interest",
+            pay={"lps": 1.0 - before, "gps": before} if before < 1.0 else {"gps": 1.0},
+            until=Until(hurdle="lps", rate=rate),
+        ),
+        Tier(
+            name="after recovery",
+            pay={"lps": 1.0 - after, "gps": after} if after < 1.0 else {"gps": 1.0},
+        ),
+    )
 
 
 class Covenants(_Model):
