@@ -15,12 +15,15 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sovfund.analytics.base_case import run_base_case
-from sovfund.cli.render import base_case_view, problems_view
+from sovfund.analytics.calculator import run_waterfall
+from sovfund.cli.render import base_case_view, waterfall_view
 from sovfund.errors import InputError, TermsError
 from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
 from sovfund.reports.files import write_json
+from sovfund.terms.flows import load_flows
 from sovfund.terms.load import load_terms
 
 __all__ = ["app", "main"]
@@ -56,15 +59,11 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except TermsError as error:
-            count = len(error.problems)
-            err.print(
-                problems_view(
-                    error.problems, f"{count} problem{'s' * (count > 1)} in the term sheet:"
-                )
-            )
         except InputError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            head, _, problems = str(error).partition("\n")
+            err.print(f"[bold red]error:[/] {escape(head)}", highlight=False)
+            if problems:
+                err.print(escape(problems), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
     return wrapper
@@ -92,6 +91,26 @@ def run(
         return
     out.print(base_case_view(result, scenario))
     out.print(f"\nWrote {path}", style="dim")
+
+
+@app.command()
+@_user_errors
+def waterfall(
+    terms_file: Annotated[
+        str, typer.Argument(metavar="TERMS", help="A term sheet (file or preset id).")
+    ],
+    flows_file: Annotated[
+        Path, typer.Argument(metavar="FLOWS", help="CSV: date,party,kind,amount[,investment].")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Run dated flows through a term sheet's waterfall: who gets what, tier by tier."""
+    terms = load_terms(terms_file)
+    result = run_waterfall(terms, load_flows(flows_file, terms))
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        out.print(waterfall_view(result, terms.fund.name))
 
 
 @app.command()

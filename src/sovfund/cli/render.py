@@ -10,9 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from sovfund.analytics.base_case import BaseCase
-from sovfund.errors import Problem
+from sovfund.analytics.calculator import WaterfallResult
 
-__all__ = ["base_case_view", "money", "percent", "problems_view"]
+__all__ = ["base_case_view", "money", "percent", "waterfall_view"]
 
 
 def money(value: float | None) -> str:
@@ -101,7 +101,23 @@ def _when(happened: bool, date: Any) -> str:
     return f"yes, first on {date}" if happened else "no"
 
 
-def problems_view(problems: tuple[Problem, ...], title: str) -> Group:
-    lines = [Text(title, style="bold red")]
-    lines += [Text(f"  - {problem}") for problem in problems]
-    return Group(*lines)
+def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
+    """Per-party totals, then what each tier paid each party."""
+    parties = Table(title=f"{fund_name} — waterfall", title_justify="left")
+    for column in ("party", "contributed", "distributed", "IRR"):
+        parties.add_column(column, justify="left" if column == "party" else "right", no_wrap=True)
+    if result.clawback.any():
+        parties.add_column("clawback", justify="right", no_wrap=True)
+    for i, party in enumerate(result.parties):
+        cells = [party, money(result.contributed[i]), money(result.distributed[i])]
+        cells.append(percent(result.irr[i]))
+        if result.clawback.any():
+            cells.append(money(result.clawback[i]) if result.clawback[i] else "—")
+        parties.add_row(*cells)
+    tiers = Table(title="Paid by tier", title_justify="left")
+    tiers.add_column("tier")
+    for party in result.parties:
+        tiers.add_column(party, justify="right", no_wrap=True)
+    for name, row in zip(result.tiers, result.paid, strict=True):
+        tiers.add_row(name, *(money(v) if v else "—" for v in row))
+    return Group(parties, Text(""), tiers)

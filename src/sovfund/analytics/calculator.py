@@ -1,0 +1,142 @@
+"""The waterfall calculator: dated flows through a term sheet's waterfall.
+
+Flows are taken in date order; on each date, hurdle balances first compound from the
+previous date, then the date's contributions are booked, then its proceeds are
+distributed. Floating hurdle rates use the term sheet's ``macro.short_rate`` as the
+index (the calculator has no rate path).
+
+Deal by deal (``style = "deal_by_deal"``), each investment runs the tiers on its own
+contributions and proceeds. With ``clawback = true``, at the last date each GP returns
+whatever it received above what the same tiers would have paid it on the whole fund;
+the LPs receive it pro rata to contributed capital. Reported distributions are net of
+the clawback, which is also reported on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sovfund.analytics.irr import irr
+from sovfund.engine.waterfall import WaterfallSpec, WaterfallState, accrual_factors, allocate
+from sovfund.terms.flows import Flow
+from sovfund.terms.models import Terms
+
+__all__ = ["WaterfallResult", "run_waterfall"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallResult:
+    """Totals of a calculator run (parties and tiers in term-sheet order).
+
+    ``paid`` has shape (tiers, parties); ``clawback`` is what each GP gave back
+    (zero for LPs and without clawback); ``distributed`` is net of it.
+    """
+
+    parties: tuple[str, ...]
+    tiers: tuple[str, ...]
+    contributed: Array
+    distributed: Array
+    paid: Array
+    clawback: Array
+    irr: tuple[float | None, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``sovfund waterfall --json`` (DESIGN.md)."""
+        out: dict[str, object] = {
+            "parties": {
+                party: {
+                    "contributed": float(self.contributed[i]),
+                    "distributed": float(self.distributed[i]),
+                    "irr": self.irr[i],
+                }
+                for i, party in enumerate(self.parties)
+            },
+            "tiers": [
+                {
+                    "name": name,
+                    "paid": {p: float(v) for p, v in zip(self.parties, row, strict=True) if v},
+                }
+                for name, row in zip(self.tiers, self.paid, strict=True)
+            ],
+        }
+        if self.clawback.any():
+            out["clawback"] = {
+                p: float(v) for p, v in zip(self.parties, self.clawback, strict=True) if v
+            }
+        return out
+
+
+def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
+    """Run dated ``flows`` (any order) through the waterfall of ``terms``."""
+    spec = WaterfallSpec.from_terms(terms)
+    flows = sorted(flows, key=lambda f: f.date)
+    deals = sorted({f.investment or "" for f in flows}) if spec.deal_by_deal else [""]
+    row_of = {deal: i for i, deal in enumerate(deals)}
+    parties = {party: i for i, party in enumerate(spec.parties)}
+
+    state = spec.empty_state(len(deals))
+    whole = spec.empty_state(1)  # the whole-fund run, for the clawback
+    paid = np.zeros((len(deals), len(spec.tier_names), len(spec.parties)))
+    dated: list[tuple[dt.date, Array]] = []
+    previous: dt.date | None = None
+    for date, group in groupby(flows, key=lambda f: f.date):
+        today = list(group)
+        if previous is not None:
+            years = (date - previous).days / 365.0
+            for s in (state, whole):
+                s.accrue(accrual_factors(spec, years, terms.macro.short_rate))
+        previous = date
+        contributions = np.zeros((len(deals), len(spec.parties)))
+        proceeds = np.zeros(len(deals))
+        for flow in today:
+            row = row_of[flow.investment or ""] if spec.deal_by_deal else 0
+            if flow.kind == "contribution":
+                contributions[row, parties[flow.party or ""]] += flow.amount
+            else:
+                proceeds[row] += flow.amount
+        state.contribute(spec, contributions)
+        whole.contribute(spec, contributions.sum(axis=0, keepdims=True))
+        received = allocate(spec, state, proceeds, tiers_out=paid).sum(axis=0)
+        allocate(spec, whole, proceeds.sum(keepdims=True))
+        dated.append((date, received - contributions.sum(axis=0)))
+
+    clawback = (
+        _clawback(spec, state, whole)
+        if spec.deal_by_deal and spec.clawback
+        else np.zeros(len(parties))
+    )
+    if clawback.any():
+        last_date, last_cash = dated[-1]
+        dated[-1] = (last_date, last_cash - clawback)
+    times = np.array([(d - dated[0][0]).days / 365.0 for d, _ in dated])
+    cash = np.array([c for _, c in dated])
+    return WaterfallResult(
+        parties=spec.parties,
+        tiers=spec.tier_names,
+        contributed=state.contributed.sum(axis=0),
+        distributed=state.distributed.sum(axis=0) - clawback,
+        paid=paid.sum(axis=0),
+        clawback=np.maximum(clawback, 0.0),
+        irr=tuple(irr(times, cash[:, i]) for i in range(len(spec.parties))),
+    )
+
+
+def _clawback(spec: WaterfallSpec, deals: WaterfallState, whole: WaterfallState) -> Array:
+    """Signed transfers at the end: + a GP gives back, - an LP receives."""
+    by_deal = deals.distributed.sum(axis=0)
+    excess = np.where(spec.is_lp, 0.0, np.maximum(by_deal - whole.distributed[0], 0.0))
+    lp_contributed = np.where(spec.is_lp, deals.contributed.sum(axis=0), 0.0)
+    weights = (
+        lp_contributed / lp_contributed.sum()
+        if lp_contributed.sum() > 0
+        else spec.commitment_weights
+    )
+    return excess - excess.sum() * weights
