@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.analytics.irr import irr
-from sovfund.engine.waterfall import WaterfallSpec, WaterfallState, accrual_factors, allocate
+from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate, clawback_transfers
 from sovfund.terms.flows import Flow
 from sovfund.terms.models import Terms
 
@@ -108,11 +108,11 @@ def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
         allocate(spec, whole, proceeds.sum(keepdims=True))
         dated.append((date, received - contributions.sum(axis=0)))
 
-    clawback = (
-        _clawback(spec, state, whole)
-        if spec.deal_by_deal and spec.clawback
-        else np.zeros(len(parties))
-    )
+    clawback = np.zeros(len(parties))
+    if spec.deal_by_deal and spec.clawback:
+        received = state.distributed.sum(axis=0, keepdims=True)
+        contributed = state.contributed.sum(axis=0, keepdims=True)
+        clawback = clawback_transfers(spec, received, whole.distributed, contributed)[0]
     if clawback.any():
         last_date, last_cash = dated[-1]
         dated[-1] = (last_date, last_cash - clawback)
@@ -127,16 +127,3 @@ def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
         clawback=np.maximum(clawback, 0.0),
         irr=tuple(irr(times, cash[:, i]) for i in range(len(spec.parties))),
     )
-
-
-def _clawback(spec: WaterfallSpec, deals: WaterfallState, whole: WaterfallState) -> Array:
-    """Signed transfers at the end: + a GP gives back, - an LP receives."""
-    by_deal = deals.distributed.sum(axis=0)
-    excess = np.where(spec.is_lp, 0.0, np.maximum(by_deal - whole.distributed[0], 0.0))
-    lp_contributed = np.where(spec.is_lp, deals.contributed.sum(axis=0), 0.0)
-    weights = (
-        lp_contributed / lp_contributed.sum()
-        if lp_contributed.sum() > 0
-        else spec.commitment_weights
-    )
-    return excess - excess.sum() * weights

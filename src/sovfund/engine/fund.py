@@ -35,8 +35,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.engine.calendar import quarter_dates, year_fractions
+from sovfund.engine.deals import FundWaterfall, attribution
 from sovfund.engine.projects import ProjectFlows, project_flows
-from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate
+from sovfund.engine.waterfall import WaterfallSpec
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Fee, Terms
 
@@ -77,6 +78,7 @@ class FundPaths:
     invested_capital: Array
     distributed: Array
     fees_received: Array
+    clawback: Array  # + a GP gave back, - an LP received (deal by deal with clawback)
     party_nav: Array
     # per path
     tier_paid: Array  # (paths, tiers, parties)
@@ -122,7 +124,9 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
     party = {name: party_series() for name in _PARTY_SERIES}
     breach_history = np.zeros((paths, quarters), dtype=bool)
 
-    state = spec.empty_state(paths)
+    book = FundWaterfall(spec, paths, len(terms.projects))
+    deal_by_deal = spec.deal_by_deal
+    cost = np.zeros((paths, len(terms.projects)))
     unfunded = np.broadcast_to(spec.commitments, (paths, parties)).copy()
     invested_total = np.zeros((paths, parties))
     debt = np.zeros(paths)
@@ -134,7 +138,7 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
 
     for t in range(quarters):
         live = alive.astype(np.float64)
-        state.accrue(accrual_factors(spec, years[t], draws.short_rate[:, t]))
+        book.accrue(years[t], draws.short_rate[:, t])
 
         interest = debt * (draws.short_rate[:, t] + leverage.spread) / 4.0 * live
         capitalised = interest if leverage.interest == "capitalised" else np.zeros(paths)
@@ -189,7 +193,9 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         unfunded = unfunded - calls
         invested = calls * invested_part[:, None]
         invested_total = invested_total + invested
-        state.contribute(spec, calls)
+        project_spend = projects.investment[:, :, t]
+        cost += project_spend
+        book.contribute(calls, attribution(project_spend, cost) if deal_by_deal else None)
 
         assets = marks[:, t] * live
         breach = alive & _breached(
@@ -222,7 +228,18 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         )
         debt = np.where(closing, 0.0, debt)
 
-        paid = allocate(spec, state, cash, tiers_out=tier_paid)
+        by_project = None
+        if deal_by_deal:  # the cash each project produced, to attribute spare cash
+            sold = projects.exit_value if last else np.zeros_like(cost)
+            sold = np.where(
+                default_now[:, None],
+                projects.value[:, :, t] * (1 - leverage.fire_sale_discount),
+                sold,
+            )
+            by_project = attribution(np.maximum(projects.operating_cash[:, :, t], 0.0) + sold, cost)
+        paid = book.distribute(cash, by_project, tier_paid)
+        clawback = book.clawback(closing)
+        paid -= clawback
         alive = alive & ~closing
         nav = np.where(alive, assets - debt, 0.0)
         nav_previous = np.maximum(nav, 0.0)
@@ -248,7 +265,8 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         party["invested_capital"][:, t] = invested
         party["distributed"][:, t] = paid
         party["fees_received"][:, t] = fees_to
-        party["party_nav"][:, t] = allocate(spec, state.copy(), nav_previous)
+        party["clawback"][:, t] = clawback
+        party["party_nav"][:, t] = book.hypothetical(nav_previous)
 
     return FundPaths(
         dates=dates,
@@ -279,7 +297,14 @@ _FUND_SERIES = (
     "debt",
     "nav",
 )
-_PARTY_SERIES = ("contributions", "invested_capital", "distributed", "fees_received", "party_nav")
+_PARTY_SERIES = (
+    "contributions",
+    "invested_capital",
+    "distributed",
+    "fees_received",
+    "clawback",
+    "party_nav",
+)
 
 
 def _fee_weights(terms: Terms, spec: WaterfallSpec, fee: Fee) -> tuple[Array, Array]:

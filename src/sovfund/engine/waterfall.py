@@ -39,6 +39,7 @@ __all__ = [
     "accrual_factors",
     "allocate",
     "allocate_reference",
+    "clawback_transfers",
 ]
 
 Array = NDArray[np.float64]
@@ -338,3 +339,20 @@ def allocate_reference(
             tiers_out[:, k, :] += payment
         remaining = remaining - size
     return by_party
+
+
+def clawback_transfers(
+    spec: WaterfallSpec, received: Array, entitled: Array, contributed: Array
+) -> Array:
+    """End-of-fund clawback, shape (rows, parties): + a GP gives back, - an LP receives.
+
+    ``received`` is what each party got deal by deal, ``entitled`` what the same tiers
+    pay on the whole fund, ``contributed`` each party's capital; all (rows, parties).
+    Each GP returns its excess over its entitlement; LPs share it pro rata to capital.
+    """
+    excess = np.where(spec.is_lp, 0.0, np.maximum(received - entitled, 0.0))
+    lp_contributed = np.where(spec.is_lp, contributed, 0.0)
+    total = lp_contributed.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = np.where(total > 0, lp_contributed / total, spec.commitment_weights)
+    return excess - excess.sum(axis=1, keepdims=True) * weights

@@ -109,12 +109,6 @@ def _fees(terms: Terms) -> Found:
 def _waterfall(terms: Terms) -> Found:
     waterfall = terms.waterfall
     names = {p.id for p in terms.parties} | set(GROUPS)
-    if waterfall.style == "deal_by_deal":
-        yield (
-            "waterfall.style",
-            "'deal_by_deal'",
-            "'whole_fund' (deal-by-deal is not supported yet)",
-        )
     if waterfall.clawback and waterfall.style != "deal_by_deal":
         yield "waterfall.clawback", "true", "clawback only with style = 'deal_by_deal'"
     last = len(waterfall.tier) - 1
