@@ -29,7 +29,8 @@ def tiny_terms(extra: str = "") -> sovfund.Terms:
 def test_calendar_is_quarter_ends_from_the_start() -> None:
     result = sovfund.run_base_case(tiny_terms())
     assert [d.date() for d in result.quarterly.index] == DATES
-    assert DATES[0] == dt.date(2026, 4, 1) and DATES[-1] == dt.date(2029, 1, 1)
+    assert DATES[0] == dt.date(2026, 4, 1)
+    assert DATES[-1] == dt.date(2029, 1, 1)
 
 
 def test_quarterly_flows_without_fees_or_debt() -> None:
@@ -86,7 +87,8 @@ def test_party_metrics_by_hand() -> None:
     assert npv(lp["irr"], times, flows) == pytest.approx(0, abs=1e-9)
     assert 0.15 < lp["irr"] < 0.18
     gp = result.parties.loc["gp"]
-    assert np.isnan(gp["irr"]) and np.isnan(gp["tvpi"])  # nothing paid in: no ratio
+    assert np.isnan(gp["irr"])  # nothing paid in: no IRR ...
+    assert np.isnan(gp["tvpi"])  # ... and no ratio
     assert result.fund["gross_moic"] == pytest.approx(1.5)  # (10 x 5 + 100) / 100
 
 
@@ -149,9 +151,45 @@ def test_a_covenant_default_hands_the_assets_to_the_lenders() -> None:
     terms = tiny_terms(LEVERED + "covenants = { max_ltv = 0.4, on_breach = 'default' }\n")
     result = sovfund.run_base_case(terms)
     q = result.quarterly
-    assert result.fund["defaulted"] and result.fund["default_date"] == "2026-04-01"
+    assert result.fund["defaulted"]
+    assert result.fund["default_date"] == "2026-04-01"
     assert q["sale_proceeds"].iloc[0] == pytest.approx(50 * 0.8)
     assert q["debt_repaid"].iloc[0] == pytest.approx(25)
     assert q["distributions"].iloc[0] == pytest.approx(50 * 0.8 - 25)
     assert q["investment"].iloc[1:].abs().sum() == 0  # the fund has stopped
     assert result.fund["lenders_loss"] == 0
+
+
+SECOND_PROJECT = """
+[[project]]
+id = "road"
+name = "A small road"
+sector = "grid"
+contractor = "Builder Co"
+contractor_country = "JP"
+capex = 10.0
+construction_quarters = 1
+start_quarter = 3
+revenue_model = "availability"
+annual_revenue = 0.0
+operating_years = 10
+"""
+
+
+@pytest.mark.parametrize("recycling", [True, False])
+def test_recycling_decides_whether_income_pays_for_new_projects(recycling: bool) -> None:
+    # The bridge earns 5 in quarter 3 while the road (capex 10) is built. Recycling, the
+    # 5 pays half the road and the LP is called for 5; without it the LP pays all 10 and
+    # the 5 is distributed. The LP's commitment of 100 must cover 110 of capex here, so
+    # the bridge is made cheaper: capex 90.
+    text = TINY.read_text().replace("capex = 100.0", "capex = 90.0")
+    text = text.replace("[macro]", SECOND_PROJECT + "\n[macro]")
+    text = text.replace(
+        "investment_period_years = 1",
+        f"investment_period_years = 1\nrecycling = {str(recycling).lower()}",
+    )
+    q = sovfund.run_base_case(sovfund.parse_terms(text, name="two.toml")).quarterly
+    assert q["investment"].iloc[3] == pytest.approx(10)
+    assert q["operating_cash"].iloc[3] == pytest.approx(5)
+    assert q["calls"].iloc[3] == pytest.approx(5 if recycling else 10)
+    assert q["distributions"].iloc[3] == pytest.approx(0 if recycling else 5)

@@ -15,6 +15,7 @@ the clawback, which is also reported on its own.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -22,7 +23,7 @@ from itertools import groupby
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import irr
+from sovfund.analytics.irr import irr_or_nan
 from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate, clawback_transfers
 from sovfund.terms.flows import Flow
 from sovfund.terms.models import Terms
@@ -46,7 +47,7 @@ class WaterfallResult:
     distributed: Array
     paid: Array
     clawback: Array
-    irr: tuple[float | None, ...]
+    irr: tuple[float, ...]  # NaN where there is no IRR
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``sovfund waterfall --json`` (DESIGN.md)."""
@@ -55,7 +56,7 @@ class WaterfallResult:
                 party: {
                     "contributed": float(self.contributed[i]),
                     "distributed": float(self.distributed[i]),
-                    "irr": self.irr[i],
+                    "irr": None if math.isnan(self.irr[i]) else self.irr[i],
                 }
                 for i, party in enumerate(self.parties)
             },
@@ -125,5 +126,5 @@ def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
         distributed=state.distributed.sum(axis=0) - clawback,
         paid=paid.sum(axis=0),
         clawback=np.maximum(clawback, 0.0),
-        irr=tuple(irr(times, cash[:, i]) for i in range(len(spec.parties))),
+        irr=tuple(irr_or_nan(times, cash[:, i]) for i in range(len(spec.parties))),
     )

@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 
 from sovfund.errors import ConvergenceError
 
-__all__ = ["irr", "npv"]
+__all__ = ["irr", "irr_or_nan", "npv"]
 
 _LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
 
@@ -82,3 +82,16 @@ def irr(times: ArrayLike, amounts: ArrayLike, *, tolerance: float = 1e-13) -> fl
             f" never changes sign (NPV at 0% = {float(npv(0.0, t, a)):.6g})"
         )
     return min(roots, key=abs)
+
+
+def irr_or_nan(times: ArrayLike, amounts: ArrayLike) -> float:
+    """:func:`irr` for tables: NaN where there is no IRR or none could be found.
+
+    Results are NaN (``null`` in JSON, a dash in tables) rather than an error, because
+    a table of many paths and parties should not fail for one odd cash-flow profile.
+    """
+    try:
+        value = irr(times, amounts)
+    except ConvergenceError:
+        return float("nan")
+    return float("nan") if value is None else value

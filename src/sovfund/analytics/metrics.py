@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import irr
+from sovfund.analytics.irr import irr_or_nan
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 
@@ -79,7 +79,7 @@ def party_metrics(fund: FundPaths) -> PartyMetrics:
     cash = fund.party_cash
     rates = np.array(
         [
-            [_irr_or_nan(times, cash[p, :, i]) for i in range(cash.shape[2])]
+            [irr_or_nan(times, cash[p, :, i]) for i in range(cash.shape[2])]
             for p in range(cash.shape[0])
         ]
     )
@@ -122,11 +122,6 @@ def fund_metrics(fund: FundPaths) -> FundMetrics:
         first_breach_quarter=np.where(breached, fund.breach.argmax(axis=1), -1),
         lenders_loss=fund.lenders_loss,
     )
-
-
-def _irr_or_nan(times: Array, amounts: Array) -> float:
-    value = irr(times, amounts)
-    return float("nan") if value is None else value
 
 
 def _ratio(numerator: Array, denominator: Array) -> Array:

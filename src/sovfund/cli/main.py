@@ -90,7 +90,7 @@ def run(
         _print_json(summary)
         return
     out.print(base_case_view(result, scenario))
-    out.print(f"\nWrote {path}", style="dim")
+    out.print(f"\nWrote {path}", style="dim", markup=False)
 
 
 @app.command()
@@ -131,16 +131,19 @@ def validate(
         _print_json({"valid": True, "file": str(file)})
     else:
         out.print(
-            f"[green]valid[/]: {file} — {len(terms.parties)} parties, "
-            f"{len(terms.waterfall.tier)} waterfall tiers, {_count(len(terms.projects), 'project')}"
+            f"[green]valid[/]: {escape(str(file))} — {_count(len(terms.parties), 'party')}, "
+            f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
+            f"{_count(len(terms.projects), 'project')}"
         )
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
 
 
 @scenarios_app.command("list")
+@_user_errors
 def scenarios_list(as_json: JsonOpt = False) -> None:
     """List the shipped scenarios (the default first)."""
     rows = []
@@ -151,7 +154,8 @@ def scenarios_list(as_json: JsonOpt = False) -> None:
         _print_json(rows)
         return
     for row in rows:
-        out.print(f"{row['id']:<10} {row['name']}{'  (default)' if row['default'] else ''}")
+        default = "  (default)" if row["default"] else ""
+        out.print(f"{row['id']:<10} {row['name']}{default}", markup=False)
 
 
 @scenarios_app.command("show")

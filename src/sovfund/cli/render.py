@@ -41,7 +41,7 @@ def multiple(value: float | None) -> str:
 def base_case_view(result: BaseCase, scenario: str) -> Group:
     """The base case as two tables: parties, then the fund."""
     parties = Table(
-        title=f"{result.terms.fund.name} — base case ({scenario})", title_justify="left"
+        title=Text(f"{result.terms.fund.name} — base case ({scenario})"), title_justify="left"
     )
     for column in (
         "party",
@@ -103,7 +103,7 @@ def _when(happened: bool, date: Any) -> str:
 
 def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     """Per-party totals, then what each tier paid each party."""
-    parties = Table(title=f"{fund_name} — waterfall", title_justify="left")
+    parties = Table(title=Text(f"{fund_name} — waterfall"), title_justify="left")
     for column in ("party", "contributed", "distributed", "IRR"):
         parties.add_column(column, justify="left" if column == "party" else "right", no_wrap=True)
     if result.clawback.any():
@@ -119,5 +119,5 @@ def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     for party in result.parties:
         tiers.add_column(party, justify="right", no_wrap=True)
     for name, row in zip(result.tiers, result.paid, strict=True):
-        tiers.add_row(name, *(money(v) if v else "—" for v in row))
+        tiers.add_row(Text(name), *(money(v) if v else "—" for v in row))
     return Group(parties, Text(""), tiers)

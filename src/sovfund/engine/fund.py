@@ -7,7 +7,8 @@ Each quarter, on every path still alive (a defaulted fund stops):
    management fees (on the previous quarter's basis) fall due; capitalised interest is
    added to the debt instead of being paid;
 3. uses (equity for projects, fees, paid interest) net against the projects' operating
-   cash. The need left is met, in order, by a debt draw (``pro_rata``: the share
+   cash (unless ``fund.recycling`` is false: then income is distributed as it comes and
+   LPs fund every use). The need left is met, in order, by a debt draw (``pro_rata``: the share
    D/(1+D) of the quarter's investment, up to the target debt D x commitments), capital
    calls pro rata to unfunded commitments, and more debt up to the hard cap
    (``max_debt_to_equity``). A need still unmet is a funding shortfall: the fund
@@ -163,7 +164,10 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
 
         spend, cash_in = investment[:, t] * live, operating[:, t] * live
         expenses = fees + (interest - capitalised)
-        need = spend + expenses - cash_in
+        # Income pays for uses first when recycling; otherwise only losses are funded
+        # and income is distributed as it comes.
+        offset = cash_in if fund.recycling else np.minimum(cash_in, 0.0)
+        need = spend + expenses - offset
         drawn = np.zeros(paths)
         if leverage.draw == "pro_rata" and target_ratio > 0:
             drawn = np.clip(
@@ -177,7 +181,7 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         extra = np.clip(need, 0.0, np.maximum(cap_ratio * commitment - debt - drawn, 0.0))
         drawn, need = drawn + extra, need - extra
         shortfall = need > 1e-9 * max(commitment, 1.0)
-        surplus = np.maximum(-need, 0.0)
+        surplus = np.maximum(-need, 0.0) + (cash_in - offset)
         debt = debt + drawn
 
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -187,7 +191,7 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
                 0.0,
             )
             for_expenses = np.minimum(
-                calls_total, np.maximum(expenses - np.maximum(cash_in, 0.0), 0.0)
+                calls_total, np.maximum(expenses - np.maximum(offset, 0.0), 0.0)
             )
             invested_part = np.where(calls_total > 0, 1.0 - for_expenses / calls_total, 0.0)
         unfunded = unfunded - calls

@@ -81,6 +81,7 @@ class WaterfallSpec:
     rate: Array
     floating: NDArray[np.bool_]
     share: Array
+    commitment_weights: Array  # each LP's share of LP commitments (zero for GPs)
     deal_by_deal: bool = False
     clawback: bool = False
 
@@ -113,11 +114,13 @@ class WaterfallSpec:
             rate.append(hurdle.spread if isinstance(hurdle, FloatingRate) else (hurdle or 0.0))
             floating.append(isinstance(hurdle, FloatingRate))
             share.append(until.share or 0.0)
+        commitments = np.array([p.commitment or 0.0 for p in terms.parties])
+        lp_commitments = np.where(is_lp, commitments, 0.0)
         return cls(
             parties=ids,
             tier_names=tuple(t.name for t in tiers),
             is_lp=is_lp,
-            commitments=np.array([p.commitment or 0.0 for p in terms.parties]),
+            commitments=commitments,
             gp_weights=gp_weights,
             direct=np.array([[t.pay.get(i, 0.0) for i in ids] for t in tiers]),
             lps=np.array([t.pay.get("lps", 0.0) for t in tiers]),
@@ -127,16 +130,10 @@ class WaterfallSpec:
             rate=np.array(rate),
             floating=np.array(floating),
             share=np.array(share),
+            commitment_weights=lp_commitments / max(lp_commitments.sum(), 1e-300),
             deal_by_deal=terms.waterfall.style == "deal_by_deal",
             clawback=terms.waterfall.clawback,
         )
-
-    @property
-    def commitment_weights(self) -> Array:
-        """Each LP's share of LP commitments (zero for GPs)."""
-        lp_commitments = np.where(self.is_lp, self.commitments, 0.0)
-        total = lp_commitments.sum()
-        return lp_commitments / total if total > 0 else lp_commitments
 
     def empty_state(self, rows: int) -> WaterfallState:
         parties, tiers = len(self.parties), len(self.tier_names)
@@ -197,7 +194,9 @@ def allocate(
     """
     by_party = np.zeros_like(state.distributed)
     track = tiers_out is not None
-    _allocate_kernel(
+    # Waking worker threads costs more than a few hundred rows of work.
+    kernel = _allocate_parallel if amount.shape[0] >= _PARALLEL_ROWS else _allocate_serial
+    kernel(
         spec.kind,
         spec.direct,
         spec.lps,
@@ -218,8 +217,7 @@ def allocate(
     return by_party
 
 
-@numba.njit(parallel=True, cache=True, fastmath=False)
-def _allocate_kernel(  # type: ignore[no-untyped-def]
+def _allocate_rows(  # type: ignore[no-untyped-def]
     kind,
     direct,
     lps,
@@ -296,6 +294,11 @@ def _allocate_kernel(  # type: ignore[no-untyped-def]
                         balance[r, h] -= target[h, i] * pay
             distributed_total += size
             remaining -= size
+
+
+_PARALLEL_ROWS = 4096
+_allocate_serial = numba.njit(cache=True)(_allocate_rows)
+_allocate_parallel = numba.njit(parallel=True, cache=True)(_allocate_rows)
 
 
 def allocate_reference(

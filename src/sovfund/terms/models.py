@@ -82,6 +82,9 @@ class Fund(_Model):
     start: Date
     term_years: Annotated[int, Field(strict=True, ge=1, le=60)]
     investment_period_years: Annotated[int, Field(strict=True, ge=0, le=60)]
+    recycling: Flag = True
+    """Whether project income may pay for investment and expenses before anything is
+    distributed (true), or is distributed as it comes while LPs fund every call (false)."""
 
     @property
     def quarters(self) -> int:
