@@ -232,3 +232,104 @@ def test_scenarios_show_unknown_preset_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "nope" in result.stderr
     assert_no_traceback(result)
+
+
+# -- sovfund waterfall ---------------------------------------------------------------
+
+TINY_FLOWS = TINY.parent / "tiny-flows.csv"
+
+
+def test_waterfall_json_has_the_design_shape(tmp_path: Path) -> None:
+    result = sovfund_cli(tmp_path, "waterfall", str(TINY), str(TINY_FLOWS), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"parties", "tiers"}  # no clawback key without a clawback
+    assert data["parties"]["lp"]["contributed"] == pytest.approx(100)
+    assert data["parties"]["lp"]["distributed"] == pytest.approx(140)
+    assert data["parties"]["gp"] == {
+        "contributed": 0.0,
+        "distributed": pytest.approx(10),
+        "irr": None,
+    }
+    assert [t["name"] for t in data["tiers"]] == [
+        "return of capital",
+        "preferred return",
+        "catch-up",
+        "carried interest",
+    ]
+    assert data["tiers"][0]["paid"] == {"lp": pytest.approx(100)}
+
+
+def test_waterfall_table_names_each_tier(tmp_path: Path) -> None:
+    result = sovfund_cli(tmp_path, "waterfall", str(TINY), str(TINY_FLOWS))
+    assert result.returncode == 0, result.stderr
+    for word in (
+        "return of capital",
+        "preferred return",
+        "catch-up",
+        "carried interest",
+        "$140.00",
+    ):
+        assert word in result.stdout
+
+
+AMERICAN = TINY.read_text().split("[[waterfall.tier]]")[0] + '[waterfall]\npreset = "american"\n\n'
+AMERICAN += "[[project]]" + TINY.read_text().split("[[project]]", 1)[1]
+
+
+def test_waterfall_deal_by_deal_reports_the_clawback(tmp_path: Path) -> None:
+    # Deal a doubles 50 in a year, deal b loses its 50: deal by deal the GP earns
+    # carry on a; on the whole fund there is no profit, so it all comes back.
+    (tmp_path / "terms.toml").write_text(AMERICAN)
+    (tmp_path / "flows.csv").write_text(
+        "date,party,kind,amount,investment\n"
+        "2026-01-01,lp,contribution,50,a\n"
+        "2026-01-01,lp,contribution,50,b\n"
+        "2027-01-01,,proceeds,100,a\n"
+        "2027-06-01,,proceeds,0,b\n"
+    )
+    result = sovfund_cli(tmp_path, "waterfall", "terms.toml", "flows.csv", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    # Deal a: 50 back, 4 of 8% pref, then catch-up and 80/20: the GP's 20% of 50 = 10.
+    assert data["clawback"] == {"gp": pytest.approx(10)}
+    assert data["parties"]["gp"]["distributed"] == pytest.approx(0, abs=1e-9)
+    assert data["parties"]["lp"]["distributed"] == pytest.approx(100)
+
+
+BAD_FLOWS = {
+    "unknown party": ("2026-01-01,zz,contribution,5\n", "line 2, party"),
+    "bad date": ("2026-02-30,lp,contribution,5\n", "line 2, date"),
+    "negative proceeds": ("2026-01-01,,proceeds,-5\n", "line 2, amount"),
+    "not a number": ("2026-01-01,lp,contribution,five\n", "line 2, amount"),
+    "unknown kind": ("2026-01-01,lp,dividend,5\n", "line 2, kind"),
+    "proceeds with a party": ("2026-01-01,lp,proceeds,5\n", "line 2, party"),
+    "contribution without a party": ("2026-01-01,,contribution,5\n", "line 2, party"),
+    "missing field": ("2026-01-01,lp,contribution\n", "line 2"),
+}
+
+
+@pytest.mark.parametrize(("rows", "where"), BAD_FLOWS.values(), ids=BAD_FLOWS.keys())
+def test_waterfall_bad_flows_exit_1_with_the_line(tmp_path: Path, rows: str, where: str) -> None:
+    (tmp_path / "flows.csv").write_text("date,party,kind,amount\n" + rows)
+    result = sovfund_cli(tmp_path, "waterfall", str(TINY), "flows.csv")
+    assert result.returncode == 1
+    assert f"flows.csv: {where}" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_waterfall_missing_column(tmp_path: Path) -> None:
+    (tmp_path / "flows.csv").write_text("date,party,amount\n2026-01-01,lp,5\n")
+    result = sovfund_cli(tmp_path, "waterfall", str(TINY), "flows.csv")
+    assert result.returncode == 1
+    assert "no column kind" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_waterfall_deal_by_deal_needs_the_investment_column(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text(AMERICAN)
+    (tmp_path / "flows.csv").write_text("date,party,kind,amount\n2026-01-01,lp,contribution,5\n")
+    result = sovfund_cli(tmp_path, "waterfall", "terms.toml", "flows.csv")
+    assert result.returncode == 1
+    assert "no column investment" in result.stderr
+    assert_no_traceback(result)
