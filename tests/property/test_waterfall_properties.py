@@ -16,6 +16,7 @@ from sovfund.engine.waterfall import (
     accrual_factors,
     allocate,
     allocate_reference,
+    allocate_series,
 )
 from sovfund.terms.flows import Flow
 
@@ -116,15 +117,20 @@ def random_state(spec: WaterfallSpec, rng: np.random.Generator, rows: int):
 
 
 @SETTINGS
-@given(sheet=terms(), seed=st.integers(0, 2**32 - 1))
-def test_every_dollar_goes_to_someone_and_kernels_agree(sheet: sovfund.Terms, seed: int) -> None:
+@given(sheet=terms(), seed=st.integers(0, 2**32 - 1), rows=st.sampled_from([64, 5000]))
+def test_every_dollar_goes_to_someone_and_kernels_agree(
+    sheet: sovfund.Terms, seed: int, rows: int
+) -> None:
+    """Serial (few rows) and parallel (many rows) kernels against the NumPy reference."""
     spec = WaterfallSpec.from_terms(sheet)
     rng = np.random.default_rng(seed)
-    state = random_state(spec, rng, 64)
-    amount = rng.uniform(0, 300, 64)
+    state = random_state(spec, rng, rows)
+    amount = rng.uniform(0, 300, rows)
     amount[::7] = 0.0
     twin = state.copy()
-    tiers, twin_tiers = (np.zeros((64, len(spec.tier_names), len(spec.parties))) for _ in range(2))
+    tiers, twin_tiers = (
+        np.zeros((rows, len(spec.tier_names), len(spec.parties))) for _ in range(2)
+    )
     paid = allocate(spec, state, amount, tiers_out=tiers)
     expected = allocate_reference(spec, twin, amount, tiers_out=twin_tiers)
     np.testing.assert_allclose(paid.sum(axis=1), amount, rtol=1e-9, atol=1e-9)
@@ -231,3 +237,32 @@ def test_clawback_leaves_gps_no_more_than_whole_fund_terms(data, deals) -> None:
         <= whole.distributed[is_gp] + 1e-9 * (1 + whole.distributed[is_gp])
     ).all()
     assert result.distributed.sum() == pytest.approx(whole.distributed.sum(), rel=1e-9, abs=1e-9)
+
+
+@SETTINGS
+@given(sheet=terms(), seed=st.integers(0, 2**32 - 1), rows=st.sampled_from([3, 300]))
+def test_allocate_series_is_the_quarterly_steps_fused(
+    sheet: sovfund.Terms, seed: int, rows: int
+) -> None:
+    """allocate_series == accrue, contribute and allocate_reference period by period."""
+    spec = WaterfallSpec.from_terms(sheet)
+    rng = np.random.default_rng(seed)
+    periods, parties = 16, len(spec.parties)
+    calls = (
+        rng.uniform(0, 10, (rows, periods, parties))
+        * spec.is_lp
+        * (rng.random((rows, periods, 1)) < 0.4)
+    )
+    cash = rng.uniform(0, 30, (rows, periods)) * (rng.random((rows, periods)) < 0.6)
+    factors = np.stack([accrual_factors(spec, 0.25, r)[0] for r in rng.uniform(0, 0.06, periods)])
+    state, twin = spec.empty_state(rows), spec.empty_state(rows)
+    tiers, twin_tiers = (np.zeros((rows, len(spec.tier_names), parties)) for _ in range(2))
+    got = allocate_series(spec, state, calls, cash, factors, tiers_out=tiers)
+    expected = np.zeros((rows, parties))
+    for t in range(periods):
+        twin.accrue(factors[t][None])
+        twin.contribute(spec, calls[:, t])
+        expected += allocate_reference(spec, twin, cash[:, t], tiers_out=twin_tiers)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(tiers, twin_tiers, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(state.balance, twin.balance, rtol=1e-10, atol=1e-8)

@@ -34,7 +34,8 @@ class FundWaterfall:
         factors = accrual_factors(self.spec, years, index_rate)
         self.whole.accrue(factors)
         if self.by_deal is not None:
-            self.by_deal.accrue(np.repeat(factors, self.deals, axis=0))
+            rows = factors if factors.shape[0] == 1 else np.repeat(factors, self.deals, axis=0)
+            self.by_deal.accrue(rows)
 
     def contribute(self, calls: Array, weights: Array | None) -> None:
         """Book calls (paths, parties); ``weights`` (paths, projects) attribute them to deals."""

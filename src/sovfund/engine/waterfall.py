@@ -25,7 +25,9 @@ reference the kernel is tested against.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -39,6 +41,7 @@ __all__ = [
     "accrual_factors",
     "allocate",
     "allocate_reference",
+    "allocate_series",
     "clawback_transfers",
 ]
 
@@ -174,14 +177,18 @@ class WaterfallState:
 
 
 def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float) -> Array:
-    """Growth of each hurdle balance over ``years``, shape (rows, tiers).
+    """Growth of each hurdle balance over ``years``, shape (rows, tiers) or (1, tiers).
 
     ``index_rate`` (a scalar or shape (rows,)) is the floating index (SOFR) over the
     period; floating hurdles compound at it plus their spread, fixed ones at their rate.
     """
+    hurdle = spec.kind == HURDLE
+    fixed = np.where(hurdle & ~spec.floating, (1.0 + spec.rate) ** years, 1.0)[None, :]
+    if not (hurdle & spec.floating).any():
+        return fixed  # shape (1, tiers): the same for every row
     index = np.atleast_1d(np.asarray(index_rate, dtype=np.float64))[:, None]
-    rate = np.where(spec.floating[None, :], index + spec.rate[None, :], spec.rate[None, :])
-    return np.where(spec.kind[None, :] == HURDLE, (1.0 + rate) ** years, 1.0)
+    floating = (1.0 + index + spec.rate[None, :]) ** years
+    return np.where((hurdle & spec.floating)[None, :], floating, fixed)
 
 
 def allocate(
@@ -193,10 +200,70 @@ def allocate(
     (rows, tiers, parties)) is given, each tier's payments are added to it.
     """
     by_party = np.zeros_like(state.distributed)
-    track = tiers_out is not None
     # Waking worker threads costs more than a few hundred rows of work.
     kernel = _allocate_parallel if amount.shape[0] >= _PARALLEL_ROWS else _allocate_serial
     kernel(
+        *_spec_arrays(spec),
+        state.contributed,
+        state.distributed,
+        state.balance,
+        np.ascontiguousarray(amount, dtype=np.float64),
+        by_party,
+        *_tier_buffer(tiers_out),
+    )
+    return by_party
+
+
+def allocate_series(
+    spec: WaterfallSpec,
+    state: WaterfallState,
+    contributions: Array,
+    amounts: Array,
+    factors: Array,
+    *,
+    tiers_out: Array | None = None,
+) -> Array:
+    """Many periods at once: per period, accrue, contribute, then distribute; update ``state``.
+
+    The same rule as calling :meth:`WaterfallState.accrue`, :meth:`WaterfallState.contribute`
+    and :func:`allocate` period by period, fused into one pass per row so that each
+    row's state stays in cache.
+
+    Parameters
+    ----------
+    contributions : ndarray, shape (rows, periods, parties)
+    amounts : ndarray, shape (rows, periods)
+        Cash to distribute at the end of each period.
+    factors : ndarray, shape (periods, tiers), (1, periods, tiers) or (rows, periods, tiers)
+        Hurdle growth over each period (see :func:`accrual_factors`).
+
+    Returns
+    -------
+    ndarray, shape (rows, parties)
+        What each party received over all the periods.
+    """
+    rows = amounts.shape[0]
+    received = np.zeros_like(state.distributed)
+    factors = np.ascontiguousarray(
+        factors if factors.ndim == 3 else factors[None], dtype=np.float64
+    )
+    kernel = _series_parallel if rows >= _PARALLEL_ROWS // 16 else _series_serial
+    kernel(
+        *_spec_arrays(spec),
+        state.contributed,
+        state.distributed,
+        state.balance,
+        factors,
+        np.ascontiguousarray(contributions, dtype=np.float64),
+        np.ascontiguousarray(amounts, dtype=np.float64),
+        received,
+        *_tier_buffer(tiers_out),
+    )
+    return received
+
+
+def _spec_arrays(spec: WaterfallSpec) -> tuple[Array, ...]:
+    return (
         spec.kind,
         spec.direct,
         spec.lps,
@@ -206,15 +273,96 @@ def allocate(
         spec.gp_weights,
         spec.is_lp,
         spec.commitment_weights,
-        state.contributed,
-        state.distributed,
-        state.balance,
-        np.ascontiguousarray(amount, dtype=np.float64),
-        by_party,
-        tiers_out if tiers_out is not None else np.zeros((1, 1, 1)),
-        track,
-    )
-    return by_party
+        np.flatnonzero(spec.kind == HURDLE),
+    )  # type: ignore[return-value]
+
+
+def _tier_buffer(tiers_out: Array | None) -> tuple[Array, bool]:
+    return (tiers_out, True) if tiers_out is not None else (np.zeros((1, 1, 1)), False)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _allocate_row(  # type: ignore[no-untyped-def]
+    r,
+    amount,
+    kind,
+    direct,
+    lps,
+    gps,
+    target,
+    share,
+    gp_weights,
+    is_lp,
+    commitment_weights,
+    hurdles,
+    contributed,
+    distributed,
+    balance,
+    weights,
+    received,
+    tiers_out,
+    track,
+):
+    """Distribute ``amount`` on row r: the rule, written once for both kernels.
+
+    ``weights[r]`` is scratch space for the row's LP weights.
+    """
+    parties = contributed.shape[1]
+    tiers = kind.shape[0]
+    lp_total = 0.0
+    contributed_total = 0.0
+    distributed_total = 0.0
+    for i in range(parties):
+        contributed_total += contributed[r, i]
+        distributed_total += distributed[r, i]
+        if is_lp[i]:
+            lp_total += contributed[r, i]
+    for i in range(parties):
+        if not is_lp[i]:
+            weights[r, i] = 0.0
+        elif lp_total > 0.0:
+            weights[r, i] = contributed[r, i] / lp_total
+        else:
+            weights[r, i] = commitment_weights[i]
+    remaining = amount
+    for k in range(tiers):
+        if remaining <= 0.0:
+            break
+        if kind[k] == RESIDUAL:
+            size = remaining
+        else:
+            # the target's share of the tier, and what it still needs
+            target_share = 0.0
+            need = 0.0
+            for i in range(parties):
+                if target[k, i] != 0.0:
+                    target_share += direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i]
+                    if kind[k] == CAPITAL_RETURNED:
+                        need += contributed[r, i] - distributed[r, i]
+                    elif kind[k] == PROFIT_SHARE:
+                        need -= distributed[r, i]
+            divisor = target_share
+            if kind[k] == HURDLE:
+                need = balance[r, k]
+            elif kind[k] == PROFIT_SHARE:
+                need += share[k] * (distributed_total - contributed_total)
+                divisor = target_share - share[k]
+            size = need / divisor if divisor > 0.0 else 0.0
+            size = min(max(size, 0.0), remaining)
+        if size <= 0.0:
+            continue
+        for i in range(parties):
+            pay = size * (direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i])
+            if pay == 0.0:
+                continue
+            distributed[r, i] += pay
+            received[r, i] += pay
+            if track:
+                tiers_out[r, k, i] += pay
+            for h in hurdles:
+                balance[r, h] -= target[h, i] * pay
+        distributed_total += size
+        remaining -= size
 
 
 def _allocate_rows(  # type: ignore[no-untyped-def]
@@ -227,78 +375,87 @@ def _allocate_rows(  # type: ignore[no-untyped-def]
     gp_weights,
     is_lp,
     commitment_weights,
+    hurdles,
     contributed,
     distributed,
     balance,
     amount,
-    by_party,
+    received,
     tiers_out,
     track,
 ):
-    rows, parties = contributed.shape
-    tiers = kind.shape[0]
+    weights = np.empty_like(contributed)
+    for r in numba.prange(contributed.shape[0]):
+        _allocate_row(
+            r, amount[r], kind, direct, lps, gps, target, share, gp_weights, is_lp,
+            commitment_weights, hurdles, contributed, distributed, balance, weights, received,
+            tiers_out, track,
+        )  # fmt: skip
+
+
+def _series_rows(  # type: ignore[no-untyped-def]
+    kind,
+    direct,
+    lps,
+    gps,
+    target,
+    share,
+    gp_weights,
+    is_lp,
+    commitment_weights,
+    hurdles,
+    contributed,
+    distributed,
+    balance,
+    factors,
+    contributions,
+    amounts,
+    received,
+    tiers_out,
+    track,
+):
+    rows, periods, parties = contributions.shape
+    stride = 0 if factors.shape[0] == 1 else 1  # factors shared by all rows, or per row
+    weights = np.empty_like(contributed)
     for r in numba.prange(rows):
-        lp_total = 0.0
-        contributed_total = 0.0
-        distributed_total = 0.0
-        for i in range(parties):
-            contributed_total += contributed[r, i]
-            distributed_total += distributed[r, i]
-            if is_lp[i]:
-                lp_total += contributed[r, i]
-        remaining = amount[r]
-        for k in range(tiers):
-            if remaining <= 0.0:
-                break
-            # the tier's share for party i: direct + lps * lp weight + gps * gp weight
-            target_share = 0.0
-            need = 0.0
+        f = r * stride
+        for t in range(periods):
+            for h in hurdles:
+                balance[r, h] *= factors[f, t, h]
             for i in range(parties):
-                lp_weight = 0.0
-                if is_lp[i]:
-                    lp_weight = (
-                        contributed[r, i] / lp_total if lp_total > 0.0 else commitment_weights[i]
-                    )
-                s = direct[k, i] + lps[k] * lp_weight + gps[k] * gp_weights[i]
-                target_share += target[k, i] * s
-                if kind[k] == CAPITAL_RETURNED:
-                    need += target[k, i] * (contributed[r, i] - distributed[r, i])
-                elif kind[k] == PROFIT_SHARE:
-                    need -= target[k, i] * distributed[r, i]
-            if kind[k] == RESIDUAL:
-                size = remaining
-            else:
-                divisor = target_share
-                if kind[k] == HURDLE:
-                    need = balance[r, k]
-                elif kind[k] == PROFIT_SHARE:
-                    need += share[k] * (distributed_total - contributed_total)
-                    divisor = target_share - share[k]
-                size = need / divisor if divisor > 0.0 else 0.0
-                size = min(max(size, 0.0), remaining)
-            if size <= 0.0:
-                continue
-            for i in range(parties):
-                lp_weight = 0.0
-                if is_lp[i]:
-                    lp_weight = (
-                        contributed[r, i] / lp_total if lp_total > 0.0 else commitment_weights[i]
-                    )
-                pay = size * (direct[k, i] + lps[k] * lp_weight + gps[k] * gp_weights[i])
-                distributed[r, i] += pay
-                by_party[r, i] += pay
-                if track:
-                    tiers_out[r, k, i] += pay
-                for h in range(tiers):
-                    if kind[h] == HURDLE:
-                        balance[r, h] -= target[h, i] * pay
-            distributed_total += size
-            remaining -= size
+                paid_in = contributions[r, t, i]
+                if paid_in != 0.0:
+                    contributed[r, i] += paid_in
+                    for h in hurdles:
+                        balance[r, h] += target[h, i] * paid_in
+            if amounts[r, t] > 0.0:
+                _allocate_row(
+                    r, amounts[r, t], kind, direct, lps, gps, target, share, gp_weights,
+                    is_lp, commitment_weights, hurdles, contributed, distributed, balance,
+                    weights, received, tiers_out, track,
+                )  # fmt: skip
 
 
 _PARALLEL_ROWS = 4096
-_allocate_serial = numba.njit(cache=True)(_allocate_rows)
-_allocate_parallel = numba.njit(parallel=True, cache=True)(_allocate_rows)
+
+
+def _compile(function: Any, *, parallel: bool) -> Any:
+    """Compile ``function``, serial for few rows or parallel over rows for many.
+
+    Numba's on-disk cache is keyed by the function's name, not by ``parallel``, so
+    each variant gets a name of its own (else the second would load the first).
+    """
+    variant = types.FunctionType(
+        function.__code__, function.__globals__, function.__name__, function.__defaults__
+    )
+    variant.__qualname__ = f"{function.__qualname__}_{'parallel' if parallel else 'serial'}"
+    return numba.njit(parallel=parallel, cache=True, error_model="numpy")(variant)
+
+
+_allocate_serial = _compile(_allocate_rows, parallel=False)
+_allocate_parallel = _compile(_allocate_rows, parallel=True)
+_series_serial = _compile(_series_rows, parallel=False)
+_series_parallel = _compile(_series_rows, parallel=True)
 
 
 def allocate_reference(
