@@ -282,6 +282,23 @@ def _tier_buffer(tiers_out: Array | None) -> tuple[Array, bool]:
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _lp_weights(r, is_lp, commitment_weights, contributed, weights):  # type: ignore[no-untyped-def]
+    """Each LP's share of the LP group on row r: pro rata to contributions, else to
+    commitments; they change only when contributions do."""
+    lp_total = 0.0
+    for i in range(contributed.shape[1]):
+        if is_lp[i]:
+            lp_total += contributed[r, i]
+    for i in range(contributed.shape[1]):
+        if not is_lp[i]:
+            weights[r, i] = 0.0
+        elif lp_total > 0.0:
+            weights[r, i] = contributed[r, i] / lp_total
+        else:
+            weights[r, i] = commitment_weights[i]
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _allocate_row(  # type: ignore[no-untyped-def]
     r,
     amount,
@@ -305,25 +322,15 @@ def _allocate_row(  # type: ignore[no-untyped-def]
 ):
     """Distribute ``amount`` on row r: the rule, written once for both kernels.
 
-    ``weights[r]`` is scratch space for the row's LP weights.
+    ``weights[r]`` must hold the row's LP weights (see :func:`_lp_weights`).
     """
     parties = contributed.shape[1]
     tiers = kind.shape[0]
-    lp_total = 0.0
     contributed_total = 0.0
     distributed_total = 0.0
     for i in range(parties):
         contributed_total += contributed[r, i]
         distributed_total += distributed[r, i]
-        if is_lp[i]:
-            lp_total += contributed[r, i]
-    for i in range(parties):
-        if not is_lp[i]:
-            weights[r, i] = 0.0
-        elif lp_total > 0.0:
-            weights[r, i] = contributed[r, i] / lp_total
-        else:
-            weights[r, i] = commitment_weights[i]
     remaining = amount
     for k in range(tiers):
         if remaining <= 0.0:
@@ -386,6 +393,7 @@ def _allocate_rows(  # type: ignore[no-untyped-def]
 ):
     weights = np.empty_like(contributed)
     for r in numba.prange(contributed.shape[0]):
+        _lp_weights(r, is_lp, commitment_weights, contributed, weights)
         _allocate_row(
             r, amount[r], kind, direct, lps, gps, target, share, gp_weights, is_lp,
             commitment_weights, hurdles, contributed, distributed, balance, weights, received,
@@ -419,15 +427,20 @@ def _series_rows(  # type: ignore[no-untyped-def]
     weights = np.empty_like(contributed)
     for r in numba.prange(rows):
         f = r * stride
+        _lp_weights(r, is_lp, commitment_weights, contributed, weights)
         for t in range(periods):
             for h in hurdles:
                 balance[r, h] *= factors[f, t, h]
+            paid = False
             for i in range(parties):
                 paid_in = contributions[r, t, i]
                 if paid_in != 0.0:
+                    paid = True
                     contributed[r, i] += paid_in
                     for h in hurdles:
                         balance[r, h] += target[h, i] * paid_in
+            if paid:
+                _lp_weights(r, is_lp, commitment_weights, contributed, weights)
             if amounts[r, t] > 0.0:
                 _allocate_row(
                     r, amounts[r, t], kind, direct, lps, gps, target, share, gp_weights,
