@@ -333,3 +333,12 @@ def test_waterfall_deal_by_deal_needs_the_investment_column(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "no column investment" in result.stderr
     assert_no_traceback(result)
+
+
+def test_run_into_an_unwritable_folder_exits_1(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(blocker / "out"))
+    assert result.returncode == 1
+    assert "cannot write it" in result.stderr
+    assert_no_traceback(result)
