@@ -28,8 +28,16 @@ class Draws:
     short_rate, yield_10y, inflation, usd_jpy, jpy_short_rate : ndarray, shape (paths, quarters)
         Annual rates (decimals) and the USD/JPY level in each quarter of the fund's term;
         engines that look beyond the term hold the last quarter's value.
+    tariff : ndarray, shape (paths, quarters)
+        1.0 in quarters of tariff snap-back, 0.0 under the deal.
     capex_factor : ndarray, shape (paths, projects)
         Realised capex over budget (1.0 = on budget).
+    delay : ndarray of int, shape (paths, projects)
+        Quarters of construction delay (the capex is spread over the longer build).
+    default_quarter : ndarray of int, shape (paths, projects)
+        The fund quarter in which the project defaults; -1 if it does not.
+    recovery : ndarray, shape (paths, projects)
+        Share of the project's mark the fund recovers when it defaults.
     revenue_factor : ndarray, shape (paths, projects)
         Realised revenue over plan (1.0 = as planned).
     """
@@ -39,7 +47,11 @@ class Draws:
     inflation: Array
     usd_jpy: Array
     jpy_short_rate: Array
+    tariff: Array
     capex_factor: Array
+    delay: NDArray[np.int64]
+    default_quarter: NDArray[np.int64]
+    recovery: Array
     revenue_factor: Array
 
     @property
@@ -61,6 +73,10 @@ def base_case(terms: Terms, paths: int = 1) -> Draws:
         inflation=level(macro.inflation),
         usd_jpy=level(macro.usd_jpy),
         jpy_short_rate=level(macro.jpy_short_rate),
+        tariff=level(0.0),
         capex_factor=np.ones((paths, projects)),
+        delay=np.zeros((paths, projects), dtype=np.int64),
+        default_quarter=np.full((paths, projects), -1, dtype=np.int64),
+        recovery=np.ones((paths, projects)),
         revenue_factor=np.ones((paths, projects)),
     )

@@ -30,8 +30,11 @@ __all__ = [
     "Party",
     "Policy",
     "Project",
+    "Risk",
     "Sector",
+    "SectorRisk",
     "StepDown",
+    "Tariff",
     "Terminal",
     "Terms",
     "Tier",
@@ -365,14 +368,109 @@ class Project(_Model):
     debt_rate: Rate = 0.055
 
 
+class Tariff(_Model):
+    """``[macro.tariff]``: the US tariff on Japanese goods as a two-state Markov chain.
+
+    Each quarter the regime moves from the agreed ``deal`` rate to ``snapback`` with
+    probability ``p_snapback`` and back with ``p_restore``. In snap-back, projects in
+    tariff-exposed sectors with Japanese contractors pay ``import_share`` of their
+    capex that quarter at the higher rate.
+    """
+
+    deal: Rate = 0.15
+    snapback: Rate = 0.25
+    p_snapback: Share = 0.02
+    p_restore: Share = 0.10
+    import_share: Share = 0.3
+
+
 class Macro(_Model):
-    """``[macro]``: base-case market levels (constant in the deterministic base case)."""
+    """``[macro]``: base-case market levels and, for Monte Carlo, how they move.
+
+    Levels start at the base case. The short rate follows a Vasicek process, the term
+    spread (10-year yield less short rate), inflation and log USD/JPY Ornstein-Uhlenbeck
+    processes, with quarterly shocks correlated by ``correlation`` (in that order:
+    short rate, term spread, inflation, log USD/JPY). Long-run means left out default
+    to the base levels (no drift). The JPY short rate is held at its base level.
+    """
 
     short_rate: Rate
     yield_10y: Rate
     inflation: Rate
     usd_jpy: Positive
     jpy_short_rate: Rate = 0.0
+    short_rate_mean: Rate | None = None
+    short_rate_speed: Amount = 0.2
+    short_rate_vol: Amount = 0.009
+    term_spread_mean: Rate | None = None
+    term_spread_speed: Amount = 0.3
+    term_spread_vol: Amount = 0.006
+    inflation_mean: Rate | None = None
+    inflation_speed: Amount = 0.4
+    inflation_vol: Amount = 0.0125
+    usd_jpy_mean: Positive | None = None
+    usd_jpy_speed: Amount = 0.18
+    usd_jpy_vol: Amount = 0.103
+    correlation: tuple[tuple[Annotated[float, Field(strict=True)], ...], ...] = (
+        (1.0, -0.3, 0.3, 0.3),
+        (-0.3, 1.0, 0.0, 0.1),
+        (0.3, 0.0, 1.0, 0.0),
+        (0.3, 0.1, 0.0, 1.0),
+    )
+    tariff: Tariff = Field(default_factory=Tariff)
+
+    @model_validator(mode="after")
+    def _correlation_matrix(self) -> Macro:
+        matrix = self.correlation
+        if len(matrix) != 4 or any(len(row) != 4 for row in matrix):
+            raise ValueError("correlation as 4 rows of 4 numbers")
+        for i in range(4):
+            if matrix[i][i] != 1.0:
+                raise ValueError("correlation with 1.0 on the diagonal")
+            for j in range(4):
+                if matrix[i][j] != matrix[j][i] or not -1.0 <= matrix[i][j] <= 1.0:
+                    raise ValueError("a symmetric correlation matrix with entries in [-1, 1]")
+        return self
+
+
+class SectorRisk(_Model):
+    """Project risk of one sector (``[risk.sector.NAME]`` overrides the shipped table).
+
+    Every key is optional in an override; the shipped table (sovfund/presets/sectors.toml)
+    fills the rest and gives each figure's source.
+    """
+
+    overrun_mean: Annotated[float, Field(strict=True, ge=-0.5, le=5.0)] | None = None
+    overrun_sd: Amount | None = None
+    delay_years: Amount | None = None
+    default_construction: Share | None = None
+    default_operation: Share | None = None
+    recovery_mean: Share | None = None
+    recovery_sd: Share | None = None
+    revenue_vol: Amount | None = None
+    tariff_exposed: Flag | None = None
+
+
+class Risk(_Model):
+    """``[risk]``: project risk in the Monte Carlo.
+
+    ``volatility`` scales every macro volatility and project spread, ``defaults`` every
+    default hazard (0 and 0 turn the Monte Carlo into the base case). Project shocks
+    share a macro factor (``macro_loading`` of their variance) and a sector factor
+    (``sector_loading``); the rest is their own.
+    """
+
+    volatility: Amount = 1.0
+    defaults: Amount = 1.0
+    macro_loading: Share = 0.2
+    sector_loading: Share = 0.3
+    sector: dict[Sector, SectorRisk] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _loadings(self) -> Risk:
+        if self.macro_loading + self.sector_loading > 1.0:
+            raise ValueError("macro_loading + sector_loading at most 1")
+        return self
 
 
 class Valuation(_Model):
@@ -397,6 +495,7 @@ class Terms(_Model):
     projects: tuple[Project, ...] = Field(alias="project", min_length=1)
     macro: Macro
     valuation: Valuation = Field(default_factory=Valuation)
+    risk: Risk = Field(default_factory=Risk)
 
     @property
     def lps(self) -> tuple[Party, ...]:
