@@ -102,7 +102,7 @@ def party_metrics(fund: FundPaths) -> PartyMetrics:
 def fund_metrics(fund: FundPaths) -> FundMetrics:
     """Fund-level metrics on every path."""
     invested = fund.investment.sum(axis=1)
-    gross = fund.operating_cash.sum(axis=1) + fund.projects.exit_value.sum(axis=1)
+    gross = fund.operating_cash.sum(axis=1) + fund.projects.exit_value
     called = np.cumsum(fund.calls, axis=1)
     debt_before_repayment = fund.debt + fund.debt_repaid
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -92,19 +92,25 @@ class FundPaths:
         return self.distributed + self.fees_received - self.contributions
 
 
-def run_fund(terms: Terms, draws: Draws) -> FundPaths:
-    """Simulate the fund on every path of ``draws``; deterministic in (terms, draws)."""
-    projects = project_flows(terms, draws)
+def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -> FundPaths:
+    """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
+
+    ``projects`` are the project flows of these draws, computed with
+    :func:`~sovfund.engine.projects.project_flows` when not given.
+    """
+    if projects is None:
+        projects = project_flows(terms, draws)
     spec = WaterfallSpec.from_terms(terms)
     fund, leverage = terms.fund, terms.leverage
     paths, quarters, parties = draws.paths, fund.quarters, len(spec.parties)
 
     dates = quarter_dates(fund.start, quarters)
     years = np.diff(year_fractions(fund.start, dates), prepend=0.0)
-    investment = projects.investment.sum(axis=1)
-    operating = projects.operating_cash.sum(axis=1)
-    marks = projects.value.sum(axis=1)
-    exit_value = projects.exit_value.sum(axis=1)
+    investment, operating = projects.investment, projects.operating_cash
+    marks, exit_value = projects.value, projects.exit_value
+    detail = projects.by_project
+    if spec.deal_by_deal and detail is None:
+        raise ValueError("deal-by-deal terms need per-project flows (project_flows)")
 
     commitment = spec.commitments.sum()
     target_ratio = leverage.debt_to_equity
@@ -197,9 +203,11 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         unfunded = unfunded - calls
         invested = calls * invested_part[:, None]
         invested_total = invested_total + invested
-        project_spend = projects.investment[:, :, t]
-        cost += project_spend
-        book.contribute(calls, attribution(project_spend, cost) if deal_by_deal else None)
+        weights = None
+        if detail is not None and deal_by_deal:
+            cost += detail.investment[:, :, t]
+            weights = attribution(detail.investment[:, :, t], cost)
+        book.contribute(calls, weights)
 
         assets = marks[:, t] * live
         breach = alive & _breached(
@@ -233,14 +241,14 @@ def run_fund(terms: Terms, draws: Draws) -> FundPaths:
         debt = np.where(closing, 0.0, debt)
 
         by_project = None
-        if deal_by_deal:  # the cash each project produced, to attribute spare cash
-            sold = projects.exit_value if last else np.zeros_like(cost)
+        if detail is not None and deal_by_deal:  # the cash each project produced
+            sold = detail.exit_value if last else np.zeros_like(cost)
             sold = np.where(
                 default_now[:, None],
-                projects.value[:, :, t] * (1 - leverage.fire_sale_discount),
+                detail.value[:, :, t] * (1 - leverage.fire_sale_discount),
                 sold,
             )
-            by_project = attribution(np.maximum(projects.operating_cash[:, :, t], 0.0) + sold, cost)
+            by_project = attribution(np.maximum(detail.operating_cash[:, :, t], 0.0) + sold, cost)
         paid = book.distribute(cash, by_project, tier_paid)
         clawback = book.clawback(closing)
         paid -= clawback

@@ -1,30 +1,45 @@
-"""Project cash flows, reduced to the fund level.
+"""Project cash flows on every path, reduced to the fund level.
 
-For each project (see :class:`~sovfund.terms.models.Project` for the conventions):
+For each project on each path (see :class:`~sovfund.terms.models.Project` and
+:class:`~sovfund.scenarios.draws.Draws`):
 
-- construction: capex x capex_factor spread evenly over its quarters; the fund pays
-  the equity part, ``1 - debt_share`` of it;
-- operation, from the quarter after completion for ``operating_years``: revenue
-  (``indexation`` of it indexed to CPI) x revenue_factor, less opex (fully indexed:
-  costs track inflation even where revenues do not), less the annuity on project debt;
-- marks at each quarter's end: cost while under construction; once complete, the
-  remaining operating cash flows discounted at that quarter's 10-year yield plus the
-  valuation risk premium, floored at zero (the fund can walk away from a project);
-- exit at the end of the term: that mark, or ``multiple`` x the next four quarters'
-  operating cash for projects sold on a multiple.
+- construction runs ``construction_quarters + delay`` quarters from ``start_quarter``;
+  capex x ``capex_factor`` is spread evenly over them, each quarter's share raised by
+  ``import_share x (snapback - deal)`` in tariff snap-back quarters for projects in
+  tariff-exposed sectors built by Japanese contractors. The fund pays the equity part,
+  ``1 - debt_share``;
+- operation, from the quarter after completion for ``operating_years``: revenue (its
+  ``indexation`` share indexed to CPI) x ``revenue_factor``, less opex (fully indexed),
+  less the level annuity on project debt (``debt_share`` of the capex actually spent,
+  at ``debt_rate``);
+- a default in quarter d stops the project from d on; in quarter d the fund recovers
+  ``recovery`` x the project's mark at the end of quarter d - 1;
+- marks at each quarter's end: cost (equity paid in) while under construction; once
+  complete, the remaining operating cash flows discounted at that quarter's 10-year
+  yield plus ``valuation.risk_premium``, with CPI expected to grow at the base
+  inflation rate from its level that quarter; floored at zero (the fund can walk
+  away). Defaulted projects are marked at zero;
+- exit at the end of the term: the mark, or ``multiple`` x the next four quarters'
+  expected operating cash for projects sold on a multiple.
+
+:func:`project_flows` is the readable NumPy version (one array per quantity over
+paths x projects x quarters); :func:`project_totals` is the compiled one, parallel
+over paths, that keeps only the fund-level sums and never holds a paths x projects x
+quarters array. Both follow the same arithmetic and agree path by path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.scenarios.draws import Draws
-from sovfund.terms.models import Project, Terms
+from sovfund.terms.models import Terms
 
-__all__ = ["ProjectFlows", "project_flows"]
+__all__ = ["ProjectDetail", "ProjectFlows", "ProjectTerms", "project_flows"]
 
 Array = NDArray[np.float64]
 
@@ -35,15 +50,26 @@ class ProjectFlows:
 
     Attributes
     ----------
-    investment : ndarray, shape (paths, projects, quarters)
-        Equity the fund puts into each project in each quarter of its term.
-    operating_cash : ndarray, shape (paths, projects, quarters)
-        Cash each project pays the fund (negative when revenue does not cover costs).
-    value : ndarray, shape (paths, projects, quarters)
-        Each project's mark at each quarter's end.
-    exit_value : ndarray, shape (paths, projects)
-        What each project sells for at the end of the term.
+    investment, operating_cash, value : ndarray, shape (paths, quarters)
+        Equity put in, cash received (operating cash and recoveries from defaults;
+        negative when costs exceed revenue) and the marks, summed over projects.
+    exit_value : ndarray, shape (paths,)
+        What the projects sell for at the end of the term.
+    by_project : ProjectDetail or None
+        The same per project (needed by deal-by-deal waterfalls); None from
+        :func:`project_totals`.
     """
+
+    investment: Array
+    operating_cash: Array
+    value: Array
+    exit_value: Array
+    by_project: ProjectDetail | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDetail:
+    """Per-project flows: arrays of shape (paths, projects, quarters); exit (paths, projects)."""
 
     investment: Array
     operating_cash: Array
@@ -51,87 +77,144 @@ class ProjectFlows:
     exit_value: Array
 
 
-def project_flows(terms: Terms, draws: Draws) -> ProjectFlows:
-    """Cash flows, marks and exit values of every project on every path."""
-    projects = terms.projects
-    quarters = terms.fund.quarters
-    horizon = max(
-        p.start_quarter + p.construction_quarters + 4 * p.operating_years for p in projects
-    )
-    horizon = max(horizon, quarters) + 1
+@dataclass(frozen=True, slots=True)
+class ProjectTerms:
+    """The pipeline as arrays over projects, in term-sheet order."""
 
-    q = np.arange(horizon)
-    start = np.array([p.start_quarter for p in projects])[:, None]
-    build = np.array([p.construction_quarters for p in projects])[:, None]
-    life = np.array([4 * p.operating_years for p in projects])[:, None]
-    building = (q >= start) & (q < start + build)  # (projects, horizon)
-    operating = (q >= start + build) & (q < start + build + life)
+    start: NDArray[np.int64]
+    build: NDArray[np.int64]
+    life: NDArray[np.int64]  # operating quarters
+    capex: Array
+    equity_share: Array
+    debt_quarterly_rate: Array
+    revenue: Array  # planned revenue a quarter, fund-start money
+    indexation: Array
+    opex: Array  # planned opex a quarter, fund-start money
+    multiple: Array  # exit multiple, NaN for DCF
+    tariff_uplift: Array  # extra capex share in snap-back quarters
 
-    capex = np.array([p.capex for p in projects])
-    equity_share = 1.0 - np.array([p.debt_share for p in projects])
-    spend = (draws.capex_factor * capex)[:, :, None] * (building / build)[None]  # (P, J, H)
-    investment = spend * equity_share[None, :, None]
-
-    cpi = _price_index(draws.inflation, horizon)[:, None, :]  # (P, 1, H)
-    revenue_plan = np.array([p.annual_revenue / 4.0 for p in projects])[None, :, None]
-    indexed = np.array([p.indexation for p in projects])[None, :, None]
-    revenue = revenue_plan * draws.revenue_factor[:, :, None] * (indexed * cpi + 1.0 - indexed)
-    opex = np.array([p.opex_share for p in projects])[None, :, None] * revenue_plan * cpi
-    debt_service = _annuity(projects, draws.capex_factor * capex)[:, :, None]
-    operating_cash = (revenue - opex - debt_service) * operating[None]
-
-    value = _marks(terms, draws, investment, operating_cash, start + build)
-    exit_value = _exit_values(terms, value[:, :, quarters - 1], operating_cash, quarters)
-    return ProjectFlows(
-        investment=investment[:, :, :quarters],
-        operating_cash=operating_cash[:, :, :quarters],
-        value=value,
-        exit_value=exit_value,
-    )
-
-
-def _price_index(inflation: Array, horizon: int) -> Array:
-    """CPI level at each quarter's end, 1.0 at the fund's start; held beyond the term."""
-    paths, quarters = inflation.shape
-    rates = np.empty((paths, horizon))
-    rates[:, :quarters] = inflation[:, :horizon]
-    rates[:, quarters:] = inflation[:, -1:]
-    return np.cumprod((1.0 + rates) ** 0.25, axis=1, dtype=np.float64)
+    @classmethod
+    def from_terms(cls, terms: Terms, tariff_exposed: Array | None = None) -> ProjectTerms:
+        projects = terms.projects
+        tariff = terms.macro.tariff
+        exposed = np.zeros(len(projects)) if tariff_exposed is None else tariff_exposed
+        japanese = np.array([p.contractor_country == "JP" for p in projects])
+        return cls(
+            start=np.array([p.start_quarter for p in projects], dtype=np.int64),
+            build=np.array([p.construction_quarters for p in projects], dtype=np.int64),
+            life=np.array([4 * p.operating_years for p in projects], dtype=np.int64),
+            capex=np.array([p.capex for p in projects]),
+            equity_share=np.array([1.0 - p.debt_share for p in projects]),
+            debt_quarterly_rate=np.array([p.debt_rate / 4.0 for p in projects]),
+            revenue=np.array([p.annual_revenue / 4.0 for p in projects]),
+            indexation=np.array([p.indexation for p in projects]),
+            opex=np.array([p.opex_share * p.annual_revenue / 4.0 for p in projects]),
+            multiple=np.array(
+                [
+                    p.terminal.multiple if p.terminal.method == "multiple" else np.nan
+                    for p in projects
+                ]
+            ),
+            tariff_uplift=exposed
+            * japanese
+            * tariff.import_share
+            * (tariff.snapback - tariff.deal),
+        )
 
 
-def _annuity(projects: tuple[Project, ...], capex: Array) -> Array:
-    """Quarterly payment on each project's debt, shape (paths, projects)."""
-    share = np.array([p.debt_share for p in projects])
-    rate = np.array([p.debt_rate / 4.0 for p in projects])
-    n = np.array([4 * p.operating_years for p in projects])
+def _annuity_factor(rate: Array, periods: NDArray[np.int64]) -> Array:
+    """Level payment per unit borrowed at ``rate`` a period for ``periods`` periods."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(rate > 0, rate / (1.0 - (1.0 + rate) ** -n), 1.0 / n)
-    return capex * share * factor
+        return np.where(rate > 0, rate / (1.0 - (1.0 + rate) ** -periods), 1.0 / periods)
 
 
-def _marks(
-    terms: Terms, draws: Draws, investment: Array, cash: Array, first_operating: NDArray[np.int_]
-) -> Array:
-    """Marks at each quarter's end of the term, shape (paths, projects, quarters)."""
-    quarters = terms.fund.quarters
-    paths, projects, horizon = cash.shape
-    cost = np.cumsum(investment[:, :, :quarters], axis=2)
-    marks = np.empty((paths, projects, quarters))
+def _discount_tables(terms: Terms, draws: Draws, longest: int) -> tuple[Array, Array]:
+    """Per path and quarter, the value of 1 a quarter for m quarters (A) and of a flow
+    growing with expected CPI (G), for m = 0 .. longest; shapes (paths, quarters, longest + 1)."""
     rate = draws.yield_10y + terms.valuation.risk_premium
-    for t in range(quarters):
-        ahead = np.arange(1, horizon - t)  # quarters after t
-        discount = (1.0 + rate[:, t : t + 1]) ** (-ahead / 4.0)  # (P, H - t - 1)
-        dcf = np.einsum("pjh,ph->pj", cash[:, :, t + 1 :], discount)
-        complete = (t + 1 >= first_operating[:, 0])[None, :]
-        marks[:, :, t] = np.where(complete, np.maximum(dcf, 0.0), cost[:, :, t])
-    return marks
+    v = (1.0 + rate) ** -0.25  # (P, T)
+    growth = (1.0 + terms.macro.inflation) ** 0.25
+    k = np.arange(longest + 1)
+    powers = v[:, :, None] ** k  # v^0 .. v^longest
+    annuity = np.cumsum(powers, axis=2) - 1.0  # sum_{k=1..m} v^k
+    grown = np.cumsum((growth * v[:, :, None]) ** k, axis=2) - 1.0
+    return annuity, grown
 
 
-def _exit_values(terms: Terms, marks: Array, cash: Array, quarters: int) -> Array:
-    """Sale value of each project at the end of the term, shape (paths, projects)."""
-    multiple = np.array(
-        [p.terminal.multiple if p.terminal.method == "multiple" else np.nan for p in terms.projects]
+def project_flows(
+    terms: Terms, draws: Draws, *, tariff_exposed: Array | None = None
+) -> ProjectFlows:
+    """Cash flows and marks of every project on every path (NumPy, readable)."""
+    pt = ProjectTerms.from_terms(terms, tariff_exposed)
+    paths, quarters = draws.paths, terms.fund.quarters
+    q = np.arange(quarters)[None, None, :]
+    start = pt.start[None, :, None]
+    build = (pt.build + draws.delay)[:, :, None]  # (P, J, 1)
+    first_operating = start + build
+    end = first_operating + pt.life[None, :, None]
+    default = np.where(draws.default_quarter < 0, np.iinfo(np.int64).max, draws.default_quarter)[
+        :, :, None
+    ]
+    alive = q < default
+
+    # construction (project debt is sized on the capex actually spent)
+    planned = (q >= start) & (q < first_operating)
+    base_spend = (pt.capex * draws.capex_factor)[:, :, None] / build
+    uplift = 1.0 + pt.tariff_uplift[None, :, None] * draws.tariff[:, None, :]
+    spend_planned = np.where(planned, base_spend * uplift, 0.0)
+    investment = np.where(alive, spend_planned, 0.0) * pt.equity_share[None, :, None]
+    cost = np.cumsum(investment, axis=2)
+    spent = spend_planned.sum(axis=2)
+    service = (1.0 - pt.equity_share) * spent * _annuity_factor(pt.debt_quarterly_rate, pt.life)
+
+    # operation
+    cpi = np.cumprod((1.0 + draws.inflation) ** 0.25, axis=1)[:, None, :]  # (P, 1, T)
+    fixed = pt.revenue * draws.revenue_factor * (1.0 - pt.indexation) - service  # (P, J)
+    indexed = pt.revenue * draws.revenue_factor * pt.indexation - pt.opex  # (P, J)
+    operating = (q >= first_operating) & (q < end) & alive
+    operating_cash = np.where(operating, fixed[:, :, None] + indexed[:, :, None] * cpi, 0.0)
+
+    # marks
+    annuity, grown = _discount_tables(terms, draws, int(pt.life.max()))
+    complete = (q + 1 >= first_operating) & alive
+    remaining = np.clip(end - 1 - q, 0, pt.life.max())  # operating quarters after q
+    paths_index = np.arange(paths)[:, None, None]
+    a = annuity[paths_index, q, remaining]
+    g = grown[paths_index, q, remaining]
+    dcf = fixed[:, :, None] * a + indexed[:, :, None] * cpi * g
+    value = np.where(complete, np.maximum(dcf, 0.0), np.where(alive, cost, 0.0))
+
+    # defaults: recovery of the last mark, paid in the quarter of default
+    defaulted_now = q == default
+    last_mark = np.concatenate([np.zeros((paths, len(pt.start), 1)), value[:, :, :-1]], axis=2)
+    operating_cash = operating_cash + np.where(
+        defaulted_now, draws.recovery[:, :, None] * last_mark, 0.0
     )
-    forward_year = cash[:, :, quarters : quarters + 4].sum(axis=2)
-    on_multiple = np.maximum(multiple[None, :] * forward_year, 0.0)
-    return np.where(np.isnan(multiple)[None, :], marks, on_multiple)
+
+    # exit
+    last = quarters - 1
+    ahead = np.minimum(remaining[:, :, last], 4)  # operating quarters in the next year
+    growth = (1.0 + terms.macro.inflation) ** 0.25
+    forward = fixed * ahead + indexed * cpi[:, :, last] * _growth_sum(growth, ahead)
+    on_multiple = np.where(
+        complete[:, :, last], np.maximum(pt.multiple * forward, 0.0), value[:, :, last]
+    )
+    exit_value = np.where(np.isnan(pt.multiple)[None, :], value[:, :, last], on_multiple)
+
+    detail = ProjectDetail(investment, operating_cash, value, exit_value)
+    return ProjectFlows(
+        investment=investment.sum(axis=1),
+        operating_cash=operating_cash.sum(axis=1),
+        value=value.sum(axis=1),
+        exit_value=exit_value.sum(axis=1),
+        by_project=detail,
+    )
+
+
+def _growth_sum(growth: float, count: Any) -> Any:
+    """sum_{k=1..count} growth^k."""
+    return (
+        np.where(count > 0, growth * (growth**count - 1.0) / (growth - 1.0), 0.0)
+        if growth != 1.0
+        else count
+    )
