@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -218,3 +219,139 @@ def _growth_sum(growth: float, count: Any) -> Any:
         if growth != 1.0
         else count
     )
+
+
+def project_totals(
+    terms: Terms, draws: Draws, *, tariff_exposed: Array | None = None
+) -> ProjectFlows:
+    """The fund-level sums of :func:`project_flows`, compiled and parallel over paths.
+
+    Never holds a paths x projects x quarters array: memory grows with paths only.
+    """
+    pt = ProjectTerms.from_terms(terms, tariff_exposed)
+    paths, quarters = draws.paths, terms.fund.quarters
+    investment, operating_cash, value = (np.zeros((paths, quarters)) for _ in range(3))
+    exit_value = np.zeros(paths)
+    _totals_kernel(
+        pt.start,
+        pt.build,
+        pt.life,
+        pt.capex,
+        pt.equity_share,
+        _annuity_factor(pt.debt_quarterly_rate, pt.life),
+        pt.revenue,
+        pt.indexation,
+        pt.opex,
+        pt.multiple,
+        pt.tariff_uplift,
+        np.ascontiguousarray(draws.yield_10y + terms.valuation.risk_premium),
+        np.ascontiguousarray(draws.inflation),
+        np.ascontiguousarray(draws.tariff),
+        np.ascontiguousarray(draws.capex_factor),
+        np.ascontiguousarray(draws.delay),
+        np.ascontiguousarray(draws.default_quarter),
+        np.ascontiguousarray(draws.recovery),
+        np.ascontiguousarray(draws.revenue_factor),
+        (1.0 + terms.macro.inflation) ** 0.25,
+        investment,
+        operating_cash,
+        value,
+        exit_value,
+    )
+    return ProjectFlows(investment, operating_cash, value, exit_value)
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _totals_kernel(  # type: ignore[no-untyped-def]
+    start,
+    build,
+    life,
+    capex,
+    equity_share,
+    annuity,
+    revenue,
+    indexation,
+    opex,
+    multiple,
+    tariff_uplift,
+    discount_rate,
+    inflation,
+    tariff,
+    capex_factor,
+    delay,
+    default_quarter,
+    recovery,
+    revenue_factor,
+    growth,
+    investment,
+    operating_cash,
+    value,
+    exit_value,
+):
+    """Per path: the discount tables, then each project quarter by quarter, summed."""
+    paths, quarters = discount_rate.shape
+    longest = life.max()
+    last = quarters - 1
+    for p in numba.prange(paths):
+        # A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k
+        table_a = np.empty((quarters, longest + 1))
+        table_g = np.empty((quarters, longest + 1))
+        cpi = np.empty(quarters)
+        level = 1.0
+        for t in range(quarters):
+            level *= (1.0 + inflation[p, t]) ** 0.25
+            cpi[t] = level
+            v = (1.0 + discount_rate[p, t]) ** -0.25
+            table_a[t, 0] = 0.0
+            table_g[t, 0] = 0.0
+            v_m = 1.0
+            gv_m = 1.0
+            for m in range(1, longest + 1):
+                v_m *= v
+                gv_m *= growth * v
+                table_a[t, m] = table_a[t, m - 1] + v_m
+                table_g[t, m] = table_g[t, m - 1] + gv_m
+        for j in range(start.shape[0]):
+            s = start[j]
+            n = build[j] + delay[p, j]
+            first = s + n
+            end = first + life[j]
+            default = default_quarter[p, j] if default_quarter[p, j] >= 0 else 1 << 62
+            base_spend = capex[j] * capex_factor[p, j] / n
+            spent = 0.0
+            for t in range(s, min(first, quarters)):
+                spent += base_spend * (1.0 + tariff_uplift[j] * tariff[p, t])
+            service = (1.0 - equity_share[j]) * spent * annuity[j]
+            income = revenue[j] * revenue_factor[p, j]
+            fixed = income * (1.0 - indexation[j]) - service
+            indexed = income * indexation[j] - opex[j]
+            cost = 0.0
+            mark = 0.0  # last quarter's mark
+            for t in range(quarters):
+                if t > default:
+                    break
+                if t == default:
+                    operating_cash[p, t] += recovery[p, j] * mark
+                    break
+                if s <= t < first:
+                    spend = base_spend * (1.0 + tariff_uplift[j] * tariff[p, t]) * equity_share[j]
+                    investment[p, t] += spend
+                    cost += spend
+                if first <= t < end:
+                    operating_cash[p, t] += fixed + indexed * cpi[t]
+                remaining = min(max(end - 1 - t, 0), longest)
+                if t + 1 >= first:
+                    dcf = fixed * table_a[t, remaining] + indexed * cpi[t] * table_g[t, remaining]
+                    mark = max(dcf, 0.0)
+                else:
+                    mark = cost
+                value[p, t] += mark
+                if t == last:
+                    if np.isnan(multiple[j]) or t + 1 < first:
+                        exit_value[p] += mark
+                    else:
+                        ahead = min(remaining, 4)
+                        forward = fixed * ahead
+                        for k in range(1, ahead + 1):
+                            forward += indexed * cpi[t] * growth**k
+                        exit_value[p] += max(multiple[j] * forward, 0.0)
