@@ -173,7 +173,10 @@ class WaterfallState:
     def contribute(self, spec: WaterfallSpec, amounts: Array) -> None:
         """Add contributions, shape (rows, parties)."""
         self.contributed += amounts
-        self.balance += amounts @ spec.target.T * (spec.kind == HURDLE)
+        # an elementwise sum, not a matrix product: BLAS may sum in an order that
+        # depends on the number of rows, and a path's numbers must not
+        by_target = (amounts[:, :, None] * spec.target.T[None, :, :]).sum(axis=1)
+        self.balance += by_target * (spec.kind == HURDLE)
 
 
 def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float) -> Array:
