@@ -10,21 +10,34 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from sovfund.analytics.base_case import run_base_case
 from sovfund.analytics.calculator import run_waterfall
-from sovfund.cli.render import base_case_view, waterfall_view
+from sovfund.analytics.distribution import summary_dict
+from sovfund.cli.render import base_case_view, simulation_view, waterfall_view
 from sovfund.errors import InputError, TermsError
 from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
 from sovfund.reports.files import write_json
+from sovfund.run.simulate import DEFAULT_BATCH, Simulation, simulate
+from sovfund.scenarios.monte_carlo import BLOCK
 from sovfund.terms.flows import load_flows
 from sovfund.terms.load import load_terms
+from sovfund.terms.models import Terms
 
 __all__ = ["app", "main"]
 
@@ -91,6 +104,78 @@ def run(
         return
     out.print(base_case_view(result, scenario))
     out.print(f"\nWrote {path}", style="dim", markup=False)
+
+
+class EngineChoice(StrEnum):
+    fast = "fast"
+    reference = "reference"
+
+
+PathsOpt = Annotated[int, typer.Option("--paths", min=1, help="Number of Monte Carlo paths.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Root seed: same seed, same numbers.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+def _simulate(
+    terms: Terms, paths: int, seed: int, batch_size: int, engine: str, quiet: bool
+) -> Simulation:
+    """Run the Monte Carlo with a progress bar on stderr (unless quiet)."""
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("Simulating paths", total=paths)
+        return simulate(
+            terms,
+            paths=paths,
+            seed=seed,
+            batch_size=batch_size,
+            engine="reference" if engine == "reference" else "fast",
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+
+
+def _simulation_json(scenario: str, sim: Simulation) -> dict[str, Any]:
+    parties = tuple(p.id for p in sim.terms.parties)
+    japanese = tuple(p.country == "JP" for p in sim.terms.parties)
+    return {
+        "scenario": scenario,
+        "paths": sim.paths,
+        "seed": sim.seed,
+        "engine": sim.engine,
+        **summary_dict(sim.summary, parties, japanese),
+    }
+
+
+@app.command("simulate")
+@_user_errors
+def simulate_command(
+    scenario: ScenarioArg = DEFAULT_PRESET,
+    paths: PathsOpt = 10_000,
+    seed: SeedOpt = 0,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help=f"Paths per batch, a multiple of {BLOCK}.")
+    ] = DEFAULT_BATCH,
+    engine: Annotated[
+        EngineChoice, typer.Option("--engine", help="fast, or the readable reference engine.")
+    ] = EngineChoice.fast,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Monte Carlo: the distribution of every party's returns and of fund defaults."""
+    terms = load_terms(scenario)
+    sim = _simulate(terms, paths, seed, batch_size, engine.value, quiet)
+    data = _simulation_json(scenario, sim)
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(simulation_view(data, terms.fund.name))
 
 
 @app.command()

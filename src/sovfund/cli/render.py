@@ -12,7 +12,7 @@ from rich.text import Text
 from sovfund.analytics.base_case import BaseCase
 from sovfund.analytics.calculator import WaterfallResult
 
-__all__ = ["base_case_view", "money", "percent", "waterfall_view"]
+__all__ = ["base_case_view", "money", "percent", "simulation_view", "waterfall_view"]
 
 
 def money(value: float | None) -> str:
@@ -121,3 +121,45 @@ def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     for name, row in zip(result.tiers, result.paid, strict=True):
         tiers.add_row(Text(name), *(money(v) if v else "—" for v in row))
     return Group(parties, Text(""), tiers)
+
+
+def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
+    """The Monte Carlo JSON as a table: each party's distribution, then the fund's."""
+    title = Text(f"{fund_name} — {data['paths']:,} paths, seed {data['seed']}")
+    parties = Table(title=title, title_justify="left")
+    for column in (
+        "party",
+        "IRR p05",
+        "IRR p50",
+        "IRR p95",
+        "mean TVPI",
+        "P(loss)",
+        "P(total loss)",
+    ):
+        parties.add_column(column, justify="left" if column == "party" else "right", no_wrap=True)
+    for party, entry in data["parties"].items():
+        irr, tvpi = entry["irr"], entry["tvpi"]
+        parties.add_row(
+            party,
+            percent(irr["p05"]),
+            percent(irr["p50"]),
+            percent(irr["p95"]),
+            multiple(tvpi["mean"]),
+            percent(entry["p_loss"]),
+            percent(entry["p_total_loss"]),
+        )
+    fund = data["fund"]
+    figures = Table(show_header=False, box=None, padding=(0, 2))
+    figures.add_column(style="bold")
+    figures.add_column(justify="right")
+    figures.add_row(
+        "P(fund-debt default)", f"{percent(fund['p_default'])} ± {percent(fund['p_default_se'])}"
+    )
+    figures.add_row(
+        "P(covenant breach)",
+        f"{percent(fund['p_covenant_breach'])} ± {percent(fund['p_covenant_breach_se'])}",
+    )
+    figures.add_row("Mean lenders' loss", money(fund["lenders_loss"]["mean"]))
+    figures.add_row("Peak LTV, median", percent(fund["peak_ltv"]["p50"]))
+    figures.add_row("Fees to GPs, mean", money(fund["fees"]["mean"]))
+    return Group(parties, Text(""), figures)

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from sovfund.engine.calendar import quarter_dates, year_fractions
 from sovfund.engine.deals import FundWaterfall, attribution
-from sovfund.engine.projects import ProjectFlows, project_flows
+from sovfund.engine.projects import ProjectFlows, project_flows, project_totals
 from sovfund.engine.waterfall import WaterfallSpec
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Fee, Terms
@@ -95,11 +95,14 @@ class FundPaths:
 def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -> FundPaths:
     """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
 
-    ``projects`` are the project flows of these draws, computed with
-    :func:`~sovfund.engine.projects.project_flows` when not given.
+    ``projects`` are the project flows of these draws; when not given they are
+    computed here, with no project exposed to tariffs (pass them in for draws with
+    tariff snap-backs): the compiled totals, or the per-project flows that deal-by-deal
+    waterfalls need.
     """
     if projects is None:
-        projects = project_flows(terms, draws)
+        per_project = terms.waterfall.style == "deal_by_deal"
+        projects = project_flows(terms, draws) if per_project else project_totals(terms, draws)
     spec = WaterfallSpec.from_terms(terms)
     fund, leverage = terms.fund, terms.leverage
     paths, quarters, parties = draws.paths, fund.quarters, len(spec.parties)

@@ -1,0 +1,104 @@
+"""Per-path summaries of simulated fund paths, small enough to keep for every path.
+
+A batch of :class:`~sovfund.engine.fund.FundPaths` (every flow of every quarter) is
+reduced to a few numbers per path and party; batches are merged by concatenation, so
+memory grows with paths by a few hundred bytes each, whatever the term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sovfund.analytics.irr import irr_rows
+from sovfund.engine.calendar import year_fractions
+from sovfund.engine.fund import FundPaths
+
+__all__ = ["PathSummary", "summarize_paths"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PathSummary:
+    """What each path came to.
+
+    Party arrays have shape (paths, parties), fund arrays (paths,).
+
+    Attributes
+    ----------
+    contributed, received, residual : party arrays
+        Paid in; distributions plus fees received (net of any clawback); NAV left.
+    irr, tvpi, dpi : party arrays
+        NaN where a party paid nothing in (see :mod:`sovfund.analytics.metrics`).
+    irr_jpy : party arrays
+        The IRR of the party's flows converted to yen at each quarter's USD/JPY.
+    defaulted, breached : fund arrays of bool
+        Fund-debt default; any covenant breach.
+    first_breach : fund array of int
+        Quarter of the first covenant breach, -1 if none.
+    lenders_loss, peak_debt, peak_ltv, fees : fund arrays
+    """
+
+    contributed: Array
+    received: Array
+    residual: Array
+    irr: Array
+    irr_jpy: Array
+    tvpi: Array
+    dpi: Array
+    defaulted: NDArray[np.bool_]
+    breached: NDArray[np.bool_]
+    first_breach: NDArray[np.int64]
+    lenders_loss: Array
+    peak_debt: Array
+    peak_ltv: Array
+    fees: Array
+
+    @property
+    def paths(self) -> int:
+        return int(self.defaulted.shape[0])
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[PathSummary]) -> PathSummary:
+        """The summaries of consecutive batches, in order."""
+        return cls(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        )
+
+
+def summarize_paths(fund: FundPaths, usd_jpy: Array) -> PathSummary:
+    """Reduce a batch of fund paths; ``usd_jpy`` shape (paths, quarters)."""
+    contributed = fund.contributions.sum(axis=1)
+    received = (fund.distributed + fund.fees_received).sum(axis=1)
+    residual = fund.party_nav[:, -1, :]
+    times = year_fractions(fund.dates[0], fund.dates)
+    cash = fund.party_cash  # (paths, quarters, parties)
+    paths, quarters, parties = cash.shape
+    by_party = np.ascontiguousarray(cash.transpose(0, 2, 1)).reshape(-1, quarters)
+    in_yen = (cash * usd_jpy[:, :, None]).transpose(0, 2, 1).reshape(-1, quarters)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ltv = np.where(fund.asset_value > 0, fund.debt / fund.asset_value, 0.0)
+        paid_in = np.where(contributed > 0, contributed, np.nan)
+        tvpi = (received + residual) / paid_in
+        dpi = received / paid_in
+    breached = np.asarray(fund.breach.any(axis=1), dtype=np.bool_)
+    return PathSummary(
+        contributed=contributed,
+        received=received,
+        residual=residual,
+        irr=irr_rows(times, by_party).reshape(paths, parties),
+        irr_jpy=irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, parties),
+        tvpi=tvpi,
+        dpi=dpi,
+        defaulted=fund.default_quarter >= 0,
+        breached=breached,
+        first_breach=np.where(breached, fund.breach.argmax(axis=1), -1).astype(np.int64),
+        lenders_loss=fund.lenders_loss,
+        peak_debt=(fund.debt + fund.debt_repaid).max(axis=1),
+        peak_ltv=ltv.max(axis=1),
+        fees=fund.fees.sum(axis=1),
+    )

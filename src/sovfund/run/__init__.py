@@ -1,0 +1,1 @@
+"""Monte Carlo runs: batches of paths, seeds, merging (backends come next)."""

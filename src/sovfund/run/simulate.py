@@ -1,0 +1,128 @@
+"""Monte Carlo runs: batches of paths, each a pure function, merged in path order.
+
+Random streams belong to blocks of paths (``BLOCK``), not to batches, so path i gets
+the same draws whatever the batch size: a batch is a whole number of blocks. Each
+batch goes scenario generator -> engine -> per-path summaries; only the summaries
+(and the full quarterly paths of the first ``SAMPLE`` paths, for charts) are kept.
+
+Engines: ``fast`` computes project flows with the compiled kernel over the whole
+batch; ``reference`` runs the readable NumPy project model one path at a time. Both
+then run the same fund loop, so the two agree path by path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sovfund.analytics.paths import PathSummary, summarize_paths
+from sovfund.engine.fund import FundPaths, run_fund
+from sovfund.engine.projects import project_flows, project_totals
+from sovfund.errors import InputError
+from sovfund.scenarios.draws import Draws
+from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
+from sovfund.scenarios.sectors import tariff_exposure
+from sovfund.terms.models import Terms
+
+__all__ = ["DEFAULT_BATCH", "SAMPLE", "Engine", "Simulation", "run_batch", "simulate"]
+
+Engine = Literal["fast", "reference"]
+DEFAULT_BATCH = 16 * BLOCK
+SAMPLE = 200
+"""Full quarterly paths kept for charts (the first paths)."""
+SAMPLED = ("nav", "debt", "asset_value", "distributions", "calls")
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A Monte Carlo run: per-path summaries of every path, and a sample of full paths."""
+
+    terms: Terms
+    seed: int
+    engine: Engine
+    summary: PathSummary
+    sample: dict[str, Array]  # name -> (sampled paths, quarters)
+
+    @property
+    def paths(self) -> int:
+        return self.summary.paths
+
+
+def run_batch(
+    terms: Terms, seed: int, first_path: int, paths: int, engine: Engine = "fast"
+) -> tuple[PathSummary, dict[str, Array]]:
+    """Paths ``first_path`` .. ``first_path + paths - 1``: their summaries and, for the
+    sampled ones among them, their full quarterly paths. A pure function."""
+    draws = monte_carlo(terms, seed, first_path, paths)
+    exposure = tariff_exposure(terms)
+    if engine == "reference":
+        singles = [_one_path(draws, i) for i in range(paths)]
+        funds = [
+            run_fund(terms, d, project_flows(terms, d, tariff_exposed=exposure)) for d in singles
+        ]
+        summary = PathSummary.concatenate(
+            [summarize_paths(f, d.usd_jpy) for f, d in zip(funds, singles, strict=True)]
+        )
+        sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
+    elif terms.waterfall.style == "deal_by_deal":
+        fund = run_fund(terms, draws, project_flows(terms, draws, tariff_exposed=exposure))
+        summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
+    else:
+        fund = run_fund(terms, draws, project_totals(terms, draws, tariff_exposed=exposure))
+        summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
+    keep = max(0, min(SAMPLE - first_path, paths))
+    return summary, {name: values[:keep] for name, values in sample.items()}
+
+
+def simulate(
+    terms: Terms,
+    *,
+    paths: int,
+    seed: int,
+    batch_size: int = DEFAULT_BATCH,
+    engine: Engine = "fast",
+    on_progress: Callable[[int], Any] | None = None,
+) -> Simulation:
+    """Simulate ``paths`` paths of ``terms`` from ``seed``, ``batch_size`` paths at a time.
+
+    ``on_progress(paths_done)`` is called after each batch.
+    """
+    if paths < 1:
+        raise InputError(f"--paths: found {paths}; expected at least 1")
+    if batch_size < 1 or batch_size % BLOCK:
+        raise InputError(
+            f"--batch-size: found {batch_size}; expected a positive multiple of {BLOCK}"
+            " (random streams come in blocks of that many paths)"
+        )
+    if engine == "reference":
+        batch_size = BLOCK
+    parts: list[PathSummary] = []
+    samples: list[dict[str, Array]] = []
+    for batch in range(math.ceil(paths / batch_size)):
+        first = batch * batch_size
+        summary, sample = run_batch(terms, seed, first, min(batch_size, paths - first), engine)
+        parts.append(summary)
+        samples.append(sample)
+        if on_progress is not None:
+            on_progress(first + summary.paths)
+    merged = {name: np.concatenate([s[name] for s in samples]) for name in SAMPLED}
+    return Simulation(terms, seed, engine, PathSummary.concatenate(parts), merged)
+
+
+def _one_path(draws: Draws, i: int) -> Draws:
+    return replace(draws, **{name: value[i : i + 1] for name, value in _fields(draws).items()})
+
+
+def _fields(draws: Draws) -> dict[str, NDArray[Any]]:
+    return {name: getattr(draws, name) for name in draws.__dataclass_fields__}
+
+
+def _sample(fund: FundPaths) -> dict[str, Array]:
+    return {name: getattr(fund, name)[:SAMPLE] for name in SAMPLED}

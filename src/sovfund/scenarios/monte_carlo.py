@@ -1,0 +1,391 @@
+"""The Monte Carlo scenario generator: (terms, seed, paths) -> :class:`Draws`.
+
+Random streams are tied to paths, not to batches (DESIGN.md, principle 4): paths are
+grouped in blocks of :data:`BLOCK`, block ``b`` (paths ``b * BLOCK`` to
+``(b + 1) * BLOCK - 1``) draws from its own stream,
+``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,)))`` (the ``b``-th
+child of ``SeedSequence(seed).spawn``), and a block is always generated whole, with
+arrays of the same shape, then sliced. Path ``i`` therefore gets the same numbers, bit
+for bit, whatever batch it is generated in.
+
+Within a block the numbers are drawn in this fixed order:
+
+1. macro shocks: ``standard_normal((4, BLOCK, quarters))`` (short rate, term spread,
+   inflation, log USD/JPY), correlated by the Cholesky factor of ``macro.correlation``;
+2. tariff regime: ``random((quarters, BLOCK))``;
+3. project factors: ``standard_normal((3, BLOCK, 1 + len(SECTORS)))``: for each latent
+   set (overrun and delay, default timing, revenue) and path, one macro factor, then one
+   factor per sector in the order of :data:`~sovfund.terms.models.SECTORS`;
+4. project own shocks: ``standard_normal((3, BLOCK, projects))``, same sets;
+5. recoveries: ``beta`` draws for the (path, project) pairs that default, in row-major
+   order. This comes last because the number of uniforms a Beta draw uses varies.
+
+The model, its formulas and the sector table are in docs/risk.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal, special
+
+from sovfund.errors import InputError
+from sovfund.scenarios.draws import Draws
+from sovfund.scenarios.sectors import sector_parameters
+from sovfund.terms.models import SECTORS, Terms
+
+__all__ = ["BLOCK", "MERCHANT_REVENUE_UPLIFT", "RECOVERY_SD_CAP", "monte_carlo"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+BLOCK = 256
+"""Paths per random stream."""
+
+DT = 0.25
+"""The time step, in years (one quarter)."""
+
+MERCHANT_REVENUE_UPLIFT = 1.5
+"""Merchant projects' revenue volatility over their sector's (an assumption, docs/risk.md)."""
+
+RECOVERY_SD_CAP = 0.95
+"""A recovery sd is clipped to this share of sqrt(mean x (1 - mean)), the bound a Beta
+distribution's sd must stay under."""
+
+_THRESHOLD_MARGIN = 1e-6
+"""Slack on the latent a default needs, so that rounding never drops a candidate."""
+
+_FIELDS = tuple(field.name for field in fields(Draws))
+
+
+def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:
+    """Draws for paths ``first_path`` .. ``first_path + paths - 1``.
+
+    Path ``i`` gets the same numbers whatever the batch it is generated in: one random
+    stream per block of :data:`BLOCK` paths,
+    ``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))``; a batch
+    that starts or ends inside a block generates the whole block and slices it.
+
+    Parameters
+    ----------
+    terms
+        The term sheet: ``macro`` (levels and dynamics), ``macro.tariff``, ``risk``
+        (scales, loadings, sector overrides) and ``projects``.
+    seed
+        The root seed, a non-negative integer.
+    first_path, paths
+        The first path's index and how many paths to draw.
+
+    Returns
+    -------
+    Draws
+        Macro arrays of shape ``(paths, terms.fund.quarters)``, project arrays of shape
+        ``(paths, len(terms.projects))``.
+
+    Raises
+    ------
+    InputError
+        A negative seed, path index or count; ``macro.correlation`` not positive
+        definite; a ``risk.volatility`` that takes a sector's mean capex factor to zero.
+    """
+    for name, value in (("seed", seed), ("first_path", first_path), ("paths", paths)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise InputError(f"{name}: found {value!r}; expected a whole number >= 0")
+    plan = _plan(terms)
+    quarters, projects = plan.quarters, plan.start.size
+    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    for name in _FIELDS:
+        if name in ("delay", "default_quarter"):
+            out[name] = np.empty((paths, projects), dtype=np.int64)
+        elif name in ("capex_factor", "recovery", "revenue_factor"):
+            out[name] = np.empty((paths, projects), dtype=np.float64)
+        else:
+            out[name] = np.empty((paths, quarters), dtype=np.float64)
+    end = first_path + paths
+    for block in range(first_path // BLOCK, (end - 1) // BLOCK + 1 if paths else 0):
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(block,)))
+        draws = _block(plan, rng)
+        low, high = max(first_path, block * BLOCK), min(end, (block + 1) * BLOCK)
+        source = slice(low - block * BLOCK, high - block * BLOCK)
+        target = slice(low - first_path, high - first_path)
+        for name in _FIELDS:
+            out[name][target] = getattr(draws, name)[source]
+    return Draws(**out)  # type: ignore[arg-type]
+
+
+# -- parameters, computed once per call --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything a block needs, per process (macro) or per project, as arrays."""
+
+    quarters: int
+    cholesky: Array  # (4, 4) lower-triangular factor of macro.correlation
+    macro_target: Array  # (4,) long-run means of the deviations from the base levels
+    macro_decay: Array  # (4,) exp(-speed * DT)
+    macro_step_sd: Array  # (4,) sd of one quarter's shock
+    short_rate: float
+    yield_10y: float
+    inflation: float
+    usd_jpy: float
+    jpy_short_rate: float
+    p_snapback: float
+    p_restore: float
+    sector_index: NDArray[np.intp]  # (projects,) column of the project's sector factor
+    loadings: tuple[float, float, float]  # weights on the macro, sector and own shocks
+    capex_mean: Array  # (projects,) mean capex factor, 1 + volatility * overrun_mean
+    capex_log_sd: Array  # (projects,)
+    delay_scale: Array  # (projects,) mean delay in quarters
+    start: IntArray  # (projects,) start quarter
+    build: IntArray  # (projects,) planned construction quarters
+    operating: IntArray  # (projects,) operating quarters
+    hazard_construction: Array  # (projects,) quarterly cumulative hazard while built
+    hazard_operation: Array  # (projects,) quarterly cumulative hazard once operating
+    default_threshold: Array  # (projects,) latents at or above it cannot default
+    recovery_mean: Array  # (projects,)
+    recovery_alpha: Array  # (projects,) Beta parameters (1.0 where not random)
+    recovery_beta: Array  # (projects,)
+    recovery_random: NDArray[np.bool_]  # (projects,)
+    revenue_log_sd: Array  # (projects,)
+
+
+def _plan(terms: Terms) -> _Plan:
+    macro, risk = terms.macro, terms.risk
+    volatility, defaults = risk.volatility, risk.defaults
+    quarters = terms.fund.quarters
+
+    # macro: deviations from the base levels, so that zero volatility is the base exactly
+    spread = macro.yield_10y - macro.short_rate
+    target = np.array(
+        [
+            0.0 if macro.short_rate_mean is None else macro.short_rate_mean - macro.short_rate,
+            0.0 if macro.term_spread_mean is None else macro.term_spread_mean - spread,
+            0.0 if macro.inflation_mean is None else macro.inflation_mean - macro.inflation,
+            0.0 if macro.usd_jpy_mean is None else math.log(macro.usd_jpy_mean / macro.usd_jpy),
+        ]
+    )
+    speed = np.array(
+        [
+            macro.short_rate_speed,
+            macro.term_spread_speed,
+            macro.inflation_speed,
+            macro.usd_jpy_speed,
+        ]
+    )
+    vol = volatility * np.array(
+        [macro.short_rate_vol, macro.term_spread_vol, macro.inflation_vol, macro.usd_jpy_vol]
+    )
+    positive = speed > 0
+    safe_speed = np.where(positive, speed, 1.0)
+    # variance of one quarter's shock per unit of vol^2: (1 - exp(-2 k dt)) / (2 k), or dt
+    variance = np.where(positive, -np.expm1(-2.0 * safe_speed * DT) / (2.0 * safe_speed), DT)
+
+    # projects
+    sectors = sector_parameters(terms)
+    columns = {sector: index for index, sector in enumerate(SECTORS)}
+    rows = [sectors[project.sector] for project in terms.projects]
+    overrun_mean = volatility * np.array([row.overrun_mean for row in rows])
+    capex_mean = 1.0 + overrun_mean
+    for project, mean in zip(terms.projects, capex_mean, strict=True):
+        if mean <= 0.0:
+            raise InputError(
+                f"risk.volatility = {volatility} times the overrun_mean of sector"
+                f" '{project.sector}' makes its mean capex factor {mean:.3f}; expected a"
+                " positive capex factor (a smaller volatility or overrun_mean)"
+            )
+    overrun_sd = volatility * np.array([row.overrun_sd for row in rows])
+    start = np.array([project.start_quarter for project in terms.projects], dtype=np.int64)
+    hazards = [
+        _quarterly_hazard(defaults * np.array([getattr(row, key) for row in rows]))
+        for key in ("default_construction", "default_operation")
+    ]
+    horizon = np.maximum(quarters - start, 0)
+    worst = np.maximum(hazards[0], hazards[1])
+    bound = np.where(horizon > 0, worst * np.where(horizon > 0, horizon, 1), 0.0)
+    recovery_mean = np.array([row.recovery_mean for row in rows])
+    recovery_cap = RECOVERY_SD_CAP * np.sqrt(recovery_mean * (1.0 - recovery_mean))
+    recovery_sd = np.minimum(volatility * np.array([row.recovery_sd for row in rows]), recovery_cap)
+    recovery_random = recovery_sd > 0.0
+    concentration = np.where(
+        recovery_random,
+        recovery_mean * (1.0 - recovery_mean) / np.where(recovery_random, recovery_sd, 1.0) ** 2
+        - 1.0,
+        1.0,
+    )
+    merchant = np.array([project.revenue_model == "merchant" for project in terms.projects])
+    revenue_sd = (
+        volatility
+        * np.array([row.revenue_vol for row in rows])
+        * np.where(merchant, MERCHANT_REVENUE_UPLIFT, 1.0)
+    )
+    macro_weight, sector_weight = risk.macro_loading, risk.sector_loading
+    return _Plan(
+        quarters=quarters,
+        cholesky=_cholesky(macro.correlation),
+        macro_target=target,
+        macro_decay=np.exp(-speed * DT),
+        macro_step_sd=vol * np.sqrt(variance),
+        short_rate=macro.short_rate,
+        yield_10y=macro.yield_10y,
+        inflation=macro.inflation,
+        usd_jpy=macro.usd_jpy,
+        jpy_short_rate=macro.jpy_short_rate,
+        p_snapback=min(1.0, volatility * macro.tariff.p_snapback),
+        p_restore=macro.tariff.p_restore,
+        sector_index=np.array(
+            [1 + columns[project.sector] for project in terms.projects], dtype=np.intp
+        ),
+        loadings=(
+            math.sqrt(macro_weight),
+            math.sqrt(sector_weight),
+            math.sqrt(max(0.0, 1.0 - macro_weight - sector_weight)),
+        ),
+        capex_mean=capex_mean,
+        capex_log_sd=np.sqrt(np.log1p((overrun_sd / capex_mean) ** 2)),
+        delay_scale=4.0 * volatility * np.array([row.delay_years for row in rows]),
+        start=start,
+        build=np.array([p.construction_quarters for p in terms.projects], dtype=np.int64),
+        operating=np.array([4 * p.operating_years for p in terms.projects], dtype=np.int64),
+        hazard_construction=hazards[0],
+        hazard_operation=hazards[1],
+        default_threshold=special.ndtri(-np.expm1(-bound)) + _THRESHOLD_MARGIN,
+        recovery_mean=recovery_mean,
+        recovery_alpha=np.where(recovery_random, recovery_mean * concentration, 1.0),
+        recovery_beta=np.where(recovery_random, (1.0 - recovery_mean) * concentration, 1.0),
+        recovery_random=recovery_random,
+        revenue_log_sd=np.sqrt(np.log1p(revenue_sd**2)),
+    )
+
+
+def _quarterly_hazard(annual: Array) -> Array:
+    """Cumulative hazard per quarter of an annual default probability (capped at 1).
+
+    A quarter survives with probability ``(1 - annual) ** (1 / 4)``, i.e. hazard
+    ``-log(1 - annual) / 4``; an annual probability of 1 is an infinite hazard (default
+    in the first quarter of the phase).
+    """
+    capped = np.minimum(annual, 1.0)
+    with np.errstate(divide="ignore"):
+        hazard: Array = -np.log1p(-capped) / 4.0
+    return hazard
+
+
+def _cholesky(correlation: tuple[tuple[float, ...], ...]) -> Array:
+    matrix = np.array(correlation, dtype=np.float64)
+    try:
+        factor: Array = np.linalg.cholesky(matrix).astype(np.float64)
+    except np.linalg.LinAlgError:
+        smallest = float(np.linalg.eigvalsh(matrix).min())
+        raise InputError(
+            "macro.correlation is not positive definite (its smallest eigenvalue is"
+            f" {smallest:.4g}), so no four shocks can have these correlations; expected a"
+            " positive definite correlation matrix of the quarterly shocks to the short"
+            " rate, the term spread, inflation and log USD/JPY, in that order"
+        ) from None
+    return factor
+
+
+# -- one block of paths ------------------------------------------------------------------
+
+
+def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
+    """BLOCK paths from one stream, drawn in the order the module docstring lists."""
+    quarters, projects = plan.quarters, plan.start.size
+
+    # 1. macro: correlate the shocks (explicit sums, not BLAS, so that nothing depends
+    #    on how a library blocks a product), then run each OU recursion
+    #    x[t] = decay * x[t - 1] + target * (1 - decay) + step_sd * shock[t], x[-1] = 0
+    normals = rng.standard_normal((4, BLOCK, quarters))
+    levels = np.empty_like(normals)
+    for k in range(4):
+        shock = plan.cholesky[k, 0] * normals[0]
+        for j in range(1, k + 1):
+            shock = shock + plan.cholesky[k, j] * normals[j]
+        decay = plan.macro_decay[k]
+        forcing = plan.macro_target[k] * (1.0 - decay) + plan.macro_step_sd[k] * shock
+        levels[k] = signal.lfilter([1.0], [1.0, -decay], forcing, axis=1)
+
+    # 2. tariff regime: a two-state Markov chain starting under the deal
+    uniforms = rng.random((quarters, BLOCK))
+    tariff = np.empty((quarters, BLOCK))
+    snapped = np.zeros(BLOCK, dtype=np.bool_)
+    for quarter in range(quarters):
+        draw = uniforms[quarter]
+        snapped = np.where(snapped, draw >= plan.p_restore, draw < plan.p_snapback)
+        tariff[quarter] = snapped
+
+    # 3-4. project latents, one (BLOCK, projects) array per set:
+    #      0 overrun and delay, 1 default timing, 2 revenue
+    factors = rng.standard_normal((3, BLOCK, 1 + len(SECTORS)))
+    latent = rng.standard_normal((3, BLOCK, projects))
+    macro_weight, sector_weight, own_weight = plan.loadings
+    latent *= own_weight
+    latent += sector_weight * factors[:, :, plan.sector_index]
+    latent += macro_weight * factors[:, :, :1]
+
+    # capex and delay share the overrun latent
+    log_sd = plan.capex_log_sd
+    shape = np.exp(log_sd * latent[0] - 0.5 * log_sd * log_sd)  # lognormal, mean 1
+    capex_factor = plan.capex_mean * shape
+    delay = np.rint(plan.delay_scale * shape).astype(np.int64)
+
+    default_quarter = _default_quarter(plan, latent[1], delay)
+
+    log_sd = plan.revenue_log_sd
+    revenue_factor = np.exp(log_sd * latent[2] - 0.5 * log_sd * log_sd)
+
+    # 5. recoveries, for the defaults only (1.0 where nothing is lost)
+    recovery = np.ones((BLOCK, projects))
+    rows, cols = np.nonzero(default_quarter >= 0)
+    if rows.size:
+        drawn = rng.beta(plan.recovery_alpha[cols], plan.recovery_beta[cols])
+        recovery[rows, cols] = np.where(plan.recovery_random[cols], drawn, plan.recovery_mean[cols])
+
+    return Draws(
+        short_rate=plan.short_rate + levels[0],
+        yield_10y=plan.yield_10y + (levels[0] + levels[1]),
+        inflation=plan.inflation + levels[2],
+        usd_jpy=plan.usd_jpy * np.exp(levels[3]),
+        jpy_short_rate=np.full((BLOCK, quarters), plan.jpy_short_rate),
+        tariff=tariff.T,
+        capex_factor=capex_factor,
+        delay=delay,
+        default_quarter=default_quarter,
+        recovery=recovery,
+        revenue_factor=revenue_factor,
+    )
+
+
+def _default_quarter(plan: _Plan, latent: Array, delay: IntArray) -> IntArray:
+    """The quarter each project defaults in, -1 if not within the term.
+
+    ``U = Phi(latent)`` is inverted against the project's cumulative default curve
+    ``F(t) = 1 - exp(-H(t))``: the project defaults in the first quarter ``t`` with
+    ``F(t) > U``, i.e. where its cumulative hazard ``H(t)`` first exceeds
+    ``E = -log(1 - U) = -log Phi(-latent)`` (an exponential variable). The hazard is 0
+    before ``start``, ``c`` a quarter during the ``build + delay`` construction quarters,
+    ``o`` a quarter in operation, and nothing after the operating life.
+    """
+    result = np.full(latent.shape, -1, dtype=np.int64)
+    rows, cols = np.nonzero(latent < plan.default_threshold)
+    if not rows.size:
+        return result
+    # E = -log(1 - Phi(z)), with Phi from erfc: accurate where it matters, for small E
+    exposure = -np.log1p(-0.5 * special.erfc(-latent[rows, cols] * math.sqrt(0.5)))
+    construction, operation = plan.hazard_construction[cols], plan.hazard_operation[cols]
+    start = plan.start[cols]
+    length = plan.build[cols] + delay[rows, cols]
+    completion = start + length
+    horizon = np.minimum(plan.quarters, completion + plan.operating[cols])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        in_build = np.floor(exposure / construction)
+        left = np.maximum(exposure - construction * length, 0.0)
+        in_operation = np.floor(left / operation)
+        quarter = np.where(in_build < length, start + in_build, completion + in_operation)
+        defaulted = quarter < horizon
+    result[rows[defaulted], cols[defaulted]] = quarter[defaulted].astype(np.int64)
+    return result

@@ -1,0 +1,102 @@
+"""Monte Carlo runs: reproducible, batch-invariant, the fast engine equal to the
+reference engine path by path, and the base case when nothing is random."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sovfund
+from sovfund.analytics.base_case import run_base_case
+from sovfund.analytics.paths import summarize_paths
+from sovfund.run.simulate import simulate
+from sovfund.scenarios.draws import base_case
+
+FIELDS = [f.name for f in dataclasses.fields(sovfund.analytics.paths.PathSummary)]
+
+
+@pytest.mark.parametrize("preset", ["son-2025", "mou-550b"])
+def test_fast_and_reference_engines_agree_path_by_path(preset: str) -> None:
+    terms = sovfund.load_terms(preset)
+    fast = simulate(terms, paths=256, seed=11, engine="fast").summary
+    reference = simulate(terms, paths=256, seed=11, engine="reference").summary
+    for name in FIELDS:
+        got, expected = getattr(fast, name), getattr(reference, name)
+        if got.dtype.kind in "bi":
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6, err_msg=name)
+
+
+def test_batch_size_does_not_change_any_path() -> None:
+    terms = sovfund.load_terms("son-2025")
+    one = simulate(terms, paths=700, seed=3, batch_size=256).summary
+    other = simulate(terms, paths=700, seed=3, batch_size=1024).summary
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(one, name), getattr(other, name), err_msg=name)
+
+
+def test_seed_decides_the_numbers() -> None:
+    terms = sovfund.load_terms("mou-550b")
+    a = simulate(terms, paths=256, seed=5).summary
+    b = simulate(terms, paths=256, seed=5).summary
+    c = simulate(terms, paths=256, seed=6).summary
+    np.testing.assert_array_equal(a.irr, b.irr)
+    assert not np.array_equal(a.irr, c.irr)
+
+
+@pytest.mark.parametrize("preset", ["son-2025", "mou-550b"])
+def test_without_volatility_or_defaults_every_path_is_the_base_case(preset: str) -> None:
+    terms = sovfund.load_terms(preset)
+    calm = terms.model_copy(
+        update={"risk": terms.risk.model_copy(update={"volatility": 0.0, "defaults": 0.0})}
+    )
+    summary = simulate(calm, paths=300, seed=9).summary
+    base = run_base_case(terms).paths
+    expected = summarize_paths(base, base_case(terms).usd_jpy)
+    for name in FIELDS:
+        got = getattr(summary, name)
+        np.testing.assert_array_equal(
+            got, np.repeat(getattr(expected, name), 300, axis=0), err_msg=name
+        )
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-m", "sovfund", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_simulate_json_has_the_design_keys_and_is_reproducible(tmp_path: Path) -> None:
+    args = ("simulate", "son-2025", "--paths", "512", "--seed", "7", "--json")
+    first = run_cli(tmp_path, *args)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert (data["scenario"], data["paths"], data["seed"]) == ("son-2025", 512, 7)
+    for party in ("japan_reserves", "us_treasury"):
+        entry = data["parties"][party]
+        assert set(entry["irr"]) >= {"mean", "p05", "p50", "p95"}
+        assert set(entry["tvpi"]) >= {"mean", "p05", "p50", "p95"}
+        assert "p_loss" in entry
+    assert 0.0 <= data["fund"]["p_default"] <= 1.0
+    assert 0.0 <= data["fund"]["p_covenant_breach"] <= 1.0
+    smaller_batches = run_cli(tmp_path, *args, "--batch-size", "256")
+    assert smaller_batches.stdout == first.stdout
+
+
+def test_a_batch_size_off_the_block_is_refused(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "simulate", "--paths", "10", "--batch-size", "100")
+    assert result.returncode == 1
+    assert "multiple of 256" in result.stderr
+    assert "Traceback" not in result.stderr
