@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from pydantic import ValidationError
 from scipy import stats
 
 from sovfund import InputError, load_terms
@@ -132,9 +133,22 @@ def test_bad_arguments_are_clear_errors() -> None:
         monte_carlo(SON, 1, 0, -10)
 
 
-def test_a_correlation_that_is_not_positive_definite_is_a_clear_error() -> None:
-    bad = ((1.0, 0.9, 0.9, 0.0), (0.9, 1.0, -0.9, 0.0), (0.9, -0.9, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0))
-    macro = Macro.model_validate({**SON.macro.model_dump(), "correlation": bad})  # passes
+BAD_CORRELATION = (
+    (1.0, 0.9, 0.9, 0.0),
+    (0.9, 1.0, -0.9, 0.0),
+    (0.9, -0.9, 1.0, 0.0),
+    (0.0, 0.0, 0.0, 1.0),
+)
+
+
+def test_a_correlation_that_is_not_positive_definite_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="positive definite"):
+        Macro.model_validate({**SON.macro.model_dump(), "correlation": BAD_CORRELATION})
+
+
+def test_the_generator_refuses_it_too() -> None:
+    # Terms built without validation (model_construct) still get a clear error.
+    macro = Macro.model_construct(**{**dict(SON.macro), "correlation": BAD_CORRELATION})
     terms = SON.model_copy(update={"macro": macro})
     with pytest.raises(InputError, match=r"macro\.correlation is not positive definite"):
         monte_carlo(terms, 1, 0, 10)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -124,15 +125,18 @@ def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -
     covenants = leverage.covenants
     fee_terms = [(fee, *_fee_weights(terms, spec, fee)) for fee in terms.fees]
 
+    # Built quarter by quarter, so stored quarter-major (each quarter's row is
+    # contiguous), then handed out path-major: sums over quarters must not depend on
+    # how many paths share the array, and NumPy's depend on the layout.
     def series() -> Array:
-        return np.zeros((paths, quarters))
+        return np.zeros((quarters, paths))
 
     def party_series() -> Array:
-        return np.zeros((paths, quarters, parties))
+        return np.zeros((quarters, paths, parties))
 
     out = {name: series() for name in _FUND_SERIES}
     party = {name: party_series() for name in _PARTY_SERIES}
-    breach_history = np.zeros((paths, quarters), dtype=bool)
+    breach_history = np.zeros((quarters, paths), dtype=bool)
 
     book = FundWaterfall(spec, paths, len(terms.projects))
     deal_by_deal = spec.deal_by_deal
@@ -274,26 +278,26 @@ def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -
             ("debt", debt),
             ("nav", nav),
         ):
-            out[name][:, t] = value
-        breach_history[:, t] = breach
-        party["contributions"][:, t] = calls
-        party["invested_capital"][:, t] = invested
-        party["distributed"][:, t] = paid
-        party["fees_received"][:, t] = fees_to
-        party["clawback"][:, t] = clawback
-        party["party_nav"][:, t] = book.hypothetical(nav_previous)
+            out[name][t] = value
+        breach_history[t] = breach
+        party["contributions"][t] = calls
+        party["invested_capital"][t] = invested
+        party["distributed"][t] = paid
+        party["fees_received"][t] = fees_to
+        party["clawback"][t] = clawback
+        party["party_nav"][t] = book.hypothetical(nav_previous)
 
     return FundPaths(
         dates=dates,
         parties=spec.parties,
         tiers=spec.tier_names,
         projects=projects,
-        breach=breach_history,
+        breach=_path_major(breach_history),
         tier_paid=tier_paid,
         default_quarter=default_quarter,
         lenders_loss=lenders_loss,
-        **out,
-        **party,
+        **{name: _path_major(values) for name, values in out.items()},
+        **{name: _path_major(values) for name, values in party.items()},
     )
 
 
@@ -320,6 +324,10 @@ _PARTY_SERIES = (
     "clawback",
     "party_nav",
 )
+
+
+def _path_major(values: NDArray[Any]) -> NDArray[Any]:
+    return np.ascontiguousarray(values.swapaxes(0, 1))
 
 
 def _fee_weights(terms: Terms, spec: WaterfallSpec, fee: Fee) -> tuple[Array, Array]:

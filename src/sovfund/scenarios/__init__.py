@@ -1,5 +1,6 @@
-"""Scenario generators: (terms, seed, ...) -> arrays of draws the engines consume."""
+"""Scenario generators: (terms, seed, paths) -> arrays of draws the engines consume."""
 
 from sovfund.scenarios.draws import Draws, base_case
+from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 
-__all__ = ["Draws", "base_case"]
+__all__ = ["BLOCK", "Draws", "base_case", "monte_carlo"]

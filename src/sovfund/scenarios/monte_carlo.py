@@ -37,7 +37,7 @@ from sovfund.scenarios.draws import Draws
 from sovfund.scenarios.sectors import sector_parameters
 from sovfund.terms.models import SECTORS, Terms
 
-__all__ = ["BLOCK", "MERCHANT_REVENUE_UPLIFT", "RECOVERY_SD_CAP", "monte_carlo"]
+__all__ = ["BLOCK", "DT", "MERCHANT_REVENUE_UPLIFT", "RECOVERY_SD_CAP", "monte_carlo"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]

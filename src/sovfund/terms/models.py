@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "GROUPS",
@@ -419,9 +420,11 @@ class Macro(_Model):
     )
     tariff: Tariff = Field(default_factory=Tariff)
 
-    @model_validator(mode="after")
-    def _correlation_matrix(self) -> Macro:
-        matrix = self.correlation
+    @field_validator("correlation")
+    @classmethod
+    def _correlation_matrix(
+        cls, matrix: tuple[tuple[float, ...], ...]
+    ) -> tuple[tuple[float, ...], ...]:
         if len(matrix) != 4 or any(len(row) != 4 for row in matrix):
             raise ValueError("correlation as 4 rows of 4 numbers")
         for i in range(4):
@@ -430,14 +433,17 @@ class Macro(_Model):
             for j in range(4):
                 if matrix[i][j] != matrix[j][i] or not -1.0 <= matrix[i][j] <= 1.0:
                     raise ValueError("a symmetric correlation matrix with entries in [-1, 1]")
-        return self
+        if np.linalg.eigvalsh(np.array(matrix)).min() <= 0.0:
+            raise ValueError("a positive definite correlation matrix (no such joint moves exist)")
+        return matrix
 
 
 class SectorRisk(_Model):
     """Project risk of one sector (``[risk.sector.NAME]`` overrides the shipped table).
 
-    Every key is optional in an override; the shipped table (sovfund/presets/sectors.toml)
-    fills the rest and gives each figure's source.
+    Every key is optional in an override; the shipped table
+    (sovfund/scenarios/sectors.toml, see docs/risk.md) fills the rest and gives each
+    figure's source.
     """
 
     overrun_mean: Annotated[float, Field(strict=True, ge=-0.5, le=5.0)] | None = None
@@ -454,7 +460,8 @@ class SectorRisk(_Model):
 class Risk(_Model):
     """``[risk]``: project risk in the Monte Carlo.
 
-    ``volatility`` scales every macro volatility and project spread, ``defaults`` every
+    ``volatility`` scales every macro volatility, every project spread, the mean
+    overrun, the delays and the chance of a tariff snap-back; ``defaults`` scales every
     default hazard (0 and 0 turn the Monte Carlo into the base case). Project shocks
     share a macro factor (``macro_loading`` of their variance) and a sector factor
     (``sector_loading``); the rest is their own.
