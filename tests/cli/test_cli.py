@@ -20,6 +20,7 @@ from sovfund.cli.main import app
 
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 PRESETS = ("son-2025", "mou-550b")
+FEW = ("--paths", "256", "--quiet")  # a small Monte Carlo keeps `run` tests quick
 
 
 def sovfund_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -118,7 +119,7 @@ def test_missing_argument_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_run_prints_a_row_for_each_party(tmp_path: Path) -> None:
-    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(tmp_path / "out"))
+    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(tmp_path / "out"), *FEW)
 
     assert result.returncode == 0, result.stderr
     assert "Tiny fund" in result.stdout
@@ -130,13 +131,16 @@ def test_run_prints_a_row_for_each_party(tmp_path: Path) -> None:
 def test_run_writes_the_python_api_figures_to_summary_json(tmp_path: Path) -> None:
     out = tmp_path / "out"
 
-    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out))
+    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out), *FEW)
 
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     expected = sovfund.run_base_case(sovfund.load_terms(TINY)).parties
-    assert list(summary["parties"]) == list(expected.index)
-    for party, row in summary["parties"].items():
+    base = summary["base_case"]
+    assert list(base["parties"]) == list(expected.index)
+    assert summary["simulation"]["paths"] == 256
+    assert set(summary["simulation"]["parties"]) == set(expected.index)
+    for party, row in base["parties"].items():
         assert row["contributed"] == expected.loc[party, "contributed"]
         assert row["distributed"] == expected.loc[party, "distributed"]
 
@@ -144,7 +148,7 @@ def test_run_writes_the_python_api_figures_to_summary_json(tmp_path: Path) -> No
 def test_run_json_prints_the_written_summary(tmp_path: Path) -> None:
     out = tmp_path / "out"
 
-    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out), "--json")
+    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out), "--json", *FEW)
 
     assert result.returncode == 0, result.stderr
     written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -155,14 +159,15 @@ def test_run_json_prints_the_written_summary(tmp_path: Path) -> None:
 def test_run_preset_matches_the_python_api(tmp_path: Path, preset: str) -> None:
     require_preset(preset)
 
-    result = sovfund_cli(tmp_path, "run", preset, "--out", str(tmp_path / "out"), "--json")
+    result = sovfund_cli(tmp_path, "run", preset, "--out", str(tmp_path / "out"), "--json", *FEW)
 
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     expected = sovfund.run_base_case(sovfund.load_terms(preset)).parties
     assert summary["scenario"] == preset
-    assert list(summary["parties"]) == list(expected.index)
-    for party, row in summary["parties"].items():
+    base = summary["base_case"]
+    assert list(base["parties"]) == list(expected.index)
+    for party, row in base["parties"].items():
         assert row["contributed"] == expected.loc[party, "contributed"]
         assert row["distributed"] == expected.loc[party, "distributed"]
 
@@ -338,7 +343,7 @@ def test_waterfall_deal_by_deal_needs_the_investment_column(tmp_path: Path) -> N
 def test_run_into_an_unwritable_folder_exits_1(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(blocker / "out"))
+    result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(blocker / "out"), *FEW)
     assert result.returncode == 1
     assert "cannot write it" in result.stderr
     assert_no_traceback(result)

@@ -10,6 +10,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -86,26 +87,6 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
-@app.command()
-@_user_errors
-def run(
-    scenario: ScenarioArg = DEFAULT_PRESET,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")] = Path("out"),
-    as_json: JsonOpt = False,
-) -> None:
-    """Run the base case of a scenario: print key figures and write DIR/summary.json."""
-    terms = load_terms(scenario)
-    with err.status(f"Running the base case of {scenario}…"):
-        result = run_base_case(terms)
-    summary = {"scenario": scenario, "kind": "base_case", **result.to_dict()}
-    path = write_json(out_dir / "summary.json", summary)
-    if as_json:
-        _print_json(summary)
-        return
-    out.print(base_case_view(result, scenario))
-    out.print(f"\nWrote {path}", style="dim", markup=False)
-
-
 class EngineChoice(StrEnum):
     fast = "fast"
     reference = "reference"
@@ -151,6 +132,37 @@ def _simulation_json(scenario: str, sim: Simulation) -> dict[str, Any]:
         "engine": sim.engine,
         **summary_dict(sim.summary, parties, japanese),
     }
+
+
+@app.command()
+@_user_errors
+def run(
+    scenario: ScenarioArg = DEFAULT_PRESET,
+    paths: PathsOpt = 10_000,
+    seed: SeedOpt = 0,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")] = Path("out"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The main job: the base case and a Monte Carlo of a scenario; key figures on screen,
+    everything in DIR/summary.json."""
+    terms = load_terms(scenario)
+    with err.status(f"Running the base case of {scenario}…") if not quiet else nullcontext():
+        result = run_base_case(terms)
+    sim = _simulate(terms, paths, seed, DEFAULT_BATCH, "fast", quiet)
+    summary: dict[str, Any] = {
+        "scenario": scenario,
+        "base_case": result.to_dict(),
+        "simulation": _simulation_json(scenario, sim),
+    }
+    path = write_json(out_dir / "summary.json", summary)
+    if as_json:
+        _print_json(summary)
+        return
+    out.print(base_case_view(result, scenario))
+    out.print()
+    out.print(simulation_view(summary["simulation"], terms.fund.name))
+    out.print(f"\nWrote {path}", style="dim", markup=False)
 
 
 @app.command("simulate")
