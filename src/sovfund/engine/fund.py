@@ -93,13 +93,20 @@ class FundPaths:
         return self.distributed + self.fees_received - self.contributions
 
 
-def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -> FundPaths:
+def run_fund(
+    terms: Terms,
+    draws: Draws,
+    projects: ProjectFlows | None = None,
+    *,
+    interim_nav: bool = True,
+) -> FundPaths:
     """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
 
     ``projects`` are the project flows of these draws; when not given they are
     computed here, with no project exposed to tariffs (pass them in for draws with
     tariff snap-backs): the compiled totals, or the per-project flows that deal-by-deal
-    waterfalls need.
+    waterfalls need. With ``interim_nav=False`` each party's NAV is worked out for the
+    last quarter only (what per-path summaries need; the rest stay zero).
     """
     if projects is None:
         per_project = terms.waterfall.style == "deal_by_deal"
@@ -285,7 +292,8 @@ def run_fund(terms: Terms, draws: Draws, projects: ProjectFlows | None = None) -
         party["distributed"][t] = paid
         party["fees_received"][t] = fees_to
         party["clawback"][t] = clawback
-        party["party_nav"][t] = book.hypothetical(nav_previous)
+        if interim_nav or t == quarters - 1:
+            party["party_nav"][t] = book.hypothetical(nav_previous)
 
     return FundPaths(
         dates=dates,

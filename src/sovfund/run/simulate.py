@@ -65,17 +65,21 @@ def run_batch(
     if engine == "reference":
         singles = [_one_path(draws, i) for i in range(paths)]
         funds = [
-            run_fund(terms, d, project_flows(terms, d, tariff_exposed=exposure)) for d in singles
+            run_fund(terms, d, project_flows(terms, d, tariff_exposed=exposure), interim_nav=False)
+            for d in singles
         ]
         summary = PathSummary.concatenate(
             [summarize_paths(f, d.usd_jpy) for f, d in zip(funds, singles, strict=True)]
         )
         sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
     elif terms.waterfall.style == "deal_by_deal":
-        fund = run_fund(terms, draws, project_flows(terms, draws, tariff_exposed=exposure))
+        fund = run_fund(
+            terms, draws, project_flows(terms, draws, tariff_exposed=exposure), interim_nav=False
+        )
         summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
     else:
-        fund = run_fund(terms, draws, project_totals(terms, draws, tariff_exposed=exposure))
+        projects = project_totals(terms, draws, tariff_exposed=exposure)
+        fund = run_fund(terms, draws, projects, interim_nav=False)
         summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
     keep = max(0, min(SAMPLE - first_path, paths))
     return summary, {name: values[:keep] for name, values in sample.items()}

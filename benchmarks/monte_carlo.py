@@ -1,0 +1,53 @@
+"""Benchmark: the default preset's Monte Carlo end to end, against the reference engine.
+
+Times ``simulate`` (draws, compiled project flows, the fund loop and waterfall, per-path
+summaries) on ``--paths`` paths of son-2025, reports the process's peak memory, and
+times the reference engine (the readable NumPy project model, one path at a time) on
+``--reference-paths`` paths of the same run for the per-path speed ratio.
+
+    python benchmarks/monte_carlo.py [--paths 100000] [--reference-paths 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import sovfund
+from sovfund.run.simulate import simulate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--reference-paths", type=int, default=256)
+    parser.add_argument("--scenario", default="son-2025")
+    args = parser.parse_args()
+
+    terms = sovfund.load_terms(args.scenario)
+    simulate(terms, paths=256, seed=1)  # load compiled kernels before timing
+
+    start = time.perf_counter()
+    fast = simulate(terms, paths=args.paths, seed=1)
+    fast_seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    start = time.perf_counter()
+    simulate(terms, paths=args.reference_paths, seed=1, engine="reference")
+    reference_seconds = time.perf_counter() - start
+
+    fast_per_path = fast_seconds / fast.paths
+    reference_per_path = reference_seconds / args.reference_paths
+    print(f"monte carlo: {args.scenario}, {fast.paths:,} paths end to end")
+    print(f"  fast engine        {fast_seconds:8.2f} s   ({fast_per_path * 1e6:.0f} us a path)")
+    print(f"  peak memory        {peak_mib:8.0f} MiB (whole process)")
+    print(
+        f"  reference engine   {reference_per_path * 1e3:8.2f} ms a path"
+        f" (timed on {args.reference_paths:,} paths)"
+    )
+    print(f"  speed-up per path  {reference_per_path / fast_per_path:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
