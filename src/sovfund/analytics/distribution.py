@@ -69,9 +69,12 @@ def summary_dict(
             entry["irr_jpy"] = describe(summary.irr_jpy[:, i])
         out[party] = entry
     default, breach = probability(summary.defaulted), probability(summary.breached)
+    shortfall = probability(summary.shortfall)
     fund = {
         "p_default": default["p"],
         "p_default_se": default["se"],
+        "p_funding_shortfall": shortfall["p"],
+        "p_funding_shortfall_se": shortfall["se"],
         "p_covenant_breach": breach["p"],
         "p_covenant_breach_se": breach["se"],
         "lenders_loss": describe(summary.lenders_loss),

@@ -36,8 +36,9 @@ class PathSummary:
         NaN where a party paid nothing in (see :mod:`sovfund.analytics.metrics`).
     irr_jpy : party arrays
         The IRR of the party's flows converted to yen at each quarter's USD/JPY.
-    defaulted, breached : fund arrays of bool
-        Fund-debt default; any covenant breach.
+    defaulted, shortfall, breached : fund arrays of bool
+        Fund-debt default; a funding shortfall (calls and debt could not pay for the
+        projects, so the fund sold up); any covenant breach.
     first_breach : fund array of int
         Quarter of the first covenant breach, -1 if none.
     lenders_loss, peak_debt, peak_ltv, fees : fund arrays
@@ -51,6 +52,7 @@ class PathSummary:
     tvpi: Array
     dpi: Array
     defaulted: NDArray[np.bool_]
+    shortfall: NDArray[np.bool_]
     breached: NDArray[np.bool_]
     first_breach: NDArray[np.int64]
     lenders_loss: Array
@@ -95,6 +97,7 @@ def summarize_paths(fund: FundPaths, usd_jpy: Array) -> PathSummary:
         tvpi=tvpi,
         dpi=dpi,
         defaulted=fund.default_quarter >= 0,
+        shortfall=fund.shortfall_quarter >= 0,
         breached=breached,
         first_breach=np.where(breached, fund.breach.argmax(axis=1), -1).astype(np.int64),
         lenders_loss=fund.lenders_loss,

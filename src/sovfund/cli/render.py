@@ -156,6 +156,10 @@ def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
         "P(fund-debt default)", f"{percent(fund['p_default'])} ± {percent(fund['p_default_se'])}"
     )
     figures.add_row(
+        "P(funding shortfall: sold up)",
+        f"{percent(fund['p_funding_shortfall'])} ± {percent(fund['p_funding_shortfall_se'])}",
+    )
+    figures.add_row(
         "P(covenant breach)",
         f"{percent(fund['p_covenant_breach'])} ± {percent(fund['p_covenant_breach_se'])}",
     )

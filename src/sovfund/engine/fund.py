@@ -12,7 +12,7 @@ Each quarter, on every path still alive (a defaulted fund stops):
    D/(1+D) of the quarter's investment, up to the target debt D x commitments), capital
    calls pro rata to unfunded commitments, and more debt up to the hard cap
    (``max_debt_to_equity``). A need still unmet is a funding shortfall: the fund
-   defaults;
+   sells everything at the fire-sale discount and stops (a default if it owes debt);
 4. covenants are tested on the quarter-end marks: LTV = debt / asset value, and (from
    the end of the investment period) interest cover = operating cash / interest. A
    breach sweeps all spare cash to the debt (``on_breach = "sweep"``) or makes the
@@ -85,6 +85,7 @@ class FundPaths:
     # per path
     tier_paid: Array  # (paths, tiers, parties)
     default_quarter: NDArray[np.int_]  # (paths,), -1 where the fund never defaulted
+    shortfall_quarter: NDArray[np.int_]  # (paths,), -1 where the fund never ran short
     lenders_loss: Array  # (paths,)
 
     @property
@@ -154,6 +155,7 @@ def run_fund(
     nav_previous = np.zeros(paths)
     alive = np.ones(paths, dtype=bool)
     default_quarter = np.full(paths, -1)
+    shortfall_quarter = np.full(paths, -1)
     lenders_loss = np.zeros(paths)
     tier_paid = np.zeros((paths, len(spec.tier_names), parties))
 
@@ -249,9 +251,14 @@ def run_fund(
         debt, cash = debt - repaid, cash - repaid
         unpaid = np.where(closing, debt, 0.0)
         lenders_loss += unpaid
+        # A default is on debt: a covenant default, a shortfall with debt outstanding,
+        # or debt left unpaid. A shortfall without debt is not one (nobody lent).
+        owed = debt + repaid > 0  # debt outstanding before any repayment this quarter
+        debt_default = (breach & (covenants.on_breach == "default")) | (shortfall & owed)
         default_quarter = np.where(
-            (default_now | (unpaid > 0)) & (default_quarter < 0), t, default_quarter
+            alive & (debt_default | (unpaid > 0)) & (default_quarter < 0), t, default_quarter
         )
+        shortfall_quarter = np.where(alive & shortfall, t, shortfall_quarter)
         debt = np.where(closing, 0.0, debt)
 
         by_project = None
@@ -303,6 +310,7 @@ def run_fund(
         breach=_path_major(breach_history),
         tier_paid=tier_paid,
         default_quarter=default_quarter,
+        shortfall_quarter=shortfall_quarter,
         lenders_loss=lenders_loss,
         **{name: _path_major(values) for name, values in out.items()},
         **{name: _path_major(values) for name, values in party.items()},
