@@ -193,3 +193,20 @@ def test_recycling_decides_whether_income_pays_for_new_projects(recycling: bool)
     assert q["operating_cash"].iloc[3] == pytest.approx(5)
     assert q["calls"].iloc[3] == pytest.approx(5 if recycling else 10)
     assert q["distributions"].iloc[3] == pytest.approx(0 if recycling else 5)
+
+
+def test_a_forced_sale_brings_ltv_back_to_its_covenant() -> None:
+    # LTV may not pass 45%; the fund borrows half of its first 50 of investment: LTV
+    # 50% in quarter 0. It sells a share s of the project at a 20% discount so that
+    # 25 - 0.8 * 50 s = 0.45 * 50 (1 - s): s = 2.5 / 17.5. It keeps 1 - s of
+    # everything after, and the sale proceeds repay debt.
+    terms = tiny_terms(LEVERED + "covenants = { max_ltv = 0.45, on_breach = 'sell' }\n")
+    result = sovfund.run_base_case(terms)
+    q = result.quarterly
+    share = 2.5 / 17.5
+    assert q["sale_proceeds"].iloc[0] == pytest.approx(0.8 * 50 * share)
+    assert q["debt"].iloc[0] == pytest.approx(25 - 0.8 * 50 * share)
+    assert q["ltv"].iloc[0] == pytest.approx(0.45)
+    assert q["investment"].iloc[1] == pytest.approx(50 * (1 - share))  # its share of the build
+    assert q["operating_cash"].iloc[2] == pytest.approx(5 * (1 - share))
+    assert not result.fund["defaulted"]

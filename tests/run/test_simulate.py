@@ -59,7 +59,7 @@ def test_without_volatility_or_defaults_every_path_is_the_base_case(preset: str)
     )
     summary = simulate(calm, paths=300, seed=9).summary
     base = run_base_case(terms).paths
-    expected = summarize_paths(base, base_case(terms).usd_jpy)
+    expected = summarize_paths(base, base_case(terms))
     for name in FIELDS:
         got = getattr(summary, name)
         np.testing.assert_array_equal(

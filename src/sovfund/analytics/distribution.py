@@ -67,6 +67,7 @@ def summary_dict(
             entry["p_total_loss"] = probability(total_loss)["p"]
         if japanese[i]:
             entry["irr_jpy"] = describe(summary.irr_jpy[:, i])
+            entry["irr_jpy_net_of_funding"] = describe(summary.irr_jpy_net[:, i])
         out[party] = entry
     default, breach = probability(summary.defaulted), probability(summary.breached)
     shortfall = probability(summary.shortfall)

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from sovfund.analytics.irr import irr_rows
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
+from sovfund.scenarios.draws import Draws
 
 __all__ = ["PathSummary", "summarize_paths"]
 
@@ -36,6 +37,9 @@ class PathSummary:
         NaN where a party paid nothing in (see :mod:`sovfund.analytics.metrics`).
     irr_jpy : party arrays
         The IRR of the party's flows converted to yen at each quarter's USD/JPY.
+    irr_jpy_net : party arrays
+        ``irr_jpy`` less the path's average JPY short rate: the return over the cost of
+        the yen bills that fund Japan's reserve account.
     defaulted, shortfall, breached : fund arrays of bool
         Fund-debt default; a funding shortfall (calls and debt could not pay for the
         projects, so the fund sold up); any covenant breach.
@@ -49,6 +53,7 @@ class PathSummary:
     residual: Array
     irr: Array
     irr_jpy: Array
+    irr_jpy_net: Array
     tvpi: Array
     dpi: Array
     defaulted: NDArray[np.bool_]
@@ -72,8 +77,9 @@ class PathSummary:
         )
 
 
-def summarize_paths(fund: FundPaths, usd_jpy: Array) -> PathSummary:
-    """Reduce a batch of fund paths; ``usd_jpy`` shape (paths, quarters)."""
+def summarize_paths(fund: FundPaths, draws: Draws) -> PathSummary:
+    """Reduce a batch of fund paths run on ``draws``."""
+    usd_jpy = draws.usd_jpy
     contributed = fund.contributions.sum(axis=1)
     received = (fund.distributed + fund.fees_received).sum(axis=1)
     residual = fund.party_nav[:, -1, :]
@@ -88,12 +94,14 @@ def summarize_paths(fund: FundPaths, usd_jpy: Array) -> PathSummary:
         tvpi = (received + residual) / paid_in
         dpi = received / paid_in
     breached = np.asarray(fund.breach.any(axis=1), dtype=np.bool_)
+    irr_jpy = irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, parties)
     return PathSummary(
         contributed=contributed,
         received=received,
         residual=residual,
         irr=irr_rows(times, by_party).reshape(paths, parties),
-        irr_jpy=irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, parties),
+        irr_jpy=irr_jpy,
+        irr_jpy_net=irr_jpy - draws.jpy_short_rate.mean(axis=1)[:, None],
         tvpi=tvpi,
         dpi=dpi,
         defaulted=fund.default_quarter >= 0,

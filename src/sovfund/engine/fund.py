@@ -15,7 +15,9 @@ Each quarter, on every path still alive (a defaulted fund stops):
    sells everything at the fire-sale discount and stops (a default if it owes debt);
 4. covenants are tested on the quarter-end marks: LTV = debt / asset value, and (from
    the end of the investment period) interest cover = operating cash / interest. A
-   breach sweeps all spare cash to the debt (``on_breach = "sweep"``) or makes the
+   breach sweeps all spare cash to the debt (``on_breach = "sweep"``), or sells that
+   share of every project, at the fire-sale discount, which brings LTV back to its
+   maximum and sweeps cash too (``"sell"``; a default where no sale can), or makes the
    fund default (``"default"``);
 5. on a default the lenders sell the assets at ``fire_sale_discount`` below their marks
    and take what they are owed; in the last quarter every project is sold at its exit
@@ -158,6 +160,7 @@ def run_fund(
     shortfall_quarter = np.full(paths, -1)
     lenders_loss = np.zeros(paths)
     tier_paid = np.zeros((paths, len(spec.tier_names), parties))
+    held = np.ones(paths)  # share of the portfolio still held (forced sales cut it)
 
     for t in range(quarters):
         live = alive.astype(np.float64)
@@ -184,7 +187,7 @@ def run_fund(
             fees += amount
             fees_to += amount[:, None] * receiver_weights[None, :]
 
-        spend, cash_in = investment[:, t] * live, operating[:, t] * live
+        spend, cash_in = investment[:, t] * live * held, operating[:, t] * live * held
         expenses = fees + (interest - capitalised)
         # Income pays for uses first when recycling; otherwise only losses are funded
         # and income is distributed as it comes.
@@ -225,7 +228,7 @@ def run_fund(
             weights = attribution(detail.investment[:, :, t], cost)
         book.contribute(calls, weights)
 
-        assets = marks[:, t] * live
+        assets = marks[:, t] * live * held
         breach = alive & _breached(
             covenants.max_ltv,
             covenants.min_interest_cover,
@@ -235,16 +238,25 @@ def run_fund(
             interest,
             t >= fund.investment_quarters,
         )
-        default_now = alive & (shortfall | (breach & (covenants.on_breach == "default")))
+        sold_share, cannot_cure = _forced_sale(
+            breach & (covenants.on_breach == "sell"), debt, assets, covenants.max_ltv,
+            leverage.fire_sale_discount,
+        )  # fmt: skip
+        held = held * (1.0 - sold_share)
+        sale = sold_share * assets * (1.0 - leverage.fire_sale_discount)
+        assets = assets * (1.0 - sold_share)
+        covenant_default = breach & ((covenants.on_breach == "default") | cannot_cure)
+        default_now = alive & (shortfall | covenant_default)
         last = t == quarters - 1
         proceeds = np.where(
             default_now,
             assets * (1.0 - leverage.fire_sale_discount),
-            exit_value * live if last else 0.0,
+            exit_value * live * held if last else 0.0,
         )
-        sweeping = (breach & (covenants.on_breach == "sweep")) | (
+        sweeping = (breach & (covenants.on_breach != "default")) | (
             leverage.repayment == "sweep" and t >= fund.investment_quarters
         )
+        proceeds = proceeds + sale
         cash = surplus + proceeds
         closing = default_now | (alive & last)
         repaid = np.where(closing | sweeping, np.minimum(cash, debt), 0.0)
@@ -254,7 +266,7 @@ def run_fund(
         # A default is on debt: a covenant default, a shortfall with debt outstanding,
         # or debt left unpaid. A shortfall without debt is not one (nobody lent).
         owed = debt + repaid > 0  # debt outstanding before any repayment this quarter
-        debt_default = (breach & (covenants.on_breach == "default")) | (shortfall & owed)
+        debt_default = covenant_default | (shortfall & owed)
         default_quarter = np.where(
             alive & (debt_default | (unpaid > 0)) & (default_quarter < 0), t, default_quarter
         )
@@ -340,6 +352,21 @@ _PARTY_SERIES = (
     "clawback",
     "party_nav",
 )
+
+
+def _forced_sale(
+    selling: NDArray[np.bool_], debt: Array, assets: Array, max_ltv: float | None, discount: float
+) -> tuple[Array, NDArray[np.bool_]]:
+    """The share of the portfolio to sell at ``discount`` below its marks so that LTV is
+    back at ``max_ltv`` (debt - s A (1 - d) = m A (1 - s)), and where no sale can do it."""
+    if max_ltv is None:
+        return np.zeros_like(debt), np.zeros_like(selling)
+    room = 1.0 - discount - max_ltv  # LTV falls only if a sale repays more than it removes
+    over = selling & (debt > max_ltv * assets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(over & (assets > 0), (debt - max_ltv * assets) / (assets * room), 1.0)
+    cannot_cure = over & ((room <= 0) | (share >= 1.0))
+    return np.where(over & ~cannot_cure, share, 0.0), cannot_cure
 
 
 def _path_major(values: NDArray[Any]) -> NDArray[Any]:

@@ -69,18 +69,18 @@ def run_batch(
             for d in singles
         ]
         summary = PathSummary.concatenate(
-            [summarize_paths(f, d.usd_jpy) for f, d in zip(funds, singles, strict=True)]
+            [summarize_paths(f, d) for f, d in zip(funds, singles, strict=True)]
         )
         sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
     elif terms.waterfall.style == "deal_by_deal":
         fund = run_fund(
             terms, draws, project_flows(terms, draws, tariff_exposed=exposure), interim_nav=False
         )
-        summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
+        summary, sample = summarize_paths(fund, draws), _sample(fund)
     else:
         projects = project_totals(terms, draws, tariff_exposed=exposure)
         fund = run_fund(terms, draws, projects, interim_nav=False)
-        summary, sample = summarize_paths(fund, draws.usd_jpy), _sample(fund)
+        summary, sample = summarize_paths(fund, draws), _sample(fund)
     keep = max(0, min(SAMPLE - first_path, paths))
     return summary, {name: values[:keep] for name, values in sample.items()}
 

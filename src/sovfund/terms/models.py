@@ -295,7 +295,7 @@ class Covenants(_Model):
 
     max_ltv: Annotated[float, Field(strict=True, gt=0, le=1)] | None = None
     min_interest_cover: Amount | None = None
-    on_breach: Literal["sweep", "default"] = "sweep"
+    on_breach: Literal["sweep", "sell", "default"] = "sweep"
 
 
 class Leverage(_Model):
