@@ -210,3 +210,21 @@ def test_a_forced_sale_brings_ltv_back_to_its_covenant() -> None:
     assert q["investment"].iloc[1] == pytest.approx(50 * (1 - share))  # its share of the build
     assert q["operating_cash"].iloc[2] == pytest.approx(5 * (1 - share))
     assert not result.fund["defaulted"]
+
+
+def test_refinancing_resets_the_spread_to_the_market() -> None:
+    # Refinanced every year: from quarter 4 the debt of 50 pays SOFR 4% + the terms'
+    # 1% + a market move of 2% on that date (moves between refinancings do not count).
+    import dataclasses
+
+    from sovfund.engine.fund import run_fund
+    from sovfund.scenarios.draws import base_case
+
+    terms = tiny_terms(LEVERED + "refinance_years = 1\n")
+    moves = np.zeros((1, 12))
+    moves[0, 4:] = 0.02
+    moves[0, 6] = 0.05  # not a refinancing date
+    draws = dataclasses.replace(base_case(terms), credit_spread=moves)
+    interest = run_fund(terms, draws).interest[0]
+    np.testing.assert_allclose(interest[2:4], 50 * 0.05 / 4)
+    np.testing.assert_allclose(interest[4:], 50 * 0.07 / 4)

@@ -93,7 +93,14 @@ def test_shapes_and_types() -> None:
         array = getattr(draws, name)
         integer = name in ("delay", "default_quarter")
         assert array.dtype == (np.int64 if integer else np.float64), name
-        macro = name in ("short_rate", "yield_10y", "inflation", "usd_jpy", "jpy_short_rate")
+        macro = name in (
+            "short_rate",
+            "yield_10y",
+            "inflation",
+            "usd_jpy",
+            "jpy_short_rate",
+            "credit_spread",
+        )
         assert array.shape == (10, quarters if macro or name == "tariff" else projects), name
     assert monte_carlo(MOU, 3, 0, 0).capex_factor.shape == (0, projects)
 
@@ -494,3 +501,14 @@ def test_default_quarter_inverts_the_cumulative_default_curve() -> None:
                 break
         assert quarter == expected, (path, j)
     assert 0 < (got >= 0).mean() < 1
+
+
+def test_credit_spread_is_an_ou_with_the_set_volatility() -> None:
+    # Stationary sd of an OU: vol / sqrt(2 speed); after 12 years (speed 0.5) the
+    # process is close to stationary: sd = 0.006 / 1 = 0.6%.
+    draws = monte_carlo(SON, 4, 0, 20_000)
+    last = draws.credit_spread[:, -1]
+    stationary = SON.macro.credit_spread_vol / np.sqrt(2 * SON.macro.credit_spread_speed)
+    expected = stationary * np.sqrt(-np.expm1(-2 * SON.macro.credit_spread_speed * 12))
+    assert abs(last.mean()) < 4 * expected / np.sqrt(last.size)
+    assert last.std() == pytest.approx(expected, rel=4 / np.sqrt(2 * last.size))

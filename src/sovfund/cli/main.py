@@ -213,7 +213,9 @@ def waterfall(
 @app.command()
 @_user_errors
 def validate(
-    file: Annotated[Path, typer.Argument(help="The term-sheet TOML file to check.")],
+    file: Annotated[
+        str, typer.Argument(help="The term-sheet TOML file (or a preset id) to check.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Check a term sheet: exit 0 if valid, 1 listing every problem."""
@@ -228,7 +230,7 @@ def validate(
         _print_json({"valid": True, "file": str(file)})
     else:
         out.print(
-            f"[green]valid[/]: {escape(str(file))} — {_count(len(terms.parties), 'party')}, "
+            f"[green]valid[/]: {escape(file)} — {_count(len(terms.parties), 'party')}, "
             f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
             f"{_count(len(terms.projects), 'project')}"
         )

@@ -5,7 +5,9 @@ Each quarter, on every path still alive (a defaulted fund stops):
 1. hurdle balances compound to the quarter's end;
 2. interest on the debt at the start of the quarter (short rate + spread, /4) and
    management fees (on the previous quarter's basis) fall due; capitalised interest is
-   added to the debt instead of being paid;
+   added to the debt instead of being paid. With ``refinance_years``, the debt is
+   refinanced every so many years at the then-current spread (``leverage.spread``
+   plus the path's credit-spread move);
 3. uses (equity for projects, fees, paid interest) net against the projects' operating
    cash (unless ``fund.recycling`` is false: then income is distributed as it comes and
    LPs fund every use). The need left is met, in order, by a debt draw (``pro_rata``: the share
@@ -161,12 +163,15 @@ def run_fund(
     lenders_loss = np.zeros(paths)
     tier_paid = np.zeros((paths, len(spec.tier_names), parties))
     held = np.ones(paths)  # share of the portfolio still held (forced sales cut it)
+    spread = np.full(paths, leverage.spread)  # the debt's spread, reset at refinancing
 
     for t in range(quarters):
         live = alive.astype(np.float64)
         book.accrue(years[t], draws.short_rate[:, t])
 
-        interest = debt * (draws.short_rate[:, t] + leverage.spread) / 4.0 * live
+        if leverage.refinance_years and t > 0 and t % (4 * leverage.refinance_years) == 0:
+            spread = leverage.spread + draws.credit_spread[:, t]  # refinanced at market
+        interest = debt * (draws.short_rate[:, t] + spread) / 4.0 * live
         capitalised = interest if leverage.interest == "capitalised" else np.zeros(paths)
         debt = debt + capitalised
         fees = np.zeros(paths)

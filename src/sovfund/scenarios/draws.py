@@ -28,6 +28,8 @@ class Draws:
     short_rate, yield_10y, inflation, usd_jpy, jpy_short_rate : ndarray, shape (paths, quarters)
         Annual rates (decimals) and the USD/JPY level in each quarter of the fund's term;
         engines that look beyond the term hold the last quarter's value.
+    credit_spread : ndarray, shape (paths, quarters)
+        The move in the market spread for fund debt since the start (0.0 = unchanged).
     tariff : ndarray, shape (paths, quarters)
         1.0 in quarters of tariff snap-back, 0.0 under the deal.
     capex_factor : ndarray, shape (paths, projects)
@@ -47,6 +49,7 @@ class Draws:
     inflation: Array
     usd_jpy: Array
     jpy_short_rate: Array
+    credit_spread: Array
     tariff: Array
     capex_factor: Array
     delay: NDArray[np.int64]
@@ -73,6 +76,7 @@ def base_case(terms: Terms, paths: int = 1) -> Draws:
         inflation=level(macro.inflation),
         usd_jpy=level(macro.usd_jpy),
         jpy_short_rate=level(macro.jpy_short_rate),
+        credit_spread=level(0.0),
         tariff=level(0.0),
         capex_factor=np.ones((paths, projects)),
         delay=np.zeros((paths, projects), dtype=np.int64),

@@ -151,6 +151,8 @@ class _Plan:
     recovery_beta: Array  # (projects,)
     recovery_random: NDArray[np.bool_]  # (projects,)
     revenue_log_sd: Array  # (projects,)
+    spread_decay: float  # the credit spread's exp(-speed * DT)
+    spread_step_sd: float  # sd of one quarter's credit-spread shock
 
 
 def _plan(terms: Terms) -> _Plan:
@@ -258,6 +260,14 @@ def _plan(terms: Terms) -> _Plan:
         recovery_beta=np.where(recovery_random, (1.0 - recovery_mean) * concentration, 1.0),
         recovery_random=recovery_random,
         revenue_log_sd=np.sqrt(np.log1p(revenue_sd**2)),
+        spread_decay=math.exp(-macro.credit_spread_speed * DT),
+        spread_step_sd=volatility
+        * macro.credit_spread_vol
+        * math.sqrt(
+            -math.expm1(-2.0 * macro.credit_spread_speed * DT) / (2.0 * macro.credit_spread_speed)
+            if macro.credit_spread_speed > 0
+            else DT
+        ),
     )
 
 
@@ -338,6 +348,12 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
     log_sd = plan.revenue_log_sd
     revenue_factor = np.exp(log_sd * latent[2] - 0.5 * log_sd * log_sd)
 
+    # 4b. the market credit spread (what fund debt refinances at): an OU deviation from 0
+    spread_shocks = rng.standard_normal((BLOCK, quarters))
+    credit_spread = signal.lfilter(
+        [1.0], [1.0, -plan.spread_decay], plan.spread_step_sd * spread_shocks, axis=1
+    )
+
     # 5. recoveries, for the defaults only (1.0 where nothing is lost)
     recovery = np.ones((BLOCK, projects))
     rows, cols = np.nonzero(default_quarter >= 0)
@@ -351,6 +367,7 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
         inflation=plan.inflation + levels[2],
         usd_jpy=plan.usd_jpy * np.exp(levels[3]),
         jpy_short_rate=np.full((BLOCK, quarters), plan.jpy_short_rate),
+        credit_spread=credit_spread,
         tariff=tariff.T,
         capex_factor=capex_factor,
         delay=delay,

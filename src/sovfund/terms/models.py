@@ -302,7 +302,9 @@ class Leverage(_Model):
     """``[leverage]``: fund-level debt.
 
     ``debt_to_equity`` is the target ratio of fund debt to called equity (9 means
-    assets of 10x equity). Debt pays ``spread`` over the short rate (SOFR).
+    assets of 10x equity). Debt pays ``spread`` over the short rate (SOFR); with
+    ``refinance_years`` it is refinanced that often at the then-current market spread
+    (``spread`` plus the path's credit-spread move), else it keeps ``spread`` for life.
     """
 
     debt_to_equity: Amount = 0.0
@@ -311,6 +313,7 @@ class Leverage(_Model):
     draw: Literal["pro_rata", "equity_first"] = "pro_rata"
     interest: Literal["paid", "capitalised"] = "paid"
     repayment: Literal["bullet", "sweep"] = "bullet"
+    refinance_years: Annotated[int, Field(strict=True, ge=1, le=60)] | None = None
     fire_sale_discount: Share = 0.2
     covenants: Covenants = Field(default_factory=Covenants)
 
@@ -392,7 +395,9 @@ class Macro(_Model):
     spread (10-year yield less short rate), inflation and log USD/JPY Ornstein-Uhlenbeck
     processes, with quarterly shocks correlated by ``correlation`` (in that order:
     short rate, term spread, inflation, log USD/JPY). Long-run means left out default
-    to the base levels (no drift). The JPY short rate is held at its base level.
+    to the base levels (no drift). The JPY short rate is held at its base level. The
+    market credit spread (what fund debt refinances at, over ``leverage.spread``) is an
+    independent OU deviation from zero with ``credit_spread_speed`` and ``_vol``.
     """
 
     short_rate: Rate
@@ -412,6 +417,8 @@ class Macro(_Model):
     usd_jpy_mean: Positive | None = None
     usd_jpy_speed: Amount = 0.18
     usd_jpy_vol: Amount = 0.103
+    credit_spread_speed: Amount = 0.5
+    credit_spread_vol: Amount = 0.006
     correlation: tuple[tuple[Annotated[float, Field(strict=True)], ...], ...] = (
         (1.0, -0.3, 0.3, 0.3),
         (-0.3, 1.0, 0.0, 0.1),
