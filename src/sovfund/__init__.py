@@ -4,6 +4,8 @@
 >>> terms = sovfund.load_terms("son-2025")
 >>> result = sovfund.run_base_case(terms)
 >>> result.parties.loc["japan_reserves", "irr"]  # doctest: +SKIP
+>>> sim = sovfund.simulate(terms, paths=10_000, seed=7)  # the Monte Carlo
+>>> sim.summary.irr  # per path and party  # doctest: +SKIP
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -19,6 +21,7 @@ from sovfund.errors import (
     UnknownScenarioError,
 )
 from sovfund.presets import DEFAULT_PRESET, preset_ids
+from sovfund.run.simulate import Simulation, simulate
 from sovfund.terms import Terms, load_terms, parse_terms
 
 try:
@@ -33,6 +36,7 @@ __all__ = [
     "FlowsError",
     "InputError",
     "Problem",
+    "Simulation",
     "SovfundError",
     "Terms",
     "TermsError",
@@ -43,4 +47,5 @@ __all__ = [
     "parse_terms",
     "preset_ids",
     "run_base_case",
+    "simulate",
 ]

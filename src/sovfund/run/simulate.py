@@ -105,7 +105,9 @@ def simulate(
             f"--batch-size: found {batch_size}; expected a positive multiple of {BLOCK}"
             " (random streams come in blocks of that many paths)"
         )
-    if engine == "reference":
+    if engine == "reference" or terms.waterfall.style == "deal_by_deal":
+        # one path at a time, or per-project arrays (paths x projects x quarters):
+        # small batches keep memory flat; results do not depend on the batch size
         batch_size = BLOCK
     parts: list[PathSummary] = []
     samples: list[dict[str, Array]] = []
