@@ -228,3 +228,33 @@ def test_refinancing_resets_the_spread_to_the_market() -> None:
     interest = run_fund(terms, draws).interest[0]
     np.testing.assert_allclose(interest[2:4], 50 * 0.05 / 4)
     np.testing.assert_allclose(interest[4:], 50 * 0.07 / 4)
+
+
+@pytest.mark.parametrize("beyond", [False, True])
+def test_an_overrun_past_commitments_is_called_or_sells_up(beyond: bool) -> None:
+    # Capex runs 50% over: 75 a quarter against a commitment of 100 and no debt. In
+    # quarter 1 the fund needs 75 with 25 of commitments left.
+    import dataclasses
+
+    from sovfund.engine.fund import run_fund
+    from sovfund.scenarios.draws import base_case
+
+    terms = tiny_terms()
+    if beyond:
+        terms = terms.model_copy(
+            update={"fund": terms.fund.model_copy(update={"calls_beyond_commitment": True})}
+        )
+    draws = dataclasses.replace(base_case(terms), capex_factor=np.array([[1.5]]))
+    fund = run_fund(terms, draws)
+    if beyond:  # the LP pays the 50 beyond its commitment and the fund carries on
+        np.testing.assert_allclose(fund.calls[0, :2], [75, 75])
+        assert fund.shortfall_quarter[0] == -1
+        assert fund.distributions[0, -1] > 0
+    else:  # the fund runs short by 50 in quarter 1 and sells the project, complete at
+        # the end of that quarter, at 20% off its mark less the 50 a buyer must still pay
+        np.testing.assert_allclose(fund.calls[0, :2], [75, 25])
+        assert fund.shortfall_quarter[0] == 1
+        assert fund.default_quarter[0] == -1  # no debt, so no default
+        mark = fund.projects.value[0, 1]
+        assert fund.sale_proceeds[0, 1] == pytest.approx(0.8 * (mark - 50))
+        assert fund.distributions[0, 2:].sum() == 0

@@ -13,8 +13,10 @@ Each quarter, on every path still alive (a defaulted fund stops):
    LPs fund every use). The need left is met, in order, by a debt draw (``pro_rata``: the share
    D/(1+D) of the quarter's investment, up to the target debt D x commitments), capital
    calls pro rata to unfunded commitments, and more debt up to the hard cap
-   (``max_debt_to_equity``). A need still unmet is a funding shortfall: the fund
-   sells everything at the fire-sale discount and stops (a default if it owes debt);
+   (``max_debt_to_equity``). A need still unmet is called from the LPs beyond their
+   commitments (pro rata to commitments) where ``fund.calls_beyond_commitment``, else it
+   is a funding shortfall: the fund sells everything at the fire-sale discount and
+   stops (a default if it owes debt);
 4. covenants are tested on the quarter-end marks: LTV = debt / asset value, and (from
    the end of the investment period) interest cover = operating cash / interest. A
    breach sweeps all spare cash to the debt (``on_breach = "sweep"``), or sells that
@@ -210,6 +212,9 @@ def run_fund(
         need = need - calls_total
         extra = np.clip(need, 0.0, np.maximum(cap_ratio * commitment - debt - drawn, 0.0))
         drawn, need = drawn + extra, need - extra
+        # beyond commitments: LPs pay the rest pro rata to commitments, if the terms say so
+        beyond = np.maximum(need, 0.0) if fund.calls_beyond_commitment else np.zeros(paths)
+        need = need - beyond
         shortfall = need > 1e-9 * max(commitment, 1.0)
         surplus = np.maximum(-need, 0.0) + (cash_in - offset)
         debt = debt + drawn
@@ -220,11 +225,13 @@ def run_fund(
                 unfunded / unfunded.sum(axis=1, keepdims=True),
                 0.0,
             )
+            unfunded = unfunded - calls
+            calls = calls + beyond[:, None] * spec.commitment_weights[None, :]
+            calls_total = calls_total + beyond
             for_expenses = np.minimum(
                 calls_total, np.maximum(expenses - np.maximum(offset, 0.0), 0.0)
             )
             invested_part = np.where(calls_total > 0, 1.0 - for_expenses / calls_total, 0.0)
-        unfunded = unfunded - calls
         invested = calls * invested_part[:, None]
         invested_total = invested_total + invested
         weights = None
@@ -233,7 +240,8 @@ def run_fund(
             weights = attribution(detail.investment[:, :, t], cost)
         book.contribute(calls, weights)
 
-        assets = marks[:, t] * live * held
+        # on a shortfall the marks count work nobody paid for: a buyer takes it on
+        assets = marks[:, t] * live * held - np.where(shortfall, need, 0.0)
         breach = alive & _breached(
             covenants.max_ltv,
             covenants.min_interest_cover,

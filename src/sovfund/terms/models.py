@@ -89,6 +89,9 @@ class Fund(_Model):
     recycling: Flag = True
     """Whether project income may pay for investment and expenses before anything is
     distributed (true), or is distributed as it comes while LPs fund every call (false)."""
+    calls_beyond_commitment: Flag = False
+    """Whether LPs pay what commitments and debt cannot (overruns), pro rata to their
+    commitments (true), or the fund runs short and sells up (false)."""
 
     @property
     def quarters(self) -> int:
