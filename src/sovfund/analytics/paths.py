@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from sovfund.analytics.irr import irr_rows
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
+from sovfund.engine.fund_compiled import FundOutcome
 from sovfund.scenarios.draws import Draws
 
 __all__ = ["PathSummary", "summarize_paths"]
@@ -77,7 +78,7 @@ class PathSummary:
         )
 
 
-def summarize_paths(fund: FundPaths, draws: Draws) -> PathSummary:
+def summarize_paths(fund: FundPaths | FundOutcome, draws: Draws) -> PathSummary:
     """Reduce a batch of fund paths run on ``draws``."""
     usd_jpy = draws.usd_jpy
     contributed = fund.contributions.sum(axis=1)
