@@ -78,8 +78,14 @@ class PathSummary:
         )
 
 
-def summarize_paths(fund: FundPaths | FundOutcome, draws: Draws) -> PathSummary:
-    """Reduce a batch of fund paths run on ``draws``."""
+def summarize_paths(
+    fund: FundPaths | FundOutcome, draws: Draws, yen_parties: NDArray[np.bool_] | None = None
+) -> PathSummary:
+    """Reduce a batch of fund paths run on ``draws``.
+
+    ``yen_parties`` (shape (parties,)) picks whose yen IRRs to work out (the others are
+    NaN); every party's by default.
+    """
     usd_jpy = draws.usd_jpy
     contributed = fund.contributions.sum(axis=1)
     received = (fund.distributed + fund.fees_received).sum(axis=1)
@@ -88,14 +94,16 @@ def summarize_paths(fund: FundPaths | FundOutcome, draws: Draws) -> PathSummary:
     cash = fund.party_cash  # (paths, quarters, parties)
     paths, quarters, parties = cash.shape
     by_party = np.ascontiguousarray(cash.transpose(0, 2, 1)).reshape(-1, quarters)
-    in_yen = (cash * usd_jpy[:, :, None]).transpose(0, 2, 1).reshape(-1, quarters)
+    yen = np.ones(parties, dtype=np.bool_) if yen_parties is None else yen_parties
+    in_yen = (cash[:, :, yen] * usd_jpy[:, :, None]).transpose(0, 2, 1).reshape(-1, quarters)
     with np.errstate(invalid="ignore", divide="ignore"):
         ltv = np.where(fund.asset_value > 0, fund.debt / fund.asset_value, 0.0)
         paid_in = np.where(contributed > 0, contributed, np.nan)
         tvpi = (received + residual) / paid_in
         dpi = received / paid_in
     breached = np.asarray(fund.breach.any(axis=1), dtype=np.bool_)
-    irr_jpy = irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, parties)
+    irr_jpy = np.full((paths, parties), np.nan)
+    irr_jpy[:, yen] = irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, -1)
     return PathSummary(
         contributed=contributed,
         received=received,

@@ -64,6 +64,7 @@ def run_batch(
     sampled ones among them, their full quarterly paths. A pure function."""
     draws = monte_carlo(terms, seed, first_path, paths)
     exposure = tariff_exposure(terms)
+    yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
     if engine == "reference":
         singles = [_one_path(draws, i) for i in range(paths)]
         funds = [
@@ -71,18 +72,18 @@ def run_batch(
             for d in singles
         ]
         summary = PathSummary.concatenate(
-            [summarize_paths(f, d) for f, d in zip(funds, singles, strict=True)]
+            [summarize_paths(f, d, yen) for f, d in zip(funds, singles, strict=True)]
         )
         sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
     elif terms.waterfall.style == "deal_by_deal":
         fund = run_fund(
             terms, draws, project_flows(terms, draws, tariff_exposed=exposure), interim_nav=False
         )
-        summary, sample = summarize_paths(fund, draws), _sample(fund)
+        summary, sample = summarize_paths(fund, draws, yen), _sample(fund)
     else:
         projects = project_totals(terms, draws, tariff_exposed=exposure)
         outcome = run_fund_compiled(terms, draws, projects)
-        summary, sample = summarize_paths(outcome, draws), _sample(outcome)
+        summary, sample = summarize_paths(outcome, draws, yen), _sample(outcome)
     keep = max(0, min(SAMPLE - first_path, paths))
     return summary, {name: values[:keep] for name, values in sample.items()}
 
