@@ -173,10 +173,10 @@ class WaterfallState:
     def contribute(self, spec: WaterfallSpec, amounts: Array) -> None:
         """Add contributions, shape (rows, parties)."""
         self.contributed += amounts
-        # an elementwise sum, not a matrix product: BLAS may sum in an order that
-        # depends on the number of rows, and a path's numbers must not
-        by_target = (amounts[:, :, None] * spec.target.T[None, :, :]).sum(axis=1)
-        self.balance += by_target * (spec.kind == HURDLE)
+        # elementwise sums, not a matrix product: BLAS may sum in an order that depends
+        # on the number of rows, and a path's numbers must not
+        for k in np.flatnonzero(spec.kind == HURDLE):
+            self.balance[:, k] += (amounts * spec.target[k]).sum(axis=1)
 
 
 def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float) -> Array:
