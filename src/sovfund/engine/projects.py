@@ -298,9 +298,15 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
         table_g = np.empty((quarters, longest + 1))
         cpi = np.empty(quarters)
         level = 1.0
+        # tables are read only once some project is complete
+        first_complete = quarters
+        for j in range(start.shape[0]):
+            first_complete = min(first_complete, start[j] + build[j] + delay[p, j] - 1)
         for t in range(quarters):
             level *= (1.0 + inflation[p, t]) ** 0.25
             cpi[t] = level
+            if t < first_complete:
+                continue
             v = (1.0 + discount_rate[p, t]) ** -0.25
             table_a[t, 0] = 0.0
             table_g[t, 0] = 0.0
@@ -327,7 +333,7 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
             indexed = income * indexation[j] - opex[j]
             cost = 0.0
             mark = 0.0  # last quarter's mark
-            for t in range(quarters):
+            for t in range(s, quarters):  # nothing happens before the start
                 if t > default:
                     break
                 if t == default:
