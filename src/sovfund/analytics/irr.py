@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 
 from sovfund.errors import ConvergenceError
 
-__all__ = ["irr", "irr_or_nan", "irr_rows", "npv"]
+__all__ = ["irr", "irr_by_party", "irr_or_nan", "irr_rows", "npv"]
 
 _LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
 
@@ -112,6 +112,14 @@ def irr_rows(times: ArrayLike, amounts: ArrayLike) -> NDArray[np.float64]:
     if t.size:
         _irr_kernel(t - t.min(), a, _LOG_GRID, int(np.searchsorted(_LOG_GRID, 0.0)), out)
     return out
+
+
+def irr_by_party(times: ArrayLike, cash: NDArray[np.float64]) -> NDArray[np.float64]:
+    """IRRs of each path's and party's flows: cash shape (paths, dates, parties) ->
+    (paths, parties), by :func:`irr_rows`."""
+    paths, dates, parties = cash.shape
+    rows = np.ascontiguousarray(cash.transpose(0, 2, 1)).reshape(-1, dates)
+    return irr_rows(times, rows).reshape(paths, parties)
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")

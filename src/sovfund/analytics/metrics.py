@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import irr_or_nan
+from sovfund.analytics.irr import irr_by_party
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 
-__all__ = ["FundMetrics", "PartyMetrics", "fund_metrics", "party_metrics"]
+__all__ = ["FundMetrics", "PartyMetrics", "debt_figures", "fund_metrics", "party_metrics", "ratio"]
 
 Array = NDArray[np.float64]
 
@@ -76,14 +76,7 @@ def party_metrics(fund: FundPaths) -> PartyMetrics:
     residual = fund.party_nav[:, -1, :]
     received = distributed + fees
     times = year_fractions(fund.dates[0], fund.dates)
-    cash = fund.party_cash
-    rates = np.array(
-        [
-            [irr_or_nan(times, cash[p, :, i]) for i in range(cash.shape[2])]
-            for p in range(cash.shape[0])
-        ]
-    )
-    rates = rates.reshape(contributed.shape)
+    rates = irr_by_party(times, fund.party_cash)
     return PartyMetrics(
         parties=fund.parties,
         contributed=contributed,
@@ -92,10 +85,10 @@ def party_metrics(fund: FundPaths) -> PartyMetrics:
         fees_received=fees,
         residual=residual,
         irr=rates,
-        tvpi=_ratio(received + residual, contributed),
-        dpi=_ratio(received, contributed),
-        rvpi=_ratio(residual, contributed),
-        moic=_ratio(received + residual, invested),
+        tvpi=ratio(received + residual, contributed),
+        dpi=ratio(received, contributed),
+        rvpi=ratio(residual, contributed),
+        moic=ratio(received + residual, invested),
     )
 
 
@@ -104,27 +97,40 @@ def fund_metrics(fund: FundPaths) -> FundMetrics:
     invested = fund.investment.sum(axis=1)
     gross = fund.operating_cash.sum(axis=1) + fund.projects.exit_value
     called = np.cumsum(fund.calls, axis=1)
-    debt_before_repayment = fund.debt + fund.debt_repaid
     with np.errstate(invalid="ignore", divide="ignore"):
-        debt_to_equity = np.where(called > 0, debt_before_repayment / called, 0.0)
-        ltv = np.where(fund.asset_value > 0, fund.debt / fund.asset_value, 0.0)
-    breached = np.asarray(fund.breach.any(axis=1), dtype=np.bool_)
+        debt_to_equity = np.where(called > 0, (fund.debt + fund.debt_repaid) / called, 0.0)
+    peak_debt, peak_ltv, breached, first_breach = debt_figures(
+        fund.debt, fund.debt_repaid, fund.asset_value, fund.breach
+    )
     return FundMetrics(
         invested=invested,
-        gross_moic=_ratio(gross, invested),
-        peak_debt=debt_before_repayment.max(axis=1),
+        gross_moic=ratio(gross, invested),
+        peak_debt=peak_debt,
         peak_debt_to_equity=debt_to_equity.max(axis=1),
-        peak_ltv=ltv.max(axis=1),
+        peak_ltv=peak_ltv,
         fees=fund.fees.sum(axis=1),
         interest=fund.interest.sum(axis=1),
         defaulted=fund.default_quarter >= 0,
         breached=breached,
-        first_breach_quarter=np.where(breached, fund.breach.argmax(axis=1), -1),
+        first_breach_quarter=first_breach,
         lenders_loss=fund.lenders_loss,
     )
 
 
-def _ratio(numerator: Array, denominator: Array) -> Array:
+def debt_figures(
+    debt: Array, repaid: Array, assets: Array, breach: NDArray[np.bool_]
+) -> tuple[Array, Array, NDArray[np.bool_], NDArray[np.int64]]:
+    """Per path, from (paths, quarters) series: peak debt (before the quarter's
+    repayment), peak LTV, whether a covenant was ever breached and the first quarter."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ltv = np.where(assets > 0, debt / assets, 0.0)
+    breached = np.asarray(breach.any(axis=1), dtype=np.bool_)
+    first = np.where(breached, breach.argmax(axis=1), -1).astype(np.int64)
+    return (debt + repaid).max(axis=1), ltv.max(axis=1), breached, first
+
+
+def ratio(numerator: Array, denominator: Array) -> Array:
+    """numerator / denominator, NaN where the denominator is not positive (no money in)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(
             denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan

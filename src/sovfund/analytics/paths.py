@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import irr_rows
+from sovfund.analytics.irr import irr_by_party
+from sovfund.analytics.metrics import debt_figures, ratio
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 from sovfund.engine.fund_compiled import FundOutcome
@@ -92,33 +93,28 @@ def summarize_paths(
     residual = fund.party_nav[:, -1, :]
     times = year_fractions(fund.dates[0], fund.dates)
     cash = fund.party_cash  # (paths, quarters, parties)
-    paths, quarters, parties = cash.shape
-    by_party = np.ascontiguousarray(cash.transpose(0, 2, 1)).reshape(-1, quarters)
+    paths, _, parties = cash.shape
     yen = np.ones(parties, dtype=np.bool_) if yen_parties is None else yen_parties
-    in_yen = (cash[:, :, yen] * usd_jpy[:, :, None]).transpose(0, 2, 1).reshape(-1, quarters)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ltv = np.where(fund.asset_value > 0, fund.debt / fund.asset_value, 0.0)
-        paid_in = np.where(contributed > 0, contributed, np.nan)
-        tvpi = (received + residual) / paid_in
-        dpi = received / paid_in
-    breached = np.asarray(fund.breach.any(axis=1), dtype=np.bool_)
     irr_jpy = np.full((paths, parties), np.nan)
-    irr_jpy[:, yen] = irr_rows(times, np.ascontiguousarray(in_yen)).reshape(paths, -1)
+    irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy[:, :, None])
+    peak_debt, peak_ltv, breached, first_breach = debt_figures(
+        fund.debt, fund.debt_repaid, fund.asset_value, fund.breach
+    )
     return PathSummary(
         contributed=contributed,
         received=received,
         residual=residual,
-        irr=irr_rows(times, by_party).reshape(paths, parties),
+        irr=irr_by_party(times, cash),
         irr_jpy=irr_jpy,
         irr_jpy_net=irr_jpy - draws.jpy_short_rate.mean(axis=1)[:, None],
-        tvpi=tvpi,
-        dpi=dpi,
+        tvpi=ratio(received + residual, contributed),
+        dpi=ratio(received, contributed),
         defaulted=fund.default_quarter >= 0,
         shortfall=fund.shortfall_quarter >= 0,
         breached=breached,
-        first_breach=np.where(breached, fund.breach.argmax(axis=1), -1).astype(np.int64),
+        first_breach=first_breach,
         lenders_loss=fund.lenders_loss,
-        peak_debt=(fund.debt + fund.debt_repaid).max(axis=1),
-        peak_ltv=ltv.max(axis=1),
+        peak_debt=peak_debt,
+        peak_ltv=peak_ltv,
         fees=fund.fees.sum(axis=1),
     )
