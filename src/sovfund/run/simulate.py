@@ -13,7 +13,6 @@ path. Deal-by-deal terms use the NumPy fund loop in both.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -31,7 +30,17 @@ from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
 from sovfund.terms.models import Terms
 
-__all__ = ["DEFAULT_BATCH", "SAMPLE", "Engine", "Simulation", "run_batch", "simulate"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "SAMPLE",
+    "Batch",
+    "Engine",
+    "Simulation",
+    "batches",
+    "merge",
+    "run_batch",
+    "simulate",
+]
 
 Engine = Literal["fast", "reference"]
 DEFAULT_BATCH = 16 * BLOCK
@@ -57,12 +66,51 @@ class Simulation:
         return self.summary.paths
 
 
-def run_batch(
-    terms: Terms, seed: int, first_path: int, paths: int, engine: Engine = "fast"
-) -> tuple[PathSummary, dict[str, Array]]:
-    """Paths ``first_path`` .. ``first_path + paths - 1``: their summaries and, for the
-    sampled ones among them, their full quarterly paths. A pure function."""
-    draws = monte_carlo(terms, seed, first_path, paths)
+@dataclass(frozen=True)
+class Batch:
+    """One unit of work: paths ``first_path`` .. ``first_path + paths - 1`` of a run.
+
+    Everything a worker needs, and picklable, so any backend can run it.
+    """
+
+    terms: Terms
+    seed: int
+    first_path: int
+    paths: int
+    engine: Engine = "fast"
+
+
+BatchResult = tuple[PathSummary, dict[str, Array]]
+
+
+def batches(
+    terms: Terms, *, paths: int, seed: int, batch_size: int, engine: Engine = "fast"
+) -> list[Batch]:
+    """Split a run of ``paths`` paths into batches of ``batch_size`` (a multiple of
+    ``BLOCK``; forced to ``BLOCK`` where the engine works one path or one project at a
+    time). Checks the arguments."""
+    if paths < 1:
+        raise InputError(f"--paths: found {paths}; expected at least 1")
+    if batch_size < 1 or batch_size % BLOCK:
+        raise InputError(
+            f"--batch-size: found {batch_size}; expected a positive multiple of {BLOCK}"
+            " (random streams come in blocks of that many paths)"
+        )
+    if engine == "reference" or terms.waterfall.style == "deal_by_deal":
+        # one path at a time, or per-project arrays (paths x projects x quarters):
+        # small batches keep memory flat; results do not depend on the batch size
+        batch_size = BLOCK
+    return [
+        Batch(terms, seed, first, min(batch_size, paths - first), engine)
+        for first in range(0, paths, batch_size)
+    ]
+
+
+def run_batch(batch: Batch) -> BatchResult:
+    """The batch's per-path summaries and, for the sampled paths among them, their
+    full quarterly paths. A pure function of ``batch``."""
+    terms, first_path, paths, engine = batch.terms, batch.first_path, batch.paths, batch.engine
+    draws = monte_carlo(terms, batch.seed, first_path, paths)
     exposure = tariff_exposure(terms)
     yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
     if engine == "reference":
@@ -101,28 +149,19 @@ def simulate(
 
     ``on_progress(paths_done)`` is called after each batch.
     """
-    if paths < 1:
-        raise InputError(f"--paths: found {paths}; expected at least 1")
-    if batch_size < 1 or batch_size % BLOCK:
-        raise InputError(
-            f"--batch-size: found {batch_size}; expected a positive multiple of {BLOCK}"
-            " (random streams come in blocks of that many paths)"
-        )
-    if engine == "reference" or terms.waterfall.style == "deal_by_deal":
-        # one path at a time, or per-project arrays (paths x projects x quarters):
-        # small batches keep memory flat; results do not depend on the batch size
-        batch_size = BLOCK
-    parts: list[PathSummary] = []
-    samples: list[dict[str, Array]] = []
-    for batch in range(math.ceil(paths / batch_size)):
-        first = batch * batch_size
-        summary, sample = run_batch(terms, seed, first, min(batch_size, paths - first), engine)
-        parts.append(summary)
-        samples.append(sample)
+    results: list[BatchResult] = []
+    for batch in batches(terms, paths=paths, seed=seed, batch_size=batch_size, engine=engine):
+        results.append(run_batch(batch))
         if on_progress is not None:
-            on_progress(first + summary.paths)
-    merged = {name: np.concatenate([s[name] for s in samples]) for name in SAMPLED}
-    return Simulation(terms, seed, engine, PathSummary.concatenate(parts), merged)
+            on_progress(batch.first_path + batch.paths)
+    return merge(terms, seed, engine, results)
+
+
+def merge(terms: Terms, seed: int, engine: Engine, results: list[BatchResult]) -> Simulation:
+    """The batches' results, in path order, as one simulation."""
+    summary = PathSummary.concatenate([summary for summary, _ in results])
+    merged = {name: np.concatenate([sample[name] for _, sample in results]) for name in SAMPLED}
+    return Simulation(terms, seed, engine, summary, merged)
 
 
 def _one_path(draws: Draws, i: int) -> Draws:
