@@ -28,7 +28,8 @@ from sovfund.errors import InputError
 from sovfund.scenarios.draws import Draws
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
-from sovfund.terms.models import Terms
+from sovfund.scenarios.stress import stress_draws, stress_named, stressed_terms
+from sovfund.terms.models import Stress, Terms
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -60,6 +61,7 @@ class Simulation:
     engine: Engine
     summary: PathSummary
     sample: dict[str, Array]  # name -> (sampled paths, quarters)
+    stress: str | None = None
 
     @property
     def paths(self) -> int:
@@ -78,17 +80,25 @@ class Batch:
     first_path: int
     paths: int
     engine: Engine = "fast"
+    stress: Stress | None = None
 
 
 BatchResult = tuple[PathSummary, dict[str, Array]]
 
 
 def batches(
-    terms: Terms, *, paths: int, seed: int, batch_size: int, engine: Engine = "fast"
+    terms: Terms,
+    *,
+    paths: int,
+    seed: int,
+    batch_size: int,
+    engine: Engine = "fast",
+    stress: Stress | None = None,
 ) -> list[Batch]:
     """Split a run of ``paths`` paths into batches of ``batch_size`` (a multiple of
     ``BLOCK``; forced to ``BLOCK`` where the engine works one path or one project at a
-    time). Checks the arguments."""
+    time). Checks the arguments. ``terms`` are the stressed terms if there is a stress
+    (:func:`~sovfund.scenarios.stress.stressed_terms`)."""
     if paths < 1:
         raise InputError(f"--paths: found {paths}; expected at least 1")
     if batch_size < 1 or batch_size % BLOCK:
@@ -101,7 +111,7 @@ def batches(
         # small batches keep memory flat; results do not depend on the batch size
         batch_size = BLOCK
     return [
-        Batch(terms, seed, first, min(batch_size, paths - first), engine)
+        Batch(terms, seed, first, min(batch_size, paths - first), engine, stress)
         for first in range(0, paths, batch_size)
     ]
 
@@ -110,7 +120,7 @@ def run_batch(batch: Batch) -> BatchResult:
     """The batch's per-path summaries and, for the sampled paths among them, their
     full quarterly paths. A pure function of ``batch``."""
     terms, first_path, paths, engine = batch.terms, batch.first_path, batch.paths, batch.engine
-    draws = monte_carlo(terms, batch.seed, first_path, paths)
+    draws = stress_draws(terms, batch.stress, monte_carlo(terms, batch.seed, first_path, paths))
     exposure = tariff_exposure(terms)
     yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
     if engine == "reference":
@@ -143,25 +153,39 @@ def simulate(
     seed: int,
     batch_size: int = DEFAULT_BATCH,
     engine: Engine = "fast",
+    stress: str | None = None,
     on_progress: Callable[[int], Any] | None = None,
 ) -> Simulation:
     """Simulate ``paths`` paths of ``terms`` from ``seed``, ``batch_size`` paths at a time.
 
-    ``on_progress(paths_done)`` is called after each batch.
+    ``stress`` names one of the term sheet's ``[stress.NAME]`` scenarios (None or
+    ``"base"``: none); it keeps the random numbers, so path i of a stressed run and of
+    the base run on the same seed share every shock. ``on_progress(paths_done)`` is
+    called after each batch.
     """
+    spec = stress_named(terms, stress)
+    terms = stressed_terms(terms, spec)
     results: list[BatchResult] = []
-    for batch in batches(terms, paths=paths, seed=seed, batch_size=batch_size, engine=engine):
+    jobs = batches(terms, paths=paths, seed=seed, batch_size=batch_size, engine=engine, stress=spec)
+    for batch in jobs:
         results.append(run_batch(batch))
         if on_progress is not None:
             on_progress(batch.first_path + batch.paths)
-    return merge(terms, seed, engine, results)
+    return merge(terms, seed, engine, results, stress=None if spec is None else stress)
 
 
-def merge(terms: Terms, seed: int, engine: Engine, results: list[BatchResult]) -> Simulation:
+def merge(
+    terms: Terms,
+    seed: int,
+    engine: Engine,
+    results: list[BatchResult],
+    *,
+    stress: str | None = None,
+) -> Simulation:
     """The batches' results, in path order, as one simulation."""
     summary = PathSummary.concatenate([summary for summary, _ in results])
     merged = {name: np.concatenate([sample[name] for _, sample in results]) for name in SAMPLED}
-    return Simulation(terms, seed, engine, summary, merged)
+    return Simulation(terms, seed, engine, summary, merged, stress)
 
 
 def _one_path(draws: Draws, i: int) -> Draws:

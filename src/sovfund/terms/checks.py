@@ -19,7 +19,7 @@ _TOLERANCE = 1e-9
 
 def check_terms(terms: Terms, file: str) -> list[Problem]:
     """Every cross-field problem in ``terms``; empty when the term sheet is consistent."""
-    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects)
+    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects, _stresses)
     return [
         Problem(file, path, found, expected)
         for check in checks
@@ -239,6 +239,20 @@ def _projects(terms: Terms) -> Found:
                 "project",
                 f"{capex:,.0f} in sector '{sector}' ({capex / capacity:.1%} of capacity)",
                 f"at most policy.max_sector_share = {policy.max_sector_share:.1%} of capacity",
+            )
+
+
+def _stresses(terms: Terms) -> Found:
+    ids = {p.id for p in terms.projects}
+    for name, stress in terms.stress.items():
+        for i, project in enumerate(stress.projects):
+            if project not in ids:
+                yield f"stress.{name}.projects[{i}]", f"'{project}'", "the id of a [[project]]"
+        if stress.start_quarter >= terms.fund.quarters:
+            yield (
+                f"stress.{name}.start_quarter",
+                f"{stress.start_quarter}",
+                f"a quarter of the term (0 to {terms.fund.quarters - 1})",
             )
 
 

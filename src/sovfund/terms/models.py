@@ -35,6 +35,7 @@ __all__ = [
     "Sector",
     "SectorRisk",
     "StepDown",
+    "Stress",
     "Tariff",
     "Terminal",
     "Terms",
@@ -500,6 +501,55 @@ class Valuation(_Model):
     risk_premium: Rate = 0.03
 
 
+class Stress(_Model):
+    """``[stress.NAME]``: a named stress scenario, applied on top of the Monte Carlo.
+
+    A stress changes the draws (market moves, project shocks) and some terms (default
+    hazards, recoveries, leverage) but keeps the random numbers, so a stress and the
+    base run on the same seed differ only by the stress (see docs/stress.md).
+
+    Market moves (added to every path) reach their full size linearly over
+    ``ramp_quarters`` from ``start_quarter`` and last ``hold_quarters`` after that
+    (to the end of the term if not given). ``usd_jpy`` is a relative move of the
+    USD/JPY rate (-0.25: the yen 25% stronger). Project shocks hit the projects named
+    in ``projects``, in ``sectors`` or with a ``revenue_models`` entry (every project
+    when all three are empty): ``overrun_scale`` multiplies the overrun
+    (capex factor - 1), ``overrun_add`` adds to the capex factor, ``delay_quarters``
+    lengthens construction, ``revenue_scale`` scales revenue, ``recovery`` replaces the
+    recovery on default. ``default_scale`` multiplies every default hazard;
+    ``largest_project_default`` makes the largest project default halfway through its
+    construction on every path; projects starting after ``cancel_after`` are never
+    built. ``debt_to_equity`` replaces the leverage target (raising the caps with it),
+    ``spread`` is added to the debt margin.
+    """
+
+    title: Text
+    description: Text
+    start_quarter: Count = 0
+    ramp_quarters: Annotated[int, Field(strict=True, ge=1, le=400)] = 1
+    hold_quarters: Annotated[int, Field(strict=True, ge=1, le=400)] | None = None
+    short_rate: Annotated[float, Field(strict=True, ge=-0.2, le=0.2)] = 0.0
+    yield_10y: Annotated[float, Field(strict=True, ge=-0.2, le=0.2)] = 0.0
+    inflation: Annotated[float, Field(strict=True, ge=-0.2, le=0.5)] = 0.0
+    jpy_short_rate: Annotated[float, Field(strict=True, ge=-0.2, le=0.2)] = 0.0
+    credit_spread: Annotated[float, Field(strict=True, ge=-0.1, le=0.5)] = 0.0
+    usd_jpy: Annotated[float, Field(strict=True, gt=-1, le=5)] = 0.0
+    tariff_snapback: Flag = False
+    projects: tuple[Id, ...] = ()
+    sectors: tuple[Sector, ...] = ()
+    revenue_models: tuple[Literal["availability", "contracted", "merchant"], ...] = ()
+    overrun_scale: Amount = 1.0
+    overrun_add: Annotated[float, Field(strict=True, ge=-0.5, le=10)] = 0.0
+    delay_quarters: Annotated[int, Field(strict=True, ge=0, le=120)] = 0
+    revenue_scale: Amount = 1.0
+    recovery: Share | None = None
+    default_scale: Amount = 1.0
+    largest_project_default: Flag = False
+    cancel_after: Date | None = None
+    debt_to_equity: Amount | None = None
+    spread: Annotated[float, Field(strict=True, ge=-0.05, le=0.5)] = 0.0
+
+
 class Terms(_Model):
     """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`."""
 
@@ -513,6 +563,7 @@ class Terms(_Model):
     macro: Macro
     valuation: Valuation = Field(default_factory=Valuation)
     risk: Risk = Field(default_factory=Risk)
+    stress: dict[Id, Stress] = Field(default_factory=dict)
 
     @property
     def lps(self) -> tuple[Party, ...]:
