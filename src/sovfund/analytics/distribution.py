@@ -3,6 +3,13 @@
 Every mean carries its Monte Carlo standard error (sd / sqrt(n)); every probability
 its binomial standard error. Percentiles use NumPy's default (linear) interpolation.
 NaN values (a path where a party has no IRR) are left out and counted.
+
+Per party: IRR, TVPI, DPI, RVPI, PME (Kaplan-Schoar and Direct Alpha against Treasury
+bills), the chance of any loss and of a total loss, and the value at risk and expected
+shortfall of the money lost (contributed less what came back, at 95% and 99%), in USD
+and, for Japanese parties, in yen. GPs: fees and carry. Fund: default, funding
+shortfall and covenant breach probabilities, time to the first breach, the lenders'
+loss, peak debt, leverage and LTV, and the fund's peak size against US GDP.
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sovfund.analytics.context import JAPAN_FX_RESERVES, US_GDP
+from sovfund.analytics.metrics import ratio
 from sovfund.analytics.paths import PathSummary
+from sovfund.analytics.risk import tail_risk
 
 __all__ = ["describe", "probability", "summary_dict"]
 
@@ -44,9 +54,16 @@ def probability(events: NDArray[np.bool_]) -> dict[str, float]:
 
 
 def summary_dict(
-    summary: PathSummary, parties: tuple[str, ...], japanese: tuple[bool, ...]
+    summary: PathSummary,
+    parties: tuple[str, ...],
+    japanese: tuple[bool, ...],
+    reserves: tuple[bool, ...] | None = None,
 ) -> dict[str, Any]:
-    """The ``parties`` and ``fund`` parts of the simulate JSON (DESIGN.md)."""
+    """The ``parties`` and ``fund`` parts of the simulate JSON (DESIGN.md).
+
+    ``reserves`` marks the parties whose money is Japan's FX reserves (their share of
+    the reserves at risk is reported).
+    """
     out: dict[str, Any] = {}
     for i, party in enumerate(parties):
         paid_in = summary.contributed[:, i] > 0
@@ -55,16 +72,32 @@ def summary_dict(
             "irr": describe(summary.irr[:, i]),
             "tvpi": describe(summary.tvpi[:, i]),
             "dpi": describe(summary.dpi[:, i]),
+            "rvpi": describe(ratio(summary.residual[:, i], summary.contributed[:, i])),
+            "pme_ks": describe(summary.ks_pme[:, i]),
+            "direct_alpha": describe(summary.direct_alpha[:, i]),
             "received": describe(summary.received[:, i]),
             "p_loss": None,
             "p_total_loss": None,
         }
         if paid_in.any():
-            loss = value[paid_in] < summary.contributed[paid_in, i]
-            total_loss = value[paid_in] <= 1e-9 * summary.contributed[paid_in, i]
+            contributed = summary.contributed[paid_in, i]
+            loss = value[paid_in] < contributed
+            total_loss = value[paid_in] <= 1e-9 * contributed
             entry["p_loss"] = probability(loss)["p"]
             entry["p_loss_se"] = probability(loss)["se"]
             entry["p_total_loss"] = probability(total_loss)["p"]
+            entry["loss_usd"] = tail_risk(contributed - value[paid_in])
+            if japanese[i]:
+                yen_loss = summary.contributed_jpy[paid_in, i] - summary.received_jpy[paid_in, i]
+                entry["loss_jpy"] = tail_risk(yen_loss)
+            if reserves is not None and reserves[i]:
+                worst = entry["loss_usd"]["var99"]
+                entry["reserves_at_risk_var99"] = (
+                    None if worst is None else worst / JAPAN_FX_RESERVES
+                )
+        else:
+            entry["fees"] = describe(summary.fees_received[:, i])
+            entry["carry"] = describe(summary.received[:, i] - summary.fees_received[:, i])
         if japanese[i]:
             entry["irr_jpy"] = describe(summary.irr_jpy[:, i])
             entry["irr_jpy_net_of_funding"] = describe(summary.irr_jpy_net[:, i])
@@ -81,6 +114,12 @@ def summary_dict(
         "lenders_loss": describe(summary.lenders_loss),
         "peak_debt": describe(summary.peak_debt),
         "peak_ltv": describe(summary.peak_ltv),
+        "peak_leverage": describe(summary.peak_leverage),
+        "years_to_first_breach": describe(
+            summary.first_breach[summary.breached].astype(np.float64) / 4.0 + 0.25
+        ),
+        "lenders_loss_if_default": describe(summary.lenders_loss[summary.defaulted]),
         "fees": describe(summary.fees),
+        "peak_assets_to_us_gdp": describe(summary.peak_assets / US_GDP),
     }
     return {"parties": out, "fund": fund}

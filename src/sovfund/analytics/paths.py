@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from sovfund.analytics.irr import irr_by_party
 from sovfund.analytics.metrics import debt_figures, ratio
+from sovfund.analytics.pme import direct_alpha, ks_pme, treasury_index
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 from sovfund.engine.fund_compiled import FundOutcome
@@ -42,12 +43,22 @@ class PathSummary:
     irr_jpy_net : party arrays
         ``irr_jpy`` less the path's average JPY short rate: the return over the cost of
         the yen bills that fund Japan's reserve account.
+    fees_received : party arrays
+        Management fees received (GPs); the rest of ``received`` is waterfall
+        distributions (for GPs: carry).
+    contributed_jpy, received_jpy : party arrays
+        The same flows converted to yen at each quarter's USD/JPY (``received_jpy``
+        includes the NAV left at the last quarter's rate).
+    ks_pme, direct_alpha : party arrays
+        Against Treasury bills at the path's short rate (:mod:`sovfund.analytics.pme`).
     defaulted, shortfall, breached : fund arrays of bool
         Fund-debt default; a funding shortfall (calls and debt could not pay for the
         projects, so the fund sold up); any covenant breach.
     first_breach : fund array of int
         Quarter of the first covenant breach, -1 if none.
     lenders_loss, peak_debt, peak_ltv, fees : fund arrays
+    peak_leverage, peak_assets : fund arrays
+        Peak debt over the equity called so far; peak marked asset value.
     """
 
     contributed: Array
@@ -58,6 +69,11 @@ class PathSummary:
     irr_jpy_net: Array
     tvpi: Array
     dpi: Array
+    fees_received: Array
+    contributed_jpy: Array
+    received_jpy: Array
+    ks_pme: Array
+    direct_alpha: Array
     defaulted: NDArray[np.bool_]
     shortfall: NDArray[np.bool_]
     breached: NDArray[np.bool_]
@@ -66,6 +82,8 @@ class PathSummary:
     peak_debt: Array
     peak_ltv: Array
     fees: Array
+    peak_leverage: Array
+    peak_assets: Array
 
     @property
     def paths(self) -> int:
@@ -87,16 +105,24 @@ def summarize_paths(
     ``yen_parties`` (shape (parties,)) picks whose yen IRRs to work out (the others are
     NaN); every party's by default.
     """
-    usd_jpy = draws.usd_jpy
-    contributed = fund.contributions.sum(axis=1)
-    received = (fund.distributed + fund.fees_received).sum(axis=1)
+    usd_jpy = draws.usd_jpy[:, :, None]
+    paid_in = fund.contributions
+    paid_out = fund.distributed + fund.fees_received
+    contributed = paid_in.sum(axis=1)
+    received = paid_out.sum(axis=1)
     residual = fund.party_nav[:, -1, :]
     times = year_fractions(fund.dates[0], fund.dates)
     cash = fund.party_cash  # (paths, quarters, parties)
     paths, _, parties = cash.shape
     yen = np.ones(parties, dtype=np.bool_) if yen_parties is None else yen_parties
     irr_jpy = np.full((paths, parties), np.nan)
-    irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy[:, :, None])
+    irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy)
+    index = treasury_index(draws.short_rate)
+    final = cash.copy()
+    final[:, -1, :] += residual
+    with np.errstate(invalid="ignore", divide="ignore"):
+        called = np.cumsum(fund.calls, axis=1)
+        leverage = np.where(called > 0, (fund.debt + fund.debt_repaid) / called, 0.0)
     peak_debt, peak_ltv, breached, first_breach = debt_figures(
         fund.debt, fund.debt_repaid, fund.asset_value, fund.breach
     )
@@ -109,6 +135,11 @@ def summarize_paths(
         irr_jpy_net=irr_jpy - draws.jpy_short_rate.mean(axis=1)[:, None],
         tvpi=ratio(received + residual, contributed),
         dpi=ratio(received, contributed),
+        fees_received=fund.fees_received.sum(axis=1),
+        contributed_jpy=(paid_in * usd_jpy).sum(axis=1),
+        received_jpy=(paid_out * usd_jpy).sum(axis=1) + residual * usd_jpy[:, -1],
+        ks_pme=ks_pme(paid_in, paid_out, index, residual),
+        direct_alpha=direct_alpha(times, final, index),
         defaulted=fund.default_quarter >= 0,
         shortfall=fund.shortfall_quarter >= 0,
         breached=breached,
@@ -117,4 +148,6 @@ def summarize_paths(
         peak_debt=peak_debt,
         peak_ltv=peak_ltv,
         fees=fund.fees.sum(axis=1),
+        peak_leverage=leverage.max(axis=1),
+        peak_assets=fund.asset_value.max(axis=1),
     )

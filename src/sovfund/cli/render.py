@@ -12,7 +12,18 @@ from rich.text import Text
 from sovfund.analytics.base_case import BaseCase
 from sovfund.analytics.calculator import WaterfallResult
 
-__all__ = ["base_case_view", "money", "percent", "simulation_view", "waterfall_view"]
+__all__ = [
+    "base_case_view",
+    "comparison_view",
+    "frontier_view",
+    "money",
+    "percent",
+    "sensitivity_view",
+    "simulation_view",
+    "stress_view",
+    "verdict_view",
+    "waterfall_view",
+]
 
 
 def money(value: float | None) -> str:
@@ -167,3 +178,105 @@ def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
     figures.add_row("Peak LTV, median", percent(fund["peak_ltv"]["p50"]))
     figures.add_row("Fees to GPs, mean", money(fund["fees"]["mean"]))
     return Group(parties, Text(""), figures)
+
+
+def verdict_view(verdict: dict[str, Any]) -> Group:
+    """The verdict: the headline in bold, then one line per sentence."""
+    lines = [Text(verdict["headline"], style="bold")]
+    lines += [Text(f"• {s['text']}") for s in verdict["sentences"]]
+    return Group(*lines)
+
+
+def stress_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
+    """The stress table: one row per scenario, on the same seed: the fund's risk, one
+    LP's outcome (in yen too if it is Japanese) and what the GPs receive."""
+    table = Table(
+        title=Text(f"{fund_name} — stress tests, {data['paths']:,} paths, seed {data['seed']}"),
+        title_justify="left",
+    )
+    base = data["scenarios"][0]["parties"]
+    gps = [p for p, entry in base.items() if entry["p_loss"] is None]
+    yen = "irr_jpy_net_of_funding" in base[party]
+    columns = ["scenario", "P(default)", "P(breach)", f"{party} mean TVPI", f"{party} P(loss)"]
+    columns += [f"{party} yen IRR p50, net"] if yen else []
+    columns += ["GPs receive (mean)"] if gps else []
+    for column in columns:
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for scenario in data["scenarios"]:
+        fund, figures = scenario["fund"], scenario["parties"]
+        cells: list[str | Text] = [
+            Text(scenario["title"]),
+            percent(fund["p_default"]),
+            percent(fund["p_covenant_breach"]),
+            multiple(figures[party]["tvpi"]["mean"]),
+            percent(figures[party]["p_loss"]),
+        ]
+        if yen:
+            cells.append(percent(figures[party]["irr_jpy_net_of_funding"]["p50"]))
+        if gps:
+            cells.append(money(sum(figures[gp]["received"]["mean"] or 0.0 for gp in gps)))
+        table.add_row(*cells)
+    return table
+
+
+def frontier_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
+    """The leverage frontier for one party, with the fund's default risk."""
+    table = Table(
+        title=Text(f"{fund_name} — leverage frontier ({party}), {data['paths']:,} paths"),
+        title_justify="left",
+    )
+    for column in ("debt/equity", "mean IRR", "IRR p05", "P(loss)", "P(default)", "P(breach)"):
+        table.add_column(column, justify="right")
+    for point in data["points"]:
+        figures, fund = point["parties"][party], point["fund"]
+        table.add_row(
+            f"{point['leverage']:g}x",
+            percent(figures["irr_mean"]),
+            percent(figures["irr_p05"]),
+            percent(figures["p_loss"]),
+            percent(fund["p_default"]),
+            percent(fund["p_covenant_breach"]),
+        )
+    return table
+
+
+def sensitivity_view(data: dict[str, Any]) -> Table:
+    """The tornado as a table, widest swing first."""
+    base = data["base"]
+    show = percent if data["metric"].startswith(("irr", "p_")) else multiple
+    table = Table(
+        title=Text(f"Sensitivity of {data['label']} (base {show(base)}), {data['paths']:,} paths"),
+        title_justify="left",
+    )
+    for column in ("assumption", "low", "at low", "high", "at high"):
+        table.add_column(column, justify="left" if column == "assumption" else "right")
+    for bar in data["bars"]:
+        table.add_row(
+            bar["label"],
+            bar["low_setting"],
+            show(bar["low"]),
+            bar["high_setting"],
+            show(bar["high"]),
+        )
+    return table
+
+
+def comparison_view(data: dict[str, Any]) -> Table:
+    """Two structures on the same markets: what each country puts in and gets back."""
+    table = Table(
+        title=Text(f"Structures on the same markets, {data['paths']:,} paths, seed {data['seed']}"),
+        title_justify="left",
+    )
+    for column in ("structure", "country", "puts in", "gets back", "net", "P(net loss)"):
+        table.add_column(column, justify="left" if column in {"structure", "country"} else "right")
+    for structure in data["structures"]:
+        for row in structure["countries"]:
+            table.add_row(
+                structure["scenario"],
+                row["country"],
+                money(row["contributed_mean"]),
+                money(row["received_mean"]),
+                money(row["net_mean"]),
+                percent(row["p_net_loss"]),
+            )
+    return table

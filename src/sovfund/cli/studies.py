@@ -1,0 +1,199 @@
+"""``sovfund stress``, ``frontier``, ``sensitivity`` and ``compare``: studies made of
+several Monte Carlo runs on the same seed (registered on the app by cli.main)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from sovfund.cli.main import (
+    JsonOpt,
+    QuietOpt,
+    ScenarioArg,
+    SeedOpt,
+    _print_json,
+    _user_errors,
+    app,
+    err,
+    out,
+)
+from sovfund.cli.progress import progress_bar
+from sovfund.cli.render import comparison_view, frontier_view, sensitivity_view, stress_view
+from sovfund.errors import InputError
+from sovfund.presets import DEFAULT_PRESET
+from sovfund.run.studies import (
+    ASSUMPTIONS,
+    LEVERAGE_LEVELS,
+    METRICS,
+    compare,
+    default_party,
+    leverage_frontier,
+    sensitivity,
+    stress_test,
+)
+from sovfund.terms.load import load_terms
+from sovfund.terms.models import Terms
+
+__all__: list[str] = []
+
+STUDY_PATHS = 2_000
+"""Paths per run of a study (each study makes several runs)."""
+
+StudyPathsOpt = Annotated[
+    int, typer.Option("--paths", min=1, help="Monte Carlo paths of each run of the study.")
+]
+
+
+def _with_progress(label: str, total: int, quiet: bool, job: Callable[[Any], Any]) -> Any:
+    with progress_bar(err, quiet) as progress:
+        task = progress.add_task(label, total=total)
+        return job(lambda done: progress.update(task, completed=done))
+
+
+@app.command("stress")
+@_user_errors
+def stress_command(
+    scenario: ScenarioArg = DEFAULT_PRESET,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="NAME", help="Run only this stress (repeatable)."),
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="LP shown in the table [default: Japan's].")
+    ] = None,
+    paths: StudyPathsOpt = STUDY_PATHS,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The base and every named stress of a scenario, on the same random numbers."""
+    terms = load_terms(scenario)
+    who = _lp(terms, party)
+    runs = 1 + (len(only) if only else len(terms.stress))
+    result = _with_progress(
+        "Stress tests",
+        runs * paths,
+        quiet,
+        lambda report: stress_test(terms, paths=paths, seed=seed, names=only, on_progress=report),
+    )
+    data = {"scenario": scenario, **result.to_dict()}
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(stress_view(data, terms.fund.name, who))
+
+
+@app.command("frontier")
+@_user_errors
+def frontier_command(
+    scenario: ScenarioArg = DEFAULT_PRESET,
+    levels: Annotated[
+        str, typer.Option("--levels", help="Debt-to-equity levels, comma-separated.")
+    ] = ",".join(f"{x:g}" for x in LEVERAGE_LEVELS),
+    party: Annotated[
+        str | None, typer.Option("--party", help="LP shown in the table [default: Japan's].")
+    ] = None,
+    paths: StudyPathsOpt = STUDY_PATHS,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Each LP's returns and the fund's default risk from 0x to 10x leverage."""
+    terms = load_terms(scenario)
+    values = _levels(levels)
+    who = _lp(terms, party)
+    result = _with_progress(
+        "Leverage frontier",
+        len(values) * paths,
+        quiet,
+        lambda report: leverage_frontier(
+            terms, paths=paths, seed=seed, levels=values, on_progress=report
+        ),
+    )
+    data = {"scenario": scenario, **result.to_dict()}
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(frontier_view(data, terms.fund.name, who))
+
+
+def _lp(terms: Terms, party: str | None) -> str:
+    """``party`` checked to be an LP of ``terms``; Japan's sovereign LP if None."""
+    who = party or default_party(terms)
+    if who not in {p.id for p in terms.lps}:
+        ids = ", ".join(p.id for p in terms.lps)
+        raise InputError(f"--party: found '{who}'; expected an LP: {ids}")
+    return who
+
+
+def _levels(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 0 or v > 50 for v in values):
+        raise InputError(
+            f"--levels: found '{text}'; expected debt-to-equity numbers from 0 to 50,"
+            " comma-separated (e.g. 0,2,4,6,8,10)"
+        )
+    return values
+
+
+@app.command("sensitivity")
+@_user_errors
+def sensitivity_command(
+    scenario: ScenarioArg = DEFAULT_PRESET,
+    metric: Annotated[
+        str, typer.Option("--metric", help=f"One of: {', '.join(METRICS)}.")
+    ] = "tvpi_mean",
+    party: Annotated[
+        str | None, typer.Option("--party", help="The LP measured [default: Japan's].")
+    ] = None,
+    paths: StudyPathsOpt = STUDY_PATHS,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """A tornado: the metric with each key assumption at a low and a high setting."""
+    terms = load_terms(scenario)
+    runs = 1 + 2 * len(ASSUMPTIONS)
+    result = _with_progress(
+        "Sensitivity",
+        runs * paths,
+        quiet,
+        lambda report: sensitivity(
+            terms, paths=paths, seed=seed, metric=metric, party=party, on_progress=report
+        ),
+    )
+    data = {"scenario": scenario, **result.to_dict()}
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(sensitivity_view(data))
+
+
+@app.command("compare")
+@_user_errors
+def compare_command(
+    first: Annotated[str, typer.Argument(metavar="A", help="A preset id or term-sheet file.")],
+    second: Annotated[str, typer.Argument(metavar="B", help="A preset id or term-sheet file.")],
+    paths: StudyPathsOpt = STUDY_PATHS,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Two structures on the same market paths: what each country puts in and gets."""
+    a, b = load_terms(first), load_terms(second)
+    result = _with_progress(
+        "Comparing",
+        2 * paths,
+        quiet,
+        lambda report: compare((first, a), (second, b), paths=paths, seed=seed, on_progress=report),
+    )
+    data = result.to_dict()
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(comparison_view(data))

@@ -1,0 +1,502 @@
+"""Studies made of several Monte Carlo runs on common random numbers.
+
+Every run of a study uses the same seed and the same number of paths, so path i sees
+the same shocks in each: differences between runs are the effect of what changed, not
+noise (see docs/stress.md).
+
+- :func:`stress_test`: the base and each named stress of the term sheet;
+- :func:`leverage_frontier`: the same fund at leverage from 0x to 10x;
+- :func:`sensitivity`: one assumption at a time moved to a low and a high setting
+  (a tornado);
+- :func:`compare`: two structures on the same market paths.
+
+Each returns a result whose ``to_dict()`` is the JSON the CLI prints and whose
+``table()`` is a pandas DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sovfund.analytics.distribution import summary_dict
+from sovfund.errors import InputError
+from sovfund.run.simulate import Simulation, simulate
+from sovfund.terms.models import Stress, Terms, Tier
+
+__all__ = [
+    "ASSUMPTIONS",
+    "METRICS",
+    "Assumption",
+    "Comparison",
+    "Frontier",
+    "Sensitivity",
+    "StressTest",
+    "compare",
+    "leverage_frontier",
+    "metric_value",
+    "sensitivity",
+    "simulation_summary",
+    "stress_test",
+]
+
+Progress = Callable[[int], Any] | None
+
+
+def simulation_summary(sim: Simulation) -> dict[str, Any]:
+    """The ``parties`` and ``fund`` figures of a run (the simulate JSON's body)."""
+    parties = sim.terms.parties
+    return summary_dict(
+        sim.summary,
+        tuple(p.id for p in parties),
+        tuple(p.country == "JP" for p in parties),
+        tuple(p.country == "JP" and p.investor_class == "sovereign" for p in parties),
+    )
+
+
+class _Runs:
+    """Runs simulations one after another, reporting paths done across all of them."""
+
+    def __init__(self, paths: int, seed: int, on_progress: Progress, **options: Any) -> None:
+        self.paths, self.seed, self.done = paths, seed, 0
+        self.on_progress, self.options = on_progress, options
+
+    def run(self, terms: Terms, **kwargs: Any) -> Simulation:
+        def report(done: int) -> None:
+            if self.on_progress is not None:
+                self.on_progress(self.done + done)
+
+        sim = simulate(
+            terms, paths=self.paths, seed=self.seed, on_progress=report, **self.options, **kwargs
+        )
+        self.done += self.paths
+        return sim
+
+
+# -- stress test ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StressTest:
+    """The base run and each stress, on the same seed."""
+
+    paths: int
+    seed: int
+    scenarios: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"paths": self.paths, "seed": self.seed, "scenarios": self.scenarios}
+
+    def table(self) -> pd.DataFrame:
+        """One row per scenario: fund default and breach, and each party's median IRR,
+        mean TVPI and chance of a loss."""
+        return pd.DataFrame([_row(s) for s in self.scenarios]).set_index("name")
+
+
+def stress_test(
+    terms: Terms,
+    *,
+    paths: int,
+    seed: int,
+    names: Sequence[str] | None = None,
+    on_progress: Progress = None,
+    **options: Any,
+) -> StressTest:
+    """The base and the named stresses (all of the term sheet's by default).
+
+    ``options`` go to :func:`~sovfund.run.simulate.simulate` (backend, batch size...).
+    """
+    chosen = list(terms.stress) if names is None else [n for n in names if n != "base"]
+    for name in chosen:
+        if name not in terms.stress:
+            known = ", ".join(["base", *terms.stress])
+            raise InputError(f"stress: found '{name}'; expected one of {known}")
+    runs = _Runs(paths, seed, on_progress, **options)
+    scenarios = [
+        _entry("base", "Base", "The Monte Carlo as the term sheet sets it.", runs.run(terms))
+    ]
+    for name in chosen:
+        stress = terms.stress[name]
+        sim = runs.run(terms, stress=name)
+        scenarios.append(_entry(name, stress.title, stress.description, sim))
+    return StressTest(paths, seed, scenarios)
+
+
+def _entry(name: str, title: str, description: str, sim: Simulation) -> dict[str, Any]:
+    return {"name": name, "title": title, "description": description, **simulation_summary(sim)}
+
+
+def _row(scenario: dict[str, Any]) -> dict[str, Any]:
+    fund = scenario["fund"]
+    row: dict[str, Any] = {
+        "name": scenario["name"],
+        "title": scenario["title"],
+        "p_default": fund["p_default"],
+        "p_covenant_breach": fund["p_covenant_breach"],
+        "lenders_loss_mean": fund["lenders_loss"]["mean"],
+    }
+    for party, figures in scenario["parties"].items():
+        if figures["p_loss"] is None:
+            row[f"{party} received mean"] = figures["received"]["mean"]
+            continue
+        row[f"{party} irr p50"] = figures["irr"]["p50"]
+        row[f"{party} tvpi mean"] = figures["tvpi"]["mean"]
+        row[f"{party} p_loss"] = figures["p_loss"]
+    return row
+
+
+# -- leverage frontier ---------------------------------------------------------------
+
+LEVERAGE_LEVELS = tuple(float(x) for x in range(11))
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Each party's returns and the fund's default risk against fund leverage."""
+
+    paths: int
+    seed: int
+    points: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"paths": self.paths, "seed": self.seed, "points": self.points}
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for point in self.points:
+            row: dict[str, Any] = {"leverage": point["leverage"], **point["fund"]}
+            for party, figures in point["parties"].items():
+                row.update({f"{party} {key}": value for key, value in figures.items()})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("leverage")
+
+
+def leverage_frontier(
+    terms: Terms,
+    *,
+    paths: int,
+    seed: int,
+    levels: Sequence[float] = LEVERAGE_LEVELS,
+    on_progress: Progress = None,
+    **options: Any,
+) -> Frontier:
+    """The fund at each debt-to-equity target in ``levels`` (caps raised with it).
+
+    The equity stays the same and buys the same projects: at leverage L the fund holds
+    (1 + L) / (1 + L0) of each project's capex and revenue (L0 the term sheet's own
+    target), so the pipeline always fits what the fund can pay for and only the
+    leverage changes. Per LP: expected, 5th-percentile and median IRR and the chance of
+    a loss; per fund: the chance of a default, a covenant breach and a funding shortfall.
+    """
+    if any(level < 0 for level in levels):
+        raise InputError(f"leverage levels: found {list(levels)}; expected numbers >= 0")
+    runs = _Runs(paths, seed, on_progress, **options)
+    points = []
+    for level in levels:
+        stress = Stress(
+            title=f"Leverage {level:g}x",
+            description=f"Debt to equity {level:g}x",
+            debt_to_equity=float(level),
+        )
+        scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
+        figures = simulation_summary(runs.run(_pipeline_scaled(terms, scale), stress=stress))
+        parties = {
+            party: {
+                "irr_mean": f["irr"]["mean"],
+                "irr_p05": f["irr"]["p05"],
+                "irr_p50": f["irr"]["p50"],
+                "p_loss": f["p_loss"],
+            }
+            for party, f in figures["parties"].items()
+            if f["p_loss"] is not None
+        }
+        fund = {
+            "p_default": figures["fund"]["p_default"],
+            "p_covenant_breach": figures["fund"]["p_covenant_breach"],
+            "p_funding_shortfall": figures["fund"]["p_funding_shortfall"],
+        }
+        points.append({"leverage": float(level), "parties": parties, "fund": fund})
+    return Frontier(paths, seed, points)
+
+
+def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
+    """``terms`` holding ``scale`` times its stake in every project."""
+    projects = tuple(
+        p.model_copy(update={"capex": p.capex * scale, "annual_revenue": p.annual_revenue * scale})
+        for p in terms.projects
+    )
+    return terms.model_copy(update={"projects": projects})
+
+
+# -- sensitivity -------------------------------------------------------------------
+
+METRICS = ("tvpi_mean", "irr_mean", "irr_p50", "irr_p05", "p_loss", "p_default")
+"""What a tornado can measure: a party's figure, or the fund's ``p_default``."""
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One bar of the tornado: an assumption and its low and high settings."""
+
+    name: str
+    label: str
+    low_setting: str
+    high_setting: str
+    apply: Callable[[Terms, bool], tuple[Terms, Stress | None]]
+    """(terms, high) -> the terms to run and the stress to apply."""
+
+
+def _stress(**levers: Any) -> Stress:
+    return Stress(title="sensitivity", description="one assumption moved", **levers)
+
+
+def _fees(terms: Terms, factor: float) -> Terms:
+    fees = []
+    for fee in terms.fees:
+        update: dict[str, Any] = {"rate": fee.rate * factor}
+        if fee.step_down is not None:
+            update["step_down"] = fee.step_down.model_copy(
+                update={"rate": fee.step_down.rate * factor}
+            )
+        fees.append(fee.model_copy(update=update))
+    return terms.model_copy(update={"fees": tuple(fees)})
+
+
+def _carry(terms: Terms, factor: float) -> Terms:
+    """Every GP share of profits times ``factor``: the GPs' part of shared tiers (the LPs'
+    part shrinks to match) and catch-up targets; tiers paying only GPs are unchanged."""
+    gps = {"gps", *(p.id for p in terms.gps)}
+    tiers = []
+    for tier in terms.waterfall.tier:
+        pay = dict(tier.pay)
+        gp_share = sum(v for k, v in pay.items() if k in gps)
+        if 0.0 < gp_share < 1.0:
+            new_gp = min(gp_share * factor, 1.0)
+            pay = {
+                k: v * (new_gp / gp_share if k in gps else (1.0 - new_gp) / (1.0 - gp_share))
+                for k, v in pay.items()
+            }
+        until = tier.until
+        if until is not None and until.profit_share is not None and until.share is not None:
+            until = until.model_copy(update={"share": min(until.share * factor, 1.0)})
+        tiers.append(Tier(name=tier.name, pay=pay, until=until))
+    waterfall = terms.waterfall.model_copy(update={"tier": tuple(tiers)})
+    return terms.model_copy(update={"waterfall": waterfall})
+
+
+def _fx_vol(terms: Terms, factor: float) -> Terms:
+    macro = terms.macro.model_copy(update={"usd_jpy_vol": terms.macro.usd_jpy_vol * factor})
+    return terms.model_copy(update={"macro": macro})
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption(
+        "overrun_scale", "Cost overruns", "x0.5", "x1.5",
+        lambda t, high: (t, _stress(overrun_scale=1.5 if high else 0.5)),
+    ),
+    Assumption(
+        "default_rate", "Default rates", "x0.5", "x2",
+        lambda t, high: (t, _stress(default_scale=2.0 if high else 0.5)),
+    ),
+    Assumption(
+        "recovery", "Recovery on default", "50%", "95%",
+        lambda t, high: (t, _stress(recovery=0.95 if high else 0.5)),
+    ),
+    Assumption(
+        "rate_level", "Interest rates", "-100bp", "+100bp",
+        lambda t, high: (
+            t,
+            _stress(short_rate=0.01 if high else -0.01, yield_10y=0.01 if high else -0.01),
+        ),
+    ),
+    Assumption(
+        "fx_vol", "Yen volatility", "x0.5", "x1.5",
+        lambda t, high: (_fx_vol(t, 1.5 if high else 0.5), None),
+    ),
+    Assumption(
+        "fees", "Management fees", "x0.5", "x1.5",
+        lambda t, high: (_fees(t, 1.5 if high else 0.5), None),
+    ),
+    Assumption(
+        "carry", "Carry (GP profit share)", "x0.5", "x1.5",
+        lambda t, high: (_carry(t, 1.5 if high else 0.5), None),
+    ),
+)  # fmt: skip
+"""The tornado's assumptions and their ranges (docs/stress.md gives the reasoning)."""
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A tornado: the metric at each assumption's low and high setting."""
+
+    paths: int
+    seed: int
+    metric: str
+    party: str | None
+    label: str
+    base: float | None
+    bars: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "paths": self.paths,
+            "seed": self.seed,
+            "metric": self.metric,
+            "party": self.party,
+            "label": self.label,
+            "base": self.base,
+            "bars": self.bars,
+        }
+
+    def table(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.bars).set_index("name")
+        frame["swing"] = (frame["high"] - frame["low"]).abs()
+        return frame
+
+
+def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> float | None:
+    """``metric`` (one of :data:`METRICS`) read from a run's ``parties``/``fund`` figures."""
+    if metric == "p_default":
+        return float(figures["fund"]["p_default"])
+    if party is None:
+        raise InputError(f"--metric {metric}: expected a --party")
+    entry = figures["parties"][party]
+    if metric == "p_loss":
+        value = entry["p_loss"]
+    else:
+        name, _, stat = metric.partition("_")
+        value = entry[name][stat]
+    return None if value is None else float(value)
+
+
+def default_party(terms: Terms) -> str:
+    """The party a tornado looks at by default: Japan's sovereign LP, else the first LP."""
+    for party in terms.lps:
+        if party.country == "JP" and party.investor_class == "sovereign":
+            return party.id
+    return terms.lps[0].id
+
+
+def sensitivity(
+    terms: Terms,
+    *,
+    paths: int,
+    seed: int,
+    metric: str = "tvpi_mean",
+    party: str | None = None,
+    assumptions: Sequence[Assumption] = ASSUMPTIONS,
+    on_progress: Progress = None,
+    **options: Any,
+) -> Sensitivity:
+    """The tornado of ``metric`` for ``party`` (Japan's sovereign LP by default)."""
+    if metric not in METRICS:
+        raise InputError(f"--metric: found '{metric}'; expected one of {', '.join(METRICS)}")
+    if metric != "p_default":
+        party = party or default_party(terms)
+        ids = [p.id for p in terms.lps]
+        if party not in ids:
+            raise InputError(f"--party: found '{party}'; expected an LP: {', '.join(ids)}")
+    else:
+        party = None
+    runs = _Runs(paths, seed, on_progress, **options)
+    base = metric_value(simulation_summary(runs.run(terms)), metric, party)
+    bars: list[dict[str, Any]] = []
+    for assumption in assumptions:
+        values = []
+        for high in (False, True):
+            moved, stress = assumption.apply(terms, high)
+            figures = simulation_summary(runs.run(moved, stress=stress))
+            values.append(metric_value(figures, metric, party))
+        bars.append(
+            {
+                "name": assumption.name,
+                "label": assumption.label,
+                "low_setting": assumption.low_setting,
+                "high_setting": assumption.high_setting,
+                "low": values[0],
+                "high": values[1],
+            }
+        )
+    bars.sort(key=lambda bar: -_swing(bar["low"], bar["high"]))
+    who = "the fund" if party is None else _name(terms, party)
+    label = f"{who}: {metric.replace('_', ' ')}"
+    return Sensitivity(paths, seed, metric, party, label, base, bars)
+
+
+def _swing(low: float | None, high: float | None) -> float:
+    return 0.0 if low is None or high is None else abs(high - low)
+
+
+def _name(terms: Terms, party: str) -> str:
+    return next(p.name or p.id for p in terms.parties if p.id == party)
+
+
+# -- comparing structures --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two structures run on the same market paths and seed."""
+
+    paths: int
+    seed: int
+    structures: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"paths": self.paths, "seed": self.seed, "structures": self.structures}
+
+    def table(self) -> pd.DataFrame:
+        """One row per structure and country: what that country's parties put in and got
+        back (means over paths), its median IRR where it invested, and the fund's risk."""
+        return pd.DataFrame([row for s in self.structures for row in s["countries"]])
+
+
+def compare(
+    a: tuple[str, Terms],
+    b: tuple[str, Terms],
+    *,
+    paths: int,
+    seed: int,
+    on_progress: Progress = None,
+    **options: Any,
+) -> Comparison:
+    """``a`` and ``b`` ((name, terms) pairs) on the same seed and the same market paths:
+    those of the longer-lived structure's generator, cut to each one's term."""
+    markets = max(a[1], b[1], key=lambda t: t.fund.quarters)
+    runs = _Runs(paths, seed, on_progress, **options)
+    structures = []
+    for name, terms in (a, b):
+        sim = runs.run(terms, macro=markets)
+        figures = simulation_summary(sim)
+        structures.append(
+            {
+                "scenario": name,
+                "markets_from": markets.fund.name,
+                "countries": _by_country(name, terms, sim),
+                **figures,
+            }
+        )
+    return Comparison(paths, seed, structures)
+
+
+def _by_country(name: str, terms: Terms, sim: Simulation) -> list[dict[str, Any]]:
+    summary, rows = sim.summary, []
+    for country in sorted({p.country for p in terms.parties if p.country}):
+        picks = [i for i, p in enumerate(terms.parties) if p.country == country]
+        paid = summary.contributed[:, picks].sum(axis=1)
+        got = (summary.received[:, picks] + summary.residual[:, picks]).sum(axis=1)
+        rows.append(
+            {
+                "scenario": name,
+                "country": country,
+                "contributed_mean": float(paid.mean()),
+                "received_mean": float(got.mean()),
+                "net_mean": float((got - paid).mean()),
+                "p_net_loss": float((got < paid).mean()) if paid.any() else None,
+                "p_default": float(summary.defaulted.mean()),
+            }
+        )
+    return rows
