@@ -92,13 +92,12 @@ def stress_draws(terms: Terms, stress: Stress | None, draws: Draws) -> Draws:
 
 def _project_shocks(terms: Terms, stress: Stress, draws: Draws) -> dict[str, object]:
     hit = _targets(terms, stress)
-    capex = np.where(
-        hit,
-        1.0 + (draws.capex_factor - 1.0) * stress.overrun_scale + stress.overrun_add,
-        draws.capex_factor,
-    )
-    capex = np.maximum(capex, 0.0)
-    revenue = np.where(hit, draws.revenue_factor * stress.revenue_scale, draws.revenue_factor)
+    capex, revenue = draws.capex_factor, draws.revenue_factor
+    if stress.overrun_scale != 1.0 or stress.overrun_add != 0.0:  # else leave every bit
+        moved = 1.0 + (capex - 1.0) * stress.overrun_scale + stress.overrun_add
+        capex = np.where(hit, np.maximum(moved, 0.0), capex)
+    if stress.revenue_scale != 1.0:
+        revenue = np.where(hit, revenue * stress.revenue_scale, revenue)
     delay = draws.delay.copy()
     default = draws.default_quarter.copy()
     recovery = draws.recovery.copy()
