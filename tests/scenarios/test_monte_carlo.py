@@ -36,7 +36,7 @@ from sovfund.terms.models import SECTORS, Macro, SectorRisk, Terms
 SON = load_terms("son-2025")
 MOU = load_terms("mou-550b")
 PATHS = 20_000
-FIELDS = [field.name for field in fields(Draws)]
+FIELDS = [field.name for field in fields(Draws) if field.name != "redemption"]  # a stress's
 Array = NDArray[np.float64]
 
 

@@ -26,11 +26,23 @@ Each quarter, on every path still alive (a defaulted fund stops):
 5. on a default the lenders sell the assets at ``fire_sale_discount`` below their marks
    and take what they are owed; in the last quarter every project is sold at its exit
    value and the debt repaid. Debt left unpaid is the lenders' loss (a default);
-6. spare cash, after any sweep or repayment, goes through the waterfall.
+6. redemptions (``fund.redemptions``, with requests in ``draws.redemption``): each LP of
+   a redeeming class is paid ``min(request, gate)`` x its NAV at the end of the previous
+   quarter, from spare cash first, then by selling the same share of every project at
+   the fire-sale discount with part of the proceeds repaying debt so that LTV is
+   unchanged. Where that sale cannot be made (``1 - discount - LTV <= 0``, or it would
+   take everything), where the redeemers' NAV is gone, or on a default the gate is shut
+   and nothing is paid; in the last quarter everyone is paid out anyway. A redemption
+   cancels units at NAV: the LP's capital account (contributed, distributed, its part of
+   each hurdle balance, unfunded commitment, invested capital) shrinks by the share
+   redeemed, so later distributions treat it as the smaller investor it now is;
+7. spare cash, after any sweep, repayment or redemption, goes through the waterfall.
 
 Equity NAV is the asset marks less debt (zero once the fund has defaulted); each
 party's share of it is what the waterfall would pay it if the NAV were distributed
 now (a hypothetical liquidation), so TVPI at any date is comparable across parties.
+Redemptions are paid outside the waterfall (no tier records them) but count as
+distributions: in ``distributed``, ``distributions`` and so in every party's cash.
 """
 
 from __future__ import annotations
@@ -45,7 +57,7 @@ from numpy.typing import NDArray
 from sovfund.engine.calendar import quarter_dates, year_fractions
 from sovfund.engine.deals import FundWaterfall, attribution
 from sovfund.engine.projects import ProjectFlows, project_flows, project_totals
-from sovfund.engine.waterfall import WaterfallSpec
+from sovfund.engine.waterfall import HURDLE, WaterfallSpec, accrual_factors
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Fee, Terms
 
@@ -76,15 +88,17 @@ class FundPaths:
     debt_repaid: Array
     calls: Array
     sale_proceeds: Array
-    distributions: Array
+    distributions: Array  # through the waterfall and in redemptions
     asset_value: Array
     debt: Array
     nav: Array
+    redeemed: Array  # paid to redeeming LPs (also in distributions)
     breach: NDArray[np.bool_]
+    gate_shut: NDArray[np.bool_]  # redemptions asked for, nothing paid
     # party level, (paths, quarters, parties)
     contributions: Array
     invested_capital: Array
-    distributed: Array
+    distributed: Array  # through the waterfall and in redemptions
     fees_received: Array
     clawback: Array  # + a GP gave back, - an LP received (deal by deal with clawback)
     party_nav: Array
@@ -129,6 +143,9 @@ def run_fund(
     detail = projects.by_project
     if spec.deal_by_deal and detail is None:
         raise ValueError("deal-by-deal terms need per-project flows (project_flows)")
+    requests, redeemer, gate = _redemption_terms(terms, draws)
+    if requests is not None and spec.deal_by_deal:
+        raise ValueError("redemptions are modelled for whole-fund waterfalls only")
 
     commitment = spec.commitments.sum()
     target_ratio = leverage.debt_to_equity
@@ -151,6 +168,7 @@ def run_fund(
     out = {name: series() for name in _FUND_SERIES}
     party = {name: party_series() for name in _PARTY_SERIES}
     breach_history = np.zeros((quarters, paths), dtype=bool)
+    shut_history = np.zeros((quarters, paths), dtype=bool)
 
     book = FundWaterfall(spec, paths, len(terms.projects))
     deal_by_deal = spec.deal_by_deal
@@ -166,10 +184,17 @@ def run_fund(
     tier_paid = np.zeros((paths, len(spec.tier_names), parties))
     held = np.ones(paths)  # share of the portfolio still held (forced sales cut it)
     spread = np.full(paths, leverage.spread)  # the debt's spread, reset at refinancing
+    hurdles = np.flatnonzero(spec.kind == HURDLE)
+    # with redemptions: each party's part of each hurdle balance, and its NAV at the end
+    # of the previous quarter
+    party_hurdle = np.zeros((paths, len(spec.tier_names), parties) if requests is not None else 0)
+    nav_parties = np.zeros((paths, parties))
 
     for t in range(quarters):
         live = alive.astype(np.float64)
         book.accrue(years[t], draws.short_rate[:, t])
+        if requests is not None:
+            party_hurdle *= accrual_factors(spec, years[t], draws.short_rate[:, t])[:, :, None]
 
         if leverage.refinance_years and t > 0 and t % (4 * leverage.refinance_years) == 0:
             spread = leverage.spread + draws.credit_spread[:, t]  # refinanced at market
@@ -239,6 +264,9 @@ def run_fund(
             cost += detail.investment[:, :, t]
             weights = attribution(detail.investment[:, :, t], cost)
         book.contribute(calls, weights)
+        if requests is not None:
+            for k in hurdles:
+                party_hurdle[:, k, :] += spec.target[k] * calls
 
         # on a shortfall the marks count work nobody paid for: a buyer takes it on
         assets = marks[:, t] * live * held - np.where(shortfall, need, 0.0)
@@ -286,6 +314,43 @@ def run_fund(
         shortfall_quarter = np.where(alive & shortfall, t, shortfall_quarter)
         debt = np.where(closing, 0.0, debt)
 
+        redeemed = np.zeros(paths)
+        gate_shut = np.zeros(paths, dtype=bool)
+        if requests is not None:
+            ask = requests[:, t]
+            pending = alive & (ask > 0) & ~(last & ~default_now)  # the last quarter pays all
+            rate = np.minimum(ask, gate)
+            due = np.where(
+                (pending & ~closing)[:, None] & redeemer & (nav_parties > 0),
+                rate[:, None] * nav_parties,
+                0.0,
+            )
+            total = np.zeros(paths)
+            for i in range(parties):
+                total += due[:, i]
+            from_cash = np.minimum(cash, total)
+            short = total - from_cash  # to raise by a sale
+            free = assets * (1.0 - leverage.fire_sale_discount) - debt  # a sale of all, net
+            can = (total > 0) & ((short <= 0) | ((free > 0) & (short < free)))
+            gate_shut = pending & ~can
+            if can.any():
+                redeemed = np.where(can, total, 0.0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    share = np.where(can & (short > 0), short / free, 0.0)
+                sold = share * assets * (1.0 - leverage.fire_sale_discount)
+                to_lenders = np.where(share > 0, sold - short, 0.0)  # share x debt: LTV kept
+                held, assets = held * (1.0 - share), assets * (1.0 - share)
+                debt, repaid = debt - to_lenders, repaid + to_lenders
+                proceeds = proceeds + sold
+                cash = cash - np.where(can, from_cash, 0.0)
+                due = np.where(can[:, None], due, 0.0)
+                cut = np.where(due > 0, rate[:, None], 0.0)  # the share of units cancelled
+                _cancel_units(book, party_hurdle, hurdles, cut)
+                unfunded = unfunded * (1.0 - cut)
+                invested_total = invested_total * (1.0 - cut)
+            else:
+                due = np.zeros_like(due)
+
         by_project = None
         if detail is not None and deal_by_deal:  # the cash each project produced
             sold = detail.exit_value if last else np.zeros_like(cost)
@@ -296,11 +361,18 @@ def run_fund(
             )
             by_project = attribution(np.maximum(detail.operating_cash[:, :, t], 0.0) + sold, cost)
         paid = book.distribute(cash, by_project, tier_paid)
+        if requests is not None:
+            for k in hurdles:
+                party_hurdle[:, k, :] -= spec.target[k] * paid
+            paid = paid + due
         clawback = book.clawback(closing)
         paid -= clawback
         alive = alive & ~closing
         nav = np.where(alive, assets - debt, 0.0)
         nav_previous = np.maximum(nav, 0.0)
+        asked_next = requests is not None and t + 1 < quarters and bool(requests[:, t + 1].any())
+        if interim_nav or t == quarters - 1 or asked_next:
+            nav_parties = book.hypothetical(nav_previous)
 
         for name, value in (
             ("investment", spend),
@@ -312,20 +384,22 @@ def run_fund(
             ("debt_repaid", repaid),
             ("calls", calls_total),
             ("sale_proceeds", proceeds),
-            ("distributions", cash),
+            ("distributions", cash + redeemed),
             ("asset_value", np.where(alive, assets, 0.0)),
             ("debt", debt),
             ("nav", nav),
+            ("redeemed", redeemed),
         ):
             out[name][t] = value
         breach_history[t] = breach
+        shut_history[t] = gate_shut
         party["contributions"][t] = calls
         party["invested_capital"][t] = invested
         party["distributed"][t] = paid
         party["fees_received"][t] = fees_to
         party["clawback"][t] = clawback
         if interim_nav or t == quarters - 1:
-            party["party_nav"][t] = book.hypothetical(nav_previous)
+            party["party_nav"][t] = nav_parties
 
     return FundPaths(
         dates=dates,
@@ -333,6 +407,7 @@ def run_fund(
         tiers=spec.tier_names,
         projects=projects,
         breach=_path_major(breach_history),
+        gate_shut=_path_major(shut_history),
         tier_paid=tier_paid,
         default_quarter=default_quarter,
         shortfall_quarter=shortfall_quarter,
@@ -356,6 +431,7 @@ _FUND_SERIES = (
     "asset_value",
     "debt",
     "nav",
+    "redeemed",
 )
 _PARTY_SERIES = (
     "contributions",
@@ -365,6 +441,35 @@ _PARTY_SERIES = (
     "clawback",
     "party_nav",
 )
+
+
+def _redemption_terms(terms: Terms, draws: Draws) -> tuple[Array | None, NDArray[np.bool_], float]:
+    """(requests, which parties redeem, the gate); requests None where nobody can redeem."""
+    table = terms.fund.redemptions
+    classes = table.classes if table is not None else ()
+    redeemer = np.array([p.role == "lp" and p.investor_class in classes for p in terms.parties])
+    gate = table.gate if table is not None else 0.0
+    requests = draws.redemption
+    if requests is None or gate <= 0 or not redeemer.any():
+        return None, redeemer, gate
+    return np.ascontiguousarray(requests, dtype=np.float64), redeemer, gate
+
+
+def _cancel_units(
+    book: FundWaterfall, party_hurdle: Array, hurdles: NDArray[np.int_], cut: Array
+) -> None:
+    """Shrink each party's capital account by ``cut`` (paths, parties), the share of its
+    units redeemed: contributions, distributions and its part of every hurdle balance."""
+    state, keep = book.whole, 1.0 - cut
+    state.contributed *= keep
+    state.distributed *= keep
+    for k in hurdles:
+        part = party_hurdle[:, k, :]
+        gone = np.zeros(cut.shape[0])
+        for i in range(cut.shape[1]):
+            gone += cut[:, i] * part[:, i]
+        state.balance[:, k] -= gone
+        party_hurdle[:, k, :] = part * keep
 
 
 def _forced_sale(

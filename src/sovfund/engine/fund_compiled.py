@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.engine.calendar import quarter_dates, year_fractions
-from sovfund.engine.fund import _fee_weights
+from sovfund.engine.fund import _fee_weights, _redemption_terms
 from sovfund.engine.projects import ProjectFlows
 from sovfund.engine.waterfall import HURDLE, WaterfallSpec, _allocate_row, _lp_weights
 from sovfund.scenarios.draws import Draws
@@ -39,6 +39,8 @@ class FundOutcome:
     Party arrays (paths, quarters, parties); fund arrays (paths, quarters) or (paths,).
     ``party_nav`` is zero: the fund sells everything in its last quarter, so no NAV is
     left to share at the end (``run_fund`` shows the NAV quarter by quarter).
+    ``distributed`` and ``distributions`` include redemptions; ``redeemed`` is their
+    fund total, ``gate_shut`` the quarters redemptions were asked for and nothing paid.
     """
 
     dates: tuple[dt.date, ...]
@@ -53,7 +55,9 @@ class FundOutcome:
     nav: Array
     distributions: Array
     calls: Array
+    redeemed: Array
     breach: NDArray[np.bool_]
+    gate_shut: NDArray[np.bool_]
     default_quarter: NDArray[np.int64]
     shortfall_quarter: NDArray[np.int64]
     lenders_loss: Array
@@ -82,6 +86,7 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
     payers = np.array([w[0] for w in weights]).reshape(len(fees), parties)
     receivers = np.array([w[1] for w in weights]).reshape(len(fees), parties)
     hurdle = spec.kind == HURDLE
+    requests, redeemer, gate = _redemption_terms(terms, draws)
 
     out: dict[str, Any] = {
         name: np.zeros((paths, quarters, parties))
@@ -89,9 +94,19 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
     }
     out |= {
         name: np.zeros((paths, quarters))
-        for name in ("asset_value", "debt", "debt_repaid", "fees", "nav", "distributions", "calls")
+        for name in (
+            "asset_value",
+            "debt",
+            "debt_repaid",
+            "fees",
+            "nav",
+            "distributions",
+            "calls",
+            "redeemed",
+        )
     }
     out["breach"] = np.zeros((paths, quarters), dtype=np.bool_)
+    out["gate_shut"] = np.zeros((paths, quarters), dtype=np.bool_)
     out["default_quarter"] = np.full(paths, -1, dtype=np.int64)
     out["shortfall_quarter"] = np.full(paths, -1, dtype=np.int64)
     out["lenders_loss"] = np.zeros(paths)
@@ -138,6 +153,11 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
         np.where(hurdle & ~spec.floating, spec.rate, 0.0),
         np.where(hurdle & spec.floating, spec.rate, 0.0),
         hurdle & spec.floating,
+        # redemptions
+        requests is not None,
+        gate,
+        redeemer,
+        np.zeros((1, 1)) if requests is None else requests,
         # draws and projects
         np.ascontiguousarray(draws.short_rate),
         np.ascontiguousarray(draws.credit_spread),
@@ -157,7 +177,9 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
         out["nav"],
         out["distributions"],
         out["calls"],
+        out["redeemed"],
         out["breach"],
+        out["gate_shut"],
         out["default_quarter"],
         out["shortfall_quarter"],
         out["lenders_loss"],
@@ -203,6 +225,10 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
     fixed_rate,
     floating_spread,
     floating,
+    redeeming,
+    gate,
+    redeemer,
+    requests,
     short_rate,
     credit_spread,
     investment,
@@ -220,7 +246,9 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
     nav_out,
     distributions,
     calls_out,
+    redeemed_out,
     breach_out,
+    gate_shut_out,
     default_quarter,
     shortfall_quarter,
     lenders_loss,
@@ -252,13 +280,27 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
         nav_previous = 0.0
         held = 1.0
         spread = base_spread
+        # redemptions: each party's part of each hurdle balance, its NAV at the end of
+        # the previous quarter, what it is paid; a scratch waterfall row for that NAV
+        party_hurdle = np.zeros((tiers, parties))
+        nav_parties = np.zeros(parties)
+        due = np.zeros(parties)
+        h_contributed = np.zeros((1, parties))
+        h_distributed = np.zeros((1, parties))
+        h_balance = np.zeros((1, tiers))
+        h_weights = np.zeros((1, parties))
+        h_received = np.zeros((1, parties))
         for t in range(quarters):
             # 1. hurdles compound
             for h in hurdles:
                 rate = fixed_rate[h]
                 if floating[h]:
                     rate = short_rate[p, t] + floating_spread[h]
-                balance[p, h] *= (1.0 + rate) ** years[t]
+                growth = (1.0 + rate) ** years[t]
+                balance[p, h] *= growth
+                if redeeming:
+                    for i in range(parties):
+                        party_hurdle[h, i] *= growth
             # 2. interest and fees
             if refinance_quarters > 0 and t > 0 and t % refinance_quarters == 0:
                 spread = base_spread + credit_spread[p, t]
@@ -321,6 +363,8 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
                     contributed[p, i] += calls[i]
                     for h in hurdles:
                         balance[p, h] += target[h, i] * calls[i]
+                        if redeeming:
+                            party_hurdle[h, i] += target[h, i] * calls[i]
             # 4. covenants, forced sales
             assets = marks[p, t] * held - (need if shortfall else 0.0)
             ltv_breach = not np.isnan(max_ltv) and debt > 0 and debt > max_ltv * assets
@@ -368,7 +412,43 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
                 shortfall_quarter[p] = t
             if closing:
                 debt = 0.0
-            # 5. the waterfall
+            # 5. redemptions, paid from spare cash, then by a sale that keeps LTV
+            redeemed = 0.0
+            for i in range(parties):
+                due[i] = 0.0
+            if redeeming and requests[p, t] > 0 and not (last and not default_now):
+                rate = min(requests[p, t], gate)
+                total = 0.0
+                for i in range(parties):
+                    if not closing and redeemer[i] and nav_parties[i] > 0:
+                        due[i] = rate * nav_parties[i]
+                    total += due[i]
+                from_cash = min(cash, total)
+                short = total - from_cash
+                free = assets * (1.0 - discount) - debt
+                if total > 0 and (short <= 0 or (free > 0 and short < free)):
+                    redeemed = total
+                    if short > 0:
+                        cut = short / free
+                        sold = cut * assets * (1.0 - discount)
+                        to_lenders = sold - short
+                        held = held * (1.0 - cut)
+                        assets = assets * (1.0 - cut)
+                        debt = debt - to_lenders
+                        repaid = repaid + to_lenders
+                    cash = cash - from_cash
+                    _cancel_units(
+                        p, rate, due, hurdles, contributed, distributed, balance, party_hurdle
+                    )
+                    for i in range(parties):
+                        if due[i] > 0:
+                            unfunded[i] = unfunded[i] * (1.0 - rate)
+                            invested_total[i] = invested_total[i] * (1.0 - rate)
+                else:
+                    gate_shut_out[p, t] = True
+                    for i in range(parties):
+                        due[i] = 0.0
+            # 6. the waterfall
             _lp_weights(p, is_lp, commitment_weights, contributed, weights)
             for i in range(parties):
                 paid[p, i] = 0.0
@@ -377,20 +457,63 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
                 commitment_weights, hurdles, contributed, distributed, balance, weights, paid,
                 no_tiers, False,
             )  # fmt: skip
+            if redeeming:
+                for i in range(parties):
+                    for h in hurdles:
+                        party_hurdle[h, i] -= target[h, i] * paid[p, i]
             nav = 0.0 if closing else assets - debt
             nav_previous = max(nav, 0.0)
-            # 6. record
+            if redeeming and not closing and t + 1 < quarters and requests[p, t + 1] > 0:
+                # each party's NAV: a hypothetical liquidation on a copy of the row
+                for i in range(parties):
+                    h_contributed[0, i] = contributed[p, i]
+                    h_distributed[0, i] = distributed[p, i]
+                    h_received[0, i] = 0.0
+                for k in range(tiers):
+                    h_balance[0, k] = balance[p, k]
+                _lp_weights(0, is_lp, commitment_weights, h_contributed, h_weights)
+                _allocate_row(
+                    0, nav_previous, kind, direct, lps, gps, target, share, gp_weights, is_lp,
+                    commitment_weights, hurdles, h_contributed, h_distributed, h_balance,
+                    h_weights, h_received, no_tiers, False,
+                )  # fmt: skip
+                for i in range(parties):
+                    nav_parties[i] = h_received[0, i]
+            # 7. record
             for i in range(parties):
                 contributions[p, t, i] = calls[i]
-                distributed_out[p, t, i] = paid[p, i]
+                distributed_out[p, t, i] = paid[p, i] + due[i]
                 fees_received[p, t, i] = fees_to[i]
             asset_value[p, t] = 0.0 if closing else assets
             debt_out[p, t] = debt
             debt_repaid[p, t] = repaid
             fees_out[p, t] = fees
             nav_out[p, t] = nav
-            distributions[p, t] = cash
+            distributions[p, t] = cash + redeemed
             calls_out[p, t] = calls_total
+            redeemed_out[p, t] = redeemed
             breach_out[p, t] = breach
             if closing:
                 break
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _cancel_units(  # type: ignore[no-untyped-def]
+    p, rate, due, hurdles, contributed, distributed, balance, party_hurdle
+):
+    """Shrink the capital account of each party paid (``due > 0``) by ``rate``, the share
+    of its units redeemed: contributions, distributions, its part of every hurdle balance."""
+    parties = due.shape[0]
+    for h in hurdles:
+        gone = 0.0
+        for i in range(parties):
+            if due[i] > 0:
+                gone += rate * party_hurdle[h, i]
+        balance[p, h] -= gone
+        for i in range(parties):
+            if due[i] > 0:
+                party_hurdle[h, i] = party_hurdle[h, i] * (1.0 - rate)
+    for i in range(parties):
+        if due[i] > 0:
+            contributed[p, i] = contributed[p, i] * (1.0 - rate)
+            distributed[p, i] = distributed[p, i] * (1.0 - rate)

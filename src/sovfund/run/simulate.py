@@ -193,7 +193,9 @@ def _one_path(draws: Draws, i: int) -> Draws:
 
 
 def _fields(draws: Draws) -> dict[str, NDArray[Any]]:
-    return {name: getattr(draws, name) for name in draws.__dataclass_fields__}
+    """The draws' arrays; optional draws left at None (``redemption``) are left out."""
+    values = {name: getattr(draws, name) for name in draws.__dataclass_fields__}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _sample(fund: FundPaths | FundOutcome) -> dict[str, Array]:

@@ -42,6 +42,10 @@ class Draws:
         Share of the project's mark the fund recovers when it defaults.
     revenue_factor : ndarray, shape (paths, projects)
         Realised revenue over plan (1.0 = as planned).
+    redemption : ndarray, shape (paths, quarters), or None
+        The share of their NAV that redeeming LPs (``fund.redemptions.classes``) ask to
+        redeem in each quarter; the gate decides what they get. None: nobody asks (the
+        Monte Carlo's default; a stress sets it).
     """
 
     short_rate: Array
@@ -56,6 +60,7 @@ class Draws:
     default_quarter: NDArray[np.int64]
     recovery: Array
     revenue_factor: Array
+    redemption: Array | None = None
 
     @property
     def paths(self) -> int:

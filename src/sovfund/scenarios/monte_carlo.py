@@ -58,7 +58,8 @@ distribution's sd must stay under."""
 _THRESHOLD_MARGIN = 1e-6
 """Slack on the latent a default needs, so that rounding never drops a candidate."""
 
-_FIELDS = tuple(field.name for field in fields(Draws))
+_FIELDS = tuple(field.name for field in fields(Draws) if field.name != "redemption")
+"""The drawn fields; redemption requests are a stress's, left at None here."""
 
 
 def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:

@@ -19,7 +19,7 @@ _TOLERANCE = 1e-9
 
 def check_terms(terms: Terms, file: str) -> list[Problem]:
     """Every cross-field problem in ``terms``; empty when the term sheet is consistent."""
-    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects, _stresses)
+    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects, _stresses, _redemptions)
     return [
         Problem(file, path, found, expected)
         for check in checks
@@ -254,6 +254,15 @@ def _stresses(terms: Terms) -> Found:
                 f"{stress.start_quarter}",
                 f"a quarter of the term (0 to {terms.fund.quarters - 1})",
             )
+
+
+def _redemptions(terms: Terms) -> Found:
+    if terms.fund.redemptions is not None and terms.waterfall.style == "deal_by_deal":
+        yield (
+            "fund.redemptions",
+            "redemptions with a deal-by-deal waterfall",
+            "a whole-fund waterfall (redemptions are modelled for whole-fund terms only)",
+        )
 
 
 def _missing_or(value: float | None) -> str:

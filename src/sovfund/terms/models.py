@@ -31,6 +31,7 @@ __all__ = [
     "Party",
     "Policy",
     "Project",
+    "Redemptions",
     "Risk",
     "Sector",
     "SectorRisk",
@@ -79,6 +80,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class Redemptions(_Model):
+    """``[fund.redemptions]``: LPs of some investor classes may redeem each quarter, gated.
+
+    How much of their NAV they ask to redeem is a draw (a stress's), not a term; the
+    fund pays each of them at most ``gate`` of its NAV a quarter, from spare cash first,
+    then by selling a slice of every project at the fire-sale discount, LTV unchanged
+    (docs/model.md). Without this table nobody redeems.
+    """
+
+    classes: tuple[Literal["sovereign", "institutional", "retail"], ...] = ("retail",)
+    """The investor classes (``party.class``) whose LPs may redeem."""
+    gate: Share = 0.05
+    """The most paid out in a quarter, as a share of each redeeming LP's NAV."""
+
+
 class Fund(_Model):
     """``[fund]``: name, currency, dates and life of the fund."""
 
@@ -93,6 +109,8 @@ class Fund(_Model):
     calls_beyond_commitment: Flag = False
     """Whether LPs pay what commitments and debt cannot (overruns), pro rata to their
     commitments (true), or the fund runs short and sells up (false)."""
+    redemptions: Redemptions | None = None
+    """Quarterly redemptions (retail wrappers); None: LPs cannot redeem."""
 
     @property
     def quarters(self) -> int:
