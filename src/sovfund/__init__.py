@@ -6,6 +6,8 @@
 >>> result.parties.loc["japan_reserves", "irr"]  # doctest: +SKIP
 >>> sim = sovfund.simulate(terms, paths=10_000, seed=7)  # the Monte Carlo
 >>> sim.summary.irr  # per path and party  # doctest: +SKIP
+>>> sovfund.stress_test(terms, paths=2_000, seed=7).table()  # doctest: +SKIP
+>>> sovfund.run_job(terms, scenario="son-2025", paths=10_000, seed=0).verdict  # doctest: +SKIP
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -21,7 +23,9 @@ from sovfund.errors import (
     UnknownScenarioError,
 )
 from sovfund.presets import DEFAULT_PRESET, preset_ids
+from sovfund.run.job import Job, run_job
 from sovfund.run.simulate import Simulation, simulate
+from sovfund.run.studies import compare, leverage_frontier, sensitivity, stress_test
 from sovfund.terms import Terms, load_terms, parse_terms
 
 try:
@@ -35,6 +39,7 @@ __all__ = [
     "ConvergenceError",
     "FlowsError",
     "InputError",
+    "Job",
     "Problem",
     "Simulation",
     "SovfundError",
@@ -42,10 +47,15 @@ __all__ = [
     "TermsError",
     "UnknownScenarioError",
     "__version__",
+    "compare",
     "irr",
+    "leverage_frontier",
     "load_terms",
     "parse_terms",
     "preset_ids",
     "run_base_case",
+    "run_job",
+    "sensitivity",
     "simulate",
+    "stress_test",
 ]

@@ -20,7 +20,7 @@ from sovfund.cli.main import app
 
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 PRESETS = ("son-2025", "mou-550b")
-FEW = ("--paths", "256", "--quiet")  # a small Monte Carlo keeps `run` tests quick
+FEW = ("--paths", "256", "--study-paths", "256", "--quiet")  # small runs keep `run` tests quick
 
 
 def sovfund_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

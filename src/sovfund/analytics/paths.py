@@ -41,8 +41,9 @@ class PathSummary:
     irr_jpy : party arrays
         The IRR of the party's flows converted to yen at each quarter's USD/JPY.
     irr_jpy_net : party arrays
-        ``irr_jpy`` less the path's average JPY short rate: the return over the cost of
-        the yen bills that fund Japan's reserve account.
+        ``irr_jpy`` over the path's average JPY short rate f, ``(1 + irr) / (1 + f) - 1``:
+        the return over the cost of the yen bills that fund Japan's reserve account (a
+        total loss stays -100%).
     fees_received : party arrays
         Management fees received (GPs); the rest of ``received`` is waterfall
         distributions (for GPs: carry).
@@ -132,7 +133,7 @@ def summarize_paths(
         residual=residual,
         irr=irr_by_party(times, cash),
         irr_jpy=irr_jpy,
-        irr_jpy_net=irr_jpy - draws.jpy_short_rate.mean(axis=1)[:, None],
+        irr_jpy_net=(1.0 + irr_jpy) / (1.0 + draws.jpy_short_rate.mean(axis=1)[:, None]) - 1.0,
         tvpi=ratio(received + residual, contributed),
         dpi=ratio(received, contributed),
         fees_received=fund.fees_received.sum(axis=1),

@@ -76,7 +76,7 @@ def verdict(
             )
         )
         net = entry.get("irr_jpy_net_of_funding", {}).get("p50")
-        if net is not None:
+        if net is not None and net > -1.0 + 1e-9:  # a median total loss is said above
             sentences.append(
                 _say(
                     f"Measured in yen and net of the cost of the yen bills that fund the"
@@ -93,7 +93,7 @@ def verdict(
         sim_irr = parties[lps[0].id]["irr"]["p50"] if lps else None
         text = f"On plan (the base case) the LPs earn {_pct(base_irr, 1)} a year"
         if hurdle is not None:
-            text += f" against a {_pct(hurdle, 1)} hurdle"
+            text += f" against a hurdle of {_pct(hurdle, 1)}"
         if sim_irr is not None:
             text += f"; across the simulated paths the median is {_pct(sim_irr, 1)}"
         sentences.append(
@@ -207,8 +207,9 @@ def _base_lp_irr(terms: Terms, base_case: dict[str, Any]) -> float | None:
 
 
 def _who(terms: Terms, party: str) -> str:
+    """The party's name without its parenthesis (a sentence, not a register)."""
     found = next(p for p in terms.parties if p.id == party)
-    return found.name or found.id
+    return (found.name or found.id).split(" (")[0]
 
 
 def _say(text: str, metric: str, value: float | None, rule: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sovfund.cli.progress import progress_bar
 from sovfund.cli.render import comparison_view, frontier_view, sensitivity_view, stress_view
 from sovfund.errors import InputError
 from sovfund.presets import DEFAULT_PRESET
+from sovfund.run.job import STUDY_PATHS
 from sovfund.run.studies import (
     ASSUMPTIONS,
     LEVERAGE_LEVELS,
@@ -37,9 +38,6 @@ from sovfund.terms.load import load_terms
 from sovfund.terms.models import Terms
 
 __all__: list[str] = []
-
-STUDY_PATHS = 2_000
-"""Paths per run of a study (each study makes several runs)."""
 
 StudyPathsOpt = Annotated[
     int, typer.Option("--paths", min=1, help="Monte Carlo paths of each run of the study.")

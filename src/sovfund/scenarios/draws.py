@@ -7,14 +7,14 @@ a leading axis of paths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.terms.models import Terms
 
-__all__ = ["Draws", "base_case"]
+__all__ = ["MARKETS", "Draws", "base_case", "with_markets"]
 
 Array = NDArray[np.float64]
 
@@ -89,3 +89,16 @@ def base_case(terms: Terms, paths: int = 1) -> Draws:
         recovery=np.ones((paths, projects)),
         revenue_factor=np.ones((paths, projects)),
     )
+
+
+MARKETS = ("short_rate", "yield_10y", "inflation", "usd_jpy", "jpy_short_rate", "credit_spread")
+"""The market paths of a draw (plus ``tariff``): what two structures share when they
+are compared on the same markets."""
+
+
+def with_markets(draws: Draws, source: Draws) -> Draws:
+    """``draws`` with the market paths and tariff regime of ``source`` (cut to the
+    quarters of ``draws``; ``source`` must cover at least as many)."""
+    quarters = draws.short_rate.shape[1]
+    moved = {name: getattr(source, name)[:, :quarters] for name in (*MARKETS, "tariff")}
+    return replace(draws, **moved)
