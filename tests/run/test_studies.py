@@ -66,7 +66,7 @@ def test_stresses_keep_the_random_numbers(son) -> None:  # type: ignore[no-untyp
 
 def test_profile_ramps_holds_and_ends() -> None:
     stress = Stress(title="t", description="d", start_quarter=2, ramp_quarters=2, hold_quarters=3)
-    np.testing.assert_allclose(profile(stress, 10), [0, 0, 0.5, 1, 1, 1, 1, 0, 0, 0])
+    np.testing.assert_allclose(profile(stress, 10), [0, 0, 0.5, 1, 1, 1, 0, 0, 0, 0])
 
 
 def test_stressed_terms_raise_leverage_caps_and_scale_hazards(son) -> None:  # type: ignore[no-untyped-def]
@@ -195,3 +195,21 @@ def test_verdict_headline_rules(mou) -> None:  # type: ignore[no-untyped-def]
     assert verdict(mou, base, sim)["headline"].startswith("Mixed")
     sim["parties"]["japan"]["p_loss"] = 0.7
     assert verdict(mou, base, sim)["headline"].startswith("Real risk: Japan's money loses in 70%")
+
+
+def test_retail_run_redeems_through_the_gate(son) -> None:  # type: ignore[no-untyped-def]
+    """Retail LPs get paid only while the stress asks, at most the gate, and get out
+    with more than the LPs who stay (a fund whose median path defaults)."""
+    stress = son.stress["retail_run"]
+    draws = stress_draws(son, stress, monte_carlo(son, 0, 0, 8))
+    assert draws.redemption is not None
+    np.testing.assert_array_equal(draws.redemption[0, 12:20], 0.15)
+    assert draws.redemption[:, :12].sum() == 0.0
+    assert draws.redemption[:, 20:].sum() == 0.0
+    run = simulate(son, paths=PATHS, seed=0, stress="retail_run").summary
+    base = simulate(son, paths=PATHS, seed=0).summary
+    assert (run.redeemed > 0).any()
+    assert base.redeemed.sum() == 0.0
+    retail = [i for i, p in enumerate(son.parties) if p.investor_class == "retail"]
+    others = [i for i, p in enumerate(son.lps) if p.investor_class != "retail"]
+    assert np.nanmean(run.tvpi[:, retail]) > np.nanmean(run.tvpi[:, others])

@@ -122,4 +122,8 @@ def summary_dict(
         "fees": describe(summary.fees),
         "peak_assets_to_us_gdp": describe(summary.peak_assets / US_GDP),
     }
+    if summary.redeemed.any() or summary.gate_shut.any():
+        fund["redeemed"] = describe(summary.redeemed)
+        fund["p_gate_shut"] = probability(summary.gate_shut > 0)["p"]
+        fund["gate_shut_quarters"] = describe(summary.gate_shut.astype(np.float64))
     return {"parties": out, "fund": fund}

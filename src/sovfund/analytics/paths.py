@@ -60,6 +60,9 @@ class PathSummary:
     lenders_loss, peak_debt, peak_ltv, fees : fund arrays
     peak_leverage, peak_assets : fund arrays
         Peak debt over the equity called so far; peak marked asset value.
+    redeemed, gate_shut : fund arrays
+        Paid out to redeeming LPs (``[fund.redemptions]``); quarters in which requests
+        were pending and the gate paid nothing.
     """
 
     contributed: Array
@@ -85,6 +88,8 @@ class PathSummary:
     fees: Array
     peak_leverage: Array
     peak_assets: Array
+    redeemed: Array
+    gate_shut: NDArray[np.int64]
 
     @property
     def paths(self) -> int:
@@ -151,4 +156,6 @@ def summarize_paths(
         fees=fund.fees.sum(axis=1),
         peak_leverage=leverage.max(axis=1),
         peak_assets=fund.asset_value.max(axis=1),
+        redeemed=fund.redeemed.sum(axis=1),
+        gate_shut=fund.gate_shut.sum(axis=1).astype(np.int64),
     )

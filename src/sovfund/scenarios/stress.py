@@ -62,12 +62,13 @@ def stressed_terms(terms: Terms, stress: Stress | None) -> Terms:
 
 def profile(stress: Stress, quarters: int) -> Array:
     """How much of the stress's market moves applies in each quarter: 0 before
-    ``start_quarter``, rising linearly to 1 over ``ramp_quarters``, held for
-    ``hold_quarters`` (to the end if not given), then 0."""
+    ``start_quarter``, rising linearly to 1 over ``ramp_quarters`` (the last of them at
+    full size), held at full size for ``hold_quarters`` counting that one (to the end if
+    not given), then 0."""
     t = np.arange(quarters, dtype=np.float64)
     ramp = np.clip((t - stress.start_quarter + 1.0) / stress.ramp_quarters, 0.0, 1.0)
     if stress.hold_quarters is not None:
-        end = stress.start_quarter + stress.ramp_quarters - 1 + stress.hold_quarters
+        end = stress.start_quarter + stress.ramp_quarters + stress.hold_quarters - 2
         ramp[t > end] = 0.0
     return ramp
 
@@ -86,6 +87,9 @@ def stress_draws(terms: Terms, stress: Stress | None, draws: Draws) -> Draws:
         moved["usd_jpy"] = draws.usd_jpy * (1.0 + stress.usd_jpy * shape)
     if stress.tariff_snapback:
         moved["tariff"] = np.where(shape > 0.0, 1.0, draws.tariff)
+    if stress.redemption_request:
+        request = np.broadcast_to(stress.redemption_request * shape, draws.short_rate.shape)
+        moved["redemption"] = np.ascontiguousarray(request)
     moved.update(_project_shocks(terms, stress, draws))
     return replace(draws, **moved)  # type: ignore[arg-type]
 

@@ -248,6 +248,12 @@ def _stresses(terms: Terms) -> Found:
         for i, project in enumerate(stress.projects):
             if project not in ids:
                 yield f"stress.{name}.projects[{i}]", f"'{project}'", "the id of a [[project]]"
+        if stress.redemption_request and terms.fund.redemptions is None:
+            yield (
+                f"stress.{name}.redemption_request",
+                f"{stress.redemption_request:g} with no [fund.redemptions] table",
+                "a [fund.redemptions] table saying who may redeem and the gate",
+            )
         if stress.start_quarter >= terms.fund.quarters:
             yield (
                 f"stress.{name}.start_quarter",

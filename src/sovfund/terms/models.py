@@ -527,7 +527,7 @@ class Stress(_Model):
     base run on the same seed differ only by the stress (see docs/stress.md).
 
     Market moves (added to every path) reach their full size linearly over
-    ``ramp_quarters`` from ``start_quarter`` and last ``hold_quarters`` after that
+    ``ramp_quarters`` from ``start_quarter`` and stay at full size ``hold_quarters``
     (to the end of the term if not given). ``usd_jpy`` is a relative move of the
     USD/JPY rate (-0.25: the yen 25% stronger). Project shocks hit the projects named
     in ``projects``, in ``sectors`` or with a ``revenue_models`` entry (every project
@@ -538,7 +538,9 @@ class Stress(_Model):
     ``largest_project_default`` makes the largest project default halfway through its
     construction on every path; projects starting after ``cancel_after`` are never
     built. ``debt_to_equity`` replaces the leverage target (raising the caps with it),
-    ``spread`` is added to the debt margin.
+    ``spread`` is added to the debt margin. ``redemption_request``: the share of their
+    NAV the LPs of ``[fund.redemptions]`` ask to redeem each quarter while the market
+    moves apply (the gate decides what they get).
     """
 
     title: Text
@@ -566,6 +568,7 @@ class Stress(_Model):
     cancel_after: Date | None = None
     debt_to_equity: Amount | None = None
     spread: Annotated[float, Field(strict=True, ge=-0.05, le=0.5)] = 0.0
+    redemption_request: Share = 0.0
 
 
 class Terms(_Model):
