@@ -53,3 +53,33 @@ def test_readme_base_case_figures_are_measured() -> None:
     assert son.parties.loc[son.parties["role"] == "lp", "irr"].to_numpy() == pytest.approx(
         lp["irr"]
     )
+
+
+def _verdict_lines(preset: str) -> list[str]:
+    """The verdict as `sovfund run PRESET` writes it (10,000 paths, seed 0, studies of
+    2,000 paths): the same functions run_job calls for it, without the frontier and the
+    tornado, which the verdict does not read."""
+    from sovfund.analytics.verdict import verdict
+    from sovfund.run.studies import simulation_summary, stress_test
+
+    terms = sovfund.load_terms(preset)
+    sim = sovfund.simulate(terms, paths=10_000, seed=0)
+    stress = stress_test(terms, paths=2_000, seed=0)
+    figures = {"paths": sim.paths, "seed": 0, **simulation_summary(sim)}
+    said = verdict(terms, sovfund.run_base_case(terms).to_dict(), figures, stress.to_dict())
+    return [said["headline"], *(s["text"] for s in said["sentences"])]
+
+
+@pytest.mark.parametrize("preset", ["son-2025", "mou-550b"])
+def test_readme_verdict_is_measured(preset: str) -> None:
+    """Every verdict line the README quotes for a preset is one the code writes."""
+    section = README[README.index("## The verdict") : README.index("## What you get")]
+    start = section.index(f"**{preset},")
+    end = section.find("\n**", start + 1)
+    block = section[start : end if end > 0 else len(section)]
+    said = _verdict_lines(preset)
+    assert said[0] in block, said[0]
+    quoted = [line[2:] for line in block.splitlines() if line.startswith("- ")]
+    assert len(quoted) >= 3
+    for line in quoted:
+        assert line in said, line

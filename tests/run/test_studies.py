@@ -194,7 +194,9 @@ def test_verdict_headline_rules(mou) -> None:  # type: ignore[no-untyped-def]
     sim["parties"]["japan"]["p_loss"] = 0.3
     assert verdict(mou, base, sim)["headline"].startswith("Mixed")
     sim["parties"]["japan"]["p_loss"] = 0.7
-    assert verdict(mou, base, sim)["headline"].startswith("Real risk: Japan's money loses in 70%")
+    assert verdict(mou, base, sim)["headline"].startswith(
+        "Real risk: Japan's money loses in 70% of paths"
+    )
 
 
 def test_retail_run_redeems_through_the_gate(son) -> None:  # type: ignore[no-untyped-def]

@@ -59,10 +59,12 @@ def verdict(
         entry = parties[japan]
         p_japan = float(entry["p_loss"])
         worst = entry.get("loss_usd", {}).get("es99")
-        text = f"{_who(terms, japan)} loses money in {_pct(p_japan)} of paths"
+        who = _who(terms, japan)
+        named = "" if who.lower() == "japan" else f" ({who})"
+        text = f"Japan's sovereign stake{named} loses money in {_pct(p_japan)} of paths"
         if worst is not None and worst > 0:
             text += (
-                f"; in the worst 1% it loses {_money(worst)} on average, "
+                f"; in the worst 1% it loses {_money(worst)} on average, as much as "
                 f"{_pct(worst / JAPAN_FX_RESERVES)} of Japan's {_money(JAPAN_FX_RESERVES)}"
                 " of FX reserves"
             )
@@ -123,7 +125,8 @@ def _headline(
     if borrows and p_default >= RISK:
         risk.append(f"the fund defaults on its debt in {_pct(p_default)} of paths")
     if p_japan is not None and p_japan >= RISK:
-        risk.append(f"Japan's money loses in {_pct(p_japan)} of them")
+        of = "of them" if risk else "of paths"
+        risk.append(f"Japan's money loses in {_pct(p_japan)} {of}")
     if risk:
         on_paper = base_irr is not None and base_irr >= (hurdle if hurdle is not None else 0.08)
         lead = "Fantasy finance on paper, real risk in the numbers" if on_paper else "Real risk"
