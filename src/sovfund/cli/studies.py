@@ -1,5 +1,6 @@
 """``sovfund stress``, ``frontier``, ``sensitivity`` and ``compare``: studies made of
-several Monte Carlo runs on the same seed (registered on the app by cli.main)."""
+several Monte Carlo runs on the same seed. Importing this module registers them on the
+app (cli.main does)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from sovfund.cli.main import (
+from sovfund.cli.common import (
     JsonOpt,
     QuietOpt,
     ScenarioArg,
     SeedOpt,
-    _print_json,
-    _user_errors,
     app,
     err,
     out,
+    print_json,
+    user_errors,
 )
 from sovfund.cli.progress import progress_bar
 from sovfund.cli.render import comparison_view, frontier_view, sensitivity_view, stress_view
@@ -51,7 +52,7 @@ def _with_progress(label: str, total: int, quiet: bool, job: Callable[[Any], Any
 
 
 @app.command("stress")
-@_user_errors
+@user_errors
 def stress_command(
     scenario: ScenarioArg = DEFAULT_PRESET,
     only: Annotated[
@@ -78,13 +79,13 @@ def stress_command(
     )
     data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         out.print(stress_view(data, terms.fund.name, who))
 
 
 @app.command("frontier")
-@_user_errors
+@user_errors
 def frontier_command(
     scenario: ScenarioArg = DEFAULT_PRESET,
     levels: Annotated[
@@ -112,7 +113,7 @@ def frontier_command(
     )
     data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         out.print(frontier_view(data, terms.fund.name, who))
 
@@ -140,7 +141,7 @@ def _levels(text: str) -> list[float]:
 
 
 @app.command("sensitivity")
-@_user_errors
+@user_errors
 def sensitivity_command(
     scenario: ScenarioArg = DEFAULT_PRESET,
     metric: Annotated[
@@ -167,13 +168,13 @@ def sensitivity_command(
     )
     data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         out.print(sensitivity_view(data))
 
 
 @app.command("compare")
-@_user_errors
+@user_errors
 def compare_command(
     first: Annotated[str, typer.Argument(metavar="A", help="A preset id or term-sheet file.")],
     second: Annotated[str, typer.Argument(metavar="B", help="A preset id or term-sheet file.")],
@@ -192,6 +193,6 @@ def compare_command(
     )
     data = result.to_dict()
     if as_json:
-        _print_json(data)
+        print_json(data)
     else:
         out.print(comparison_view(data))

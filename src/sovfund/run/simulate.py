@@ -5,6 +5,10 @@ the same draws whatever the batch size: a batch is a whole number of blocks. Eac
 batch goes scenario generator -> engine -> per-path summaries; only the summaries
 (and the full quarterly paths of the first ``SAMPLE`` paths, for charts) are kept.
 
+Where batches run — in this process, a local process pool or a Dask cluster — is the
+backend's business (:mod:`sovfund.run.backends`); results come back in path order and
+are merged as they arrive, so memory holds the summaries, not the batches.
+
 Engines: ``fast`` runs compiled kernels over the whole batch (project flows, then the
 fund loop, one path per thread); ``reference`` runs the readable NumPy project model
 and fund loop one path at a time. The tests hold the two to the same numbers path by
@@ -14,7 +18,7 @@ path. Deal-by-deal terms use the NumPy fund loop in both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +29,8 @@ from sovfund.engine.fund import FundPaths, run_fund
 from sovfund.engine.fund_compiled import FundOutcome, run_fund_compiled
 from sovfund.engine.projects import project_flows, project_totals
 from sovfund.errors import InputError
-from sovfund.scenarios.draws import Draws
+from sovfund.run.backends import choose, start
+from sovfund.scenarios.draws import Draws, with_markets
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
 from sovfund.scenarios.stress import stress_draws, stress_named, stressed_terms
@@ -81,6 +86,9 @@ class Batch:
     paths: int
     engine: Engine = "fast"
     stress: Stress | None = None
+    macro: Terms | None = None
+    """Where the market paths come from, if not ``terms`` (structures compared on the
+    same markets)."""
 
 
 BatchResult = tuple[PathSummary, dict[str, Array]]
@@ -94,6 +102,7 @@ def batches(
     batch_size: int,
     engine: Engine = "fast",
     stress: Stress | None = None,
+    macro: Terms | None = None,
 ) -> list[Batch]:
     """Split a run of ``paths`` paths into batches of ``batch_size`` (a multiple of
     ``BLOCK``; forced to ``BLOCK`` where the engine works one path or one project at a
@@ -111,7 +120,7 @@ def batches(
         # small batches keep memory flat; results do not depend on the batch size
         batch_size = BLOCK
     return [
-        Batch(terms, seed, first, min(batch_size, paths - first), engine, stress)
+        Batch(terms, seed, first, min(batch_size, paths - first), engine, stress, macro)
         for first in range(0, paths, batch_size)
     ]
 
@@ -120,7 +129,10 @@ def run_batch(batch: Batch) -> BatchResult:
     """The batch's per-path summaries and, for the sampled paths among them, their
     full quarterly paths. A pure function of ``batch``."""
     terms, first_path, paths, engine = batch.terms, batch.first_path, batch.paths, batch.engine
-    draws = stress_draws(terms, batch.stress, monte_carlo(terms, batch.seed, first_path, paths))
+    draws = monte_carlo(terms, batch.seed, first_path, paths)
+    if batch.macro is not None:
+        draws = with_markets(draws, monte_carlo(batch.macro, batch.seed, first_path, paths))
+    draws = stress_draws(terms, batch.stress, draws)
     exposure = tariff_exposure(terms)
     yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
     if engine == "reference":
@@ -151,27 +163,50 @@ def simulate(
     *,
     paths: int,
     seed: int,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int | None = None,
     engine: Engine = "fast",
-    stress: str | None = None,
+    stress: str | Stress | None = None,
+    macro: Terms | None = None,
+    backend: str = "auto",
+    workers: int | None = None,
+    scheduler: str | None = None,
     on_progress: Callable[[int], Any] | None = None,
 ) -> Simulation:
-    """Simulate ``paths`` paths of ``terms`` from ``seed``, ``batch_size`` paths at a time.
+    """Simulate ``paths`` paths of ``terms`` from ``seed``, ``batch_size`` paths at a time
+    (by default the backend's size: :data:`~sovfund.run.backends.BATCH_PATHS`).
 
     ``stress`` names one of the term sheet's ``[stress.NAME]`` scenarios (None or
     ``"base"``: none); it keeps the random numbers, so path i of a stressed run and of
-    the base run on the same seed share every shock. ``on_progress(paths_done)`` is
-    called after each batch.
+    the base run on the same seed share every shock (a :class:`Stress` object may be
+    given instead of a name). ``macro``: take the market paths (rates, inflation, yen,
+    spreads, tariffs) from these terms' generator instead, so that two structures can be
+    compared on the same markets; its term must be at least as long. ``backend`` is ``serial``,
+    ``process`` (``workers`` local processes), ``dask`` (a local cluster of ``workers``
+    processes, or the cluster at ``scheduler`` or ``$DASK_SCHEDULER_ADDRESS``) or
+    ``auto`` (see :mod:`sovfund.run.backends`); the numbers depend on none of these, nor
+    on ``batch_size``. ``on_progress(paths_done)`` is called after each batch, in path
+    order.
     """
-    spec = stress_named(terms, stress)
+    spec = stress if isinstance(stress, Stress) else stress_named(terms, stress)
     terms = stressed_terms(terms, spec)
-    results: list[BatchResult] = []
-    jobs = batches(terms, paths=paths, seed=seed, batch_size=batch_size, engine=engine, stress=spec)
-    for batch in jobs:
-        results.append(run_batch(batch))
-        if on_progress is not None:
-            on_progress(batch.first_path + batch.paths)
-    return merge(terms, seed, engine, results, stress=None if spec is None else stress)
+    if macro is not None and macro.fund.quarters < terms.fund.quarters:
+        raise InputError(
+            f"markets from '{macro.fund.name}': found {macro.fund.quarters} quarters;"
+            f" expected at least the {terms.fund.quarters} of '{terms.fund.name}'"
+        )
+    plan = choose(backend, paths=paths, batch_size=batch_size, workers=workers, scheduler=scheduler)
+    size = plan.batch_size
+    jobs = batches(
+        terms, paths=paths, seed=seed, batch_size=size, engine=engine, stress=spec, macro=macro
+    )
+    merged = _Merged(paths)
+    with start(plan) as runner:
+        for batch, result in zip(jobs, runner.map_ordered(run_batch, jobs), strict=True):
+            merged.add(result)
+            if on_progress is not None:
+                on_progress(batch.first_path + batch.paths)
+    name = None if spec is None else stress if isinstance(stress, str) else spec.title
+    return merged.simulation(terms, seed, engine, name)
 
 
 def merge(
@@ -183,9 +218,40 @@ def merge(
     stress: str | None = None,
 ) -> Simulation:
     """The batches' results, in path order, as one simulation."""
-    summary = PathSummary.concatenate([summary for summary, _ in results])
-    merged = {name: np.concatenate([sample[name] for _, sample in results]) for name in SAMPLED}
-    return Simulation(terms, seed, engine, summary, merged, stress)
+    merged = _Merged(sum(summary.paths for summary, _ in results))
+    for result in results:
+        merged.add(result)
+    return merged.simulation(terms, seed, engine, stress)
+
+
+class _Merged:
+    """Batch results merged as they come, in path order, into arrays allocated once for
+    every path: the client holds the summaries and a batch, never every batch twice."""
+
+    def __init__(self, paths: int) -> None:
+        self.paths, self.done = paths, 0
+        self.arrays: dict[str, NDArray[Any]] = {}
+        self.samples: list[dict[str, Array]] = []
+
+    def add(self, result: BatchResult) -> None:
+        summary, sample = result
+        end = self.done + summary.paths
+        for field in fields(PathSummary):
+            part: NDArray[Any] = getattr(summary, field.name)
+            if field.name not in self.arrays:
+                self.arrays[field.name] = np.empty((self.paths, *part.shape[1:]), part.dtype)
+            self.arrays[field.name][self.done : end] = part
+        self.done = end
+        if not self.samples or len(sample[SAMPLED[0]]):  # only the first paths have one
+            # copies: a view would keep the batch's full quarterly arrays alive
+            self.samples.append({name: np.array(values) for name, values in sample.items()})
+
+    def simulation(self, terms: Terms, seed: int, engine: Engine, stress: str | None) -> Simulation:
+        if self.done != self.paths:
+            raise ValueError(f"merged {self.done} of {self.paths} paths")
+        summary = PathSummary(**self.arrays)
+        merged = {name: np.concatenate([s[name] for s in self.samples]) for name in SAMPLED}
+        return Simulation(terms, seed, engine, summary, merged, stress)
 
 
 def _one_path(draws: Draws, i: int) -> Draws:

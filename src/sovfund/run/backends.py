@@ -1,0 +1,317 @@
+"""Backends: where the batches of a run are computed — in this process, in a local
+process pool, or on a Dask cluster — behind one small interface.
+
+A backend is a :class:`concurrent.futures.Executor` plus how many jobs to keep in
+flight (:class:`Runner`). :meth:`Runner.map_ordered` submits jobs through a bounded
+window (twice the worker slots) and yields their results in job order as they arrive,
+so the client streams: it never holds more than a window of results, and never a
+future per batch of a long run. Another engine (Ray, say) needs only an executor and a
+``_start_*`` function registered in ``_STARTERS``.
+
+Results cannot depend on the backend: a job is a pure function of its picklable
+argument, random streams belong to blocks of paths (not to batches or workers), and
+the kernels work one path per thread. What a backend changes is speed.
+
+``auto`` picks the process pool when the run is worth the start-up of its workers (a
+second or two to spawn them and load the compiled kernels from Numba's on-disk cache):
+at least :data:`AUTO_PATHS` paths, at least two batches, and more than one core;
+otherwise it runs serially.
+
+Threads: the serial backend lets the compiled kernels use every core. A worker process
+gets ``cores // workers`` threads: Numba's count is set per job (it is per thread, and
+Dask runs jobs on its own threads), and ``OMP_``/``MKL_``/``OPENBLAS_NUM_THREADS`` are
+set in each worker's environment (they take effect for what loads them afterwards;
+Dask's nanny sets them to 1 before it spawns a worker). The process pool spawns its
+workers ('spawn' start method): forking a process whose Numba thread pool is running
+can deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, cast
+
+from sovfund.errors import InputError
+from sovfund.scenarios.monte_carlo import BLOCK
+
+__all__ = [
+    "AUTO_PATHS",
+    "BACKENDS",
+    "BATCH_PATHS",
+    "CONNECT_TIMEOUT",
+    "SCHEDULER_VARIABLE",
+    "BackendName",
+    "Plan",
+    "Runner",
+    "SerialExecutor",
+    "choose",
+    "cores",
+    "limit_threads",
+    "start",
+]
+
+BackendName = Literal["serial", "process", "dask"]
+BACKENDS: tuple[BackendName, ...] = ("serial", "process", "dask")
+
+AUTO_PATHS = 50_000
+"""``auto`` uses the process pool from this many paths (below, serial is as fast)."""
+
+BATCH_PATHS: dict[BackendName, int] = {
+    "serial": 16 * BLOCK,
+    "process": 32 * BLOCK,
+    "dask": 64 * BLOCK,
+}
+"""Default paths per batch. Serial: small batches keep memory low. Process pool: about
+a second of work for one thread of the fast engine (~120 µs a path on son-2025), which
+dwarfs the few milliseconds of sending a batch and its results. Dask: two seconds,
+because a task costs the scheduler and the network more than a local pool."""
+
+MIN_POOL_BATCH = 4 * BLOCK
+"""Smallest default batch for a pool; smaller runs get fewer batches a worker."""
+BATCHES_PER_WORKER = 4
+"""A pool's default batches are shrunk (down to MIN_POOL_BATCH) until each worker gets
+this many, so that the last batches do not leave workers idle."""
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for an existing Dask scheduler before giving up."""
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where and how a run goes: the backend, its workers (0: an existing cluster's
+    own), the scheduler address (existing Dask cluster only) and the batch size."""
+
+    backend: BackendName
+    workers: int
+    scheduler: str | None
+    batch_size: int
+    scheduler_source: str = "--scheduler"
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)  # pragma: no cover - not on Linux
+
+
+def choose(
+    backend: str = "auto",
+    *,
+    paths: int,
+    batch_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Plan:
+    """Check the backend options and settle ``auto``, the worker count and the batch
+    size. Starts nothing. Raises :class:`InputError` naming the option at fault."""
+    if backend not in ("auto", *BACKENDS):
+        raise InputError(
+            f"--backend: found '{backend}'; expected one of auto, {', '.join(BACKENDS)}"
+        )
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers: found {workers}; expected at least 1")
+    source = "--scheduler"
+    if scheduler is not None:
+        if backend == "auto":
+            backend = "dask"
+        elif backend != "dask":
+            raise InputError(
+                f"--scheduler: found '{scheduler}' with --backend {backend}; expected it"
+                " only with --backend dask"
+            )
+    elif backend == "dask" and os.environ.get(SCHEDULER_VARIABLE):
+        scheduler, source = os.environ[SCHEDULER_VARIABLE], SCHEDULER_VARIABLE
+    if scheduler is not None:
+        scheduler = scheduler.strip()
+        if not scheduler or any(c.isspace() for c in scheduler):
+            raise InputError(
+                f"{source}: found '{scheduler}'; expected a scheduler address such as"
+                " tcp://10.0.0.5:8786"
+            )
+        if workers is not None:
+            raise InputError(
+                f"--workers: found {workers} with {source} {scheduler}; expected no"
+                " --workers: an existing cluster runs on the workers it has"
+            )
+    if backend == "auto":
+        if workers is not None:
+            backend = "process" if workers > 1 else "serial"
+        else:
+            many = paths >= AUTO_PATHS and (batch_size is None or paths > batch_size)
+            backend = "process" if many and cores() > 1 else "serial"
+    name = cast(BackendName, backend)
+    if name == "serial" and workers not in (None, 1):
+        raise InputError(
+            f"--workers: found {workers} with --backend serial; expected 1 or none"
+            " (serial runs in this process)"
+        )
+    count = 1 if name == "serial" else 0 if scheduler else workers or cores()
+    size = batch_size if batch_size is not None else default_batch_size(name, paths, count)
+    return Plan(name, count, scheduler, size, source)
+
+
+def default_batch_size(backend: BackendName, paths: int, workers: int) -> int:
+    """:data:`BATCH_PATHS` for the backend, shrunk for a short run on a pool (see
+    :data:`BATCHES_PER_WORKER`). Always a multiple of ``BLOCK``."""
+    target = BATCH_PATHS[backend]
+    if backend == "serial" or workers < 1:
+        return target
+    share = -(-paths // (BATCHES_PER_WORKER * workers))
+    share = -(-share // BLOCK) * BLOCK
+    return max(MIN_POOL_BATCH, min(target, share))
+
+
+def limit_threads(threads: int) -> None:
+    """Run this process's compiled kernels and math libraries on ``threads`` threads.
+
+    The environment variables reach what loads afterwards; Numba's count is set for the
+    calling thread (Numba keeps it per thread), so a job calls this on the thread that
+    runs it.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    import numba  # loaded by now; imported here to keep this module light
+
+    most = int(getattr(numba.config, "NUMBA_NUM_THREADS", threads))  # the pool's size
+    numba.set_num_threads(max(1, min(threads, most)))
+
+
+def _call(fn: Callable[[J], R], threads: int, job: J) -> R:
+    """``fn(job)`` on a worker, its kernels on ``threads`` threads (0: this machine's
+    cores shared among the Dask worker's threads)."""
+    if threads < 1:
+        from distributed import get_worker  # only on a Dask worker
+
+        threads = max(1, cores() // max(1, get_worker().state.nthreads))
+    limit_threads(threads)
+    return fn(job)
+
+
+class SerialExecutor(Executor):
+    """Runs each job in this process when it is submitted: the serial backend."""
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        future: Future[R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
+
+
+@dataclass(frozen=True)
+class Runner:
+    """A started backend: its executor, how many jobs to keep in flight, and the
+    threads a worker gives each job (-1: leave them alone, as in this process)."""
+
+    executor: Executor
+    window: Callable[[], int]
+    threads: int = -1
+
+    def map_ordered(self, fn: Callable[[J], R], jobs: Iterable[J]) -> Iterator[R]:
+        """``fn(job)`` of each job, in job order, as the results come in; at most
+        ``window()`` jobs submitted and not yet yielded at any time."""
+        pending: deque[Future[R]] = deque()
+        todo = iter(jobs)
+        try:
+            while True:
+                while len(pending) < max(1, self.window()):
+                    job = next(todo, _END)
+                    if job is _END:
+                        break
+                    if self.threads < 0:
+                        pending.append(self.executor.submit(fn, job))
+                    else:
+                        pending.append(self.executor.submit(_call, fn, self.threads, job))
+                if not pending:
+                    return
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+_END: Any = object()
+
+
+def start(plan: Plan) -> AbstractContextManager[Runner]:
+    """Start the plan's backend (workers, a local cluster, or a connection to a
+    scheduler) for the length of a ``with`` block, and shut it down after."""
+    return _STARTERS[plan.backend](plan)
+
+
+@contextmanager
+def _start_serial(plan: Plan) -> Iterator[Runner]:
+    yield Runner(SerialExecutor(), lambda: 1)
+
+
+@contextmanager
+def _start_process(plan: Plan) -> Iterator[Runner]:
+    threads = max(1, cores() // plan.workers)
+    pool = ProcessPoolExecutor(
+        max_workers=plan.workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=limit_threads,
+        initargs=(threads,),
+    )
+    try:
+        yield Runner(pool, lambda: 2 * plan.workers, threads)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _start_dask(plan: Plan) -> Iterator[Runner]:
+    from distributed import Client, LocalCluster  # only when asked for
+
+    if plan.scheduler is None:
+        threads = max(1, cores() // plan.workers)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=plan.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: 8787 may be taken
+            env={name: str(threads) for name in THREAD_VARIABLES},
+        )
+        with cluster:
+            client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
+            with client:
+                executor = client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+                yield Runner(executor, lambda: 2 * plan.workers, threads)
+        return
+    try:
+        client = Client(  # type: ignore[no-untyped-call]
+            plan.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
+        )
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InputError(
+            f"{plan.scheduler_source}: cannot reach a Dask scheduler at '{plan.scheduler}'"
+            f" ({error}); expected the address of a running scheduler (`dask scheduler`"
+            " prints it), such as tcp://10.0.0.5:8786"
+        ) from None
+    with client:
+
+        def window() -> int:  # asked each time: workers may join or leave during a run
+            slots: dict[str, int] = client.nthreads()  # type: ignore[no-untyped-call]
+            return 2 * max(1, sum(slots.values()))
+
+        yield Runner(client.get_executor(pure=False), window, 0)  # type: ignore[no-untyped-call]
+
+
+_STARTERS: dict[BackendName, Callable[[Plan], AbstractContextManager[Runner]]] = {
+    "serial": _start_serial,
+    "process": _start_process,
+    "dask": _start_dask,
+}
