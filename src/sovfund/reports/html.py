@@ -414,7 +414,7 @@ def _stress(
             (fund.get("p_default"), ref_fund.get("p_default"), probability, True),
             (fund.get("p_covenant_breach"), ref_fund.get("p_covenant_breach"), probability, True),
             (_get(lp, "irr", "p50"), _get(ref_lp, "irr", "p50"), percent, False),
-            (_get(lp, "irr", "p05"), _get(ref_lp, "irr", "p05"), percent, False),
+            (_get(lp, "tvpi", "mean"), _get(ref_lp, "tvpi", "mean"), multiple, False),
             (lp.get("p_loss"), ref_lp.get("p_loss"), probability, True),
         ]
         rows.append(

@@ -235,6 +235,14 @@ def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
 
 METRICS = ("tvpi_mean", "irr_mean", "irr_p50", "irr_p05", "p_loss", "p_default")
 """What a tornado can measure: a party's figure, or the fund's ``p_default``."""
+METRIC_LABELS = {
+    "tvpi_mean": "mean TVPI",
+    "irr_mean": "mean IRR",
+    "irr_p50": "median IRR",
+    "irr_p05": "IRR in the worst 5% of paths",
+    "p_loss": "chance of losing money",
+    "p_default": "chance of defaulting on its debt",
+}
 
 
 @dataclass(frozen=True)
@@ -421,8 +429,8 @@ def sensitivity(
             }
         )
     bars.sort(key=lambda bar: -_swing(bar["low"], bar["high"]))
-    who = "the fund" if party is None else _name(terms, party)
-    label = f"{who}: {metric.replace('_', ' ')}"
+    who = "The fund" if party is None else _name(terms, party).split(" (")[0]
+    label = f"{who}: {METRIC_LABELS[metric]}"
     return Sensitivity(paths, seed, metric, party, label, base, bars)
 
 
