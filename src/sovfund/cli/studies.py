@@ -40,6 +40,9 @@ from sovfund.terms.models import Terms
 
 __all__: list[str] = []
 
+PartyOpt = Annotated[
+    str | None, typer.Option("--party", help="The LP shown [default: Japan's sovereign LP].")
+]
 StudyPathsOpt = Annotated[
     int, typer.Option("--paths", min=1, help="Monte Carlo paths of each run of the study.")
 ]
@@ -59,9 +62,7 @@ def stress_command(
         list[str] | None,
         typer.Option("--only", metavar="NAME", help="Run only this stress (repeatable)."),
     ] = None,
-    party: Annotated[
-        str | None, typer.Option("--party", help="LP shown in the table [default: Japan's].")
-    ] = None,
+    party: PartyOpt = None,
     paths: StudyPathsOpt = STUDY_PATHS,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
@@ -91,9 +92,7 @@ def frontier_command(
     levels: Annotated[
         str, typer.Option("--levels", help="Debt-to-equity levels, comma-separated.")
     ] = ",".join(f"{x:g}" for x in LEVERAGE_LEVELS),
-    party: Annotated[
-        str | None, typer.Option("--party", help="LP shown in the table [default: Japan's].")
-    ] = None,
+    party: PartyOpt = None,
     paths: StudyPathsOpt = STUDY_PATHS,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
@@ -147,9 +146,7 @@ def sensitivity_command(
     metric: Annotated[
         str, typer.Option("--metric", help=f"One of: {', '.join(METRICS)}.")
     ] = "tvpi_mean",
-    party: Annotated[
-        str | None, typer.Option("--party", help="The LP measured [default: Japan's].")
-    ] = None,
+    party: PartyOpt = None,
     paths: StudyPathsOpt = STUDY_PATHS,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
