@@ -41,7 +41,7 @@ from sovfund.terms.models import Terms
 __all__: list[str] = []
 
 PartyOpt = Annotated[
-    str | None, typer.Option("--party", help="The LP shown [default: Japan's sovereign LP].")
+    str | None, typer.Option("--party", help="The LP shown (default: Japan's sovereign LP).")
 ]
 StudyPathsOpt = Annotated[
     int, typer.Option("--paths", min=1, help="Monte Carlo paths of each run of the study.")
