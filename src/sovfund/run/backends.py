@@ -13,9 +13,10 @@ argument, random streams belong to blocks of paths (not to batches or workers), 
 the kernels work one path per thread. What a backend changes is speed.
 
 ``auto`` picks the process pool when the run is worth the start-up of its workers (a
-second or two to spawn them and load the compiled kernels from Numba's on-disk cache):
-at least :data:`AUTO_PATHS` paths, at least two batches, and more than one core;
-otherwise it runs serially.
+few seconds to spawn them, import sovfund and load the compiled kernels from Numba's
+on-disk cache): at least :data:`AUTO_PATHS` paths, at least two batches, and more than
+one core, or ``--workers`` above 1; otherwise it runs serially. ``--scheduler`` means
+Dask.
 
 Threads: the serial backend lets the compiled kernels use every core. A worker process
 gets ``cores // workers`` threads: Numba's count is set per job (it is per thread, and
@@ -59,18 +60,21 @@ __all__ = [
 BackendName = Literal["serial", "process", "dask"]
 BACKENDS: tuple[BackendName, ...] = ("serial", "process", "dask")
 
-AUTO_PATHS = 50_000
-"""``auto`` uses the process pool from this many paths (below, serial is as fast)."""
+AUTO_PATHS = 100_000
+"""``auto`` uses the process pool from this many paths. Measured on 2 cores: serial
+(the kernels on both cores) ~93 µs a path; the pool ~2.5 s to start its workers, then
+~67 µs a path; they break even near 90,000 paths (docs/scale-out.md)."""
 
 BATCH_PATHS: dict[BackendName, int] = {
     "serial": 16 * BLOCK,
     "process": 32 * BLOCK,
-    "dask": 64 * BLOCK,
+    "dask": 32 * BLOCK,
 }
-"""Default paths per batch. Serial: small batches keep memory low. Process pool: about
-a second of work for one thread of the fast engine (~120 µs a path on son-2025), which
-dwarfs the few milliseconds of sending a batch and its results. Dask: two seconds,
-because a task costs the scheduler and the network more than a local pool."""
+"""Default paths per batch. Serial: small batches keep memory low. Pools: about a second
+of work for one thread of the fast engine (~120 µs a path on son-2025), which dwarfs the
+milliseconds that sending a batch and its results (~7 MB) costs a local pool or a Dask
+cluster. Larger batches were slower a path (their arrays outgrow the caches), and make
+the last batches of a run leave more workers idle."""
 
 MIN_POOL_BATCH = 4 * BLOCK
 """Smallest default batch for a pool; smaller runs get fewer batches a worker."""
@@ -274,17 +278,27 @@ def _start_process(plan: Plan) -> Iterator[Runner]:
 
 @contextmanager
 def _start_dask(plan: Plan) -> Iterator[Runner]:
-    from distributed import Client, LocalCluster  # only when asked for
+    import dask  # only when asked for
+    from distributed import Client, LocalCluster
 
     if plan.scheduler is None:
         threads = max(1, cores() // plan.workers)
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=plan.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: 8787 may be taken
-            env={name: str(threads) for name in THREAD_VARIABLES},
-        )
+        # Dask's default MALLOC_TRIM_THRESHOLD_ makes glibc hand every large array back
+        # to the system, and a batch allocates many: 2.4x the page faults and ~15% slower
+        # than the process pool. No statistical profiling (every 10 ms, for a dashboard
+        # no one looks at) either.
+        local = {
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.worker.profile.enabled": False,
+        }
+        with dask.config.set(local):
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=plan.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: 8787 may be taken
+                env={name: str(threads) for name in THREAD_VARIABLES},
+            )
         with cluster:
             client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
             with client:
