@@ -119,10 +119,11 @@ def _project_shocks(terms: Terms, stress: Stress, draws: Draws) -> dict[str, obj
         midway = start[largest] + (build[largest] + delay[:, largest]) // 2
         first = np.where(default[:, largest] >= 0, np.minimum(default[:, largest], midway), midway)
         default[:, largest] = np.where(first < quarters, first, -1)
-        if stress.recovery is None:
+        if stress.recovery is None:  # paths without a drawn recovery get the sector mean
             sector = terms.projects[largest].sector
             mean = sector_parameters(terms)[sector].recovery_mean
-            recovery[:, largest] = np.where(default[:, largest] >= 0, mean, 1.0)
+            new = (draws.default_quarter[:, largest] < 0) & (default[:, largest] >= 0)
+            recovery[:, largest] = np.where(new, mean, recovery[:, largest])
     if stress.recovery is not None:
         recovery = np.where(hit & (default >= 0), stress.recovery, recovery)
         if stress.largest_project_default:
