@@ -20,7 +20,7 @@ from typing import Any
 from sovfund.analytics.context import JAPAN_FX_RESERVES
 from sovfund.terms.models import Terms
 
-__all__ = ["RISK", "SOUND", "verdict"]
+__all__ = ["RISK", "SOUND", "japan_sovereign", "short_name", "verdict"]
 
 RISK = 0.5
 """A chance of default or of loss at or above this is "real risk"."""
@@ -53,13 +53,13 @@ def verdict(
                 "stated whenever the fund borrows (leverage.debt_to_equity > 0)",
             )
         )
-    japan = _japan(terms)
+    japan = japan_sovereign(terms)
     p_japan = None
     if japan is not None and parties[japan]["p_loss"] is not None:
         entry = parties[japan]
         p_japan = float(entry["p_loss"])
         worst = entry.get("loss_usd", {}).get("es99")
-        who = _who(terms, japan)
+        who = short_name(terms, japan)
         named = "" if who.lower() == "japan" else f" ({who})"
         text = f"Japan's sovereign stake{named} loses money in {_pct(p_japan)} of paths"
         if worst is not None and worst > 0:
@@ -148,14 +148,14 @@ def _gps(terms: Terms, parties: dict[str, Any]) -> list[dict[str, Any]]:
         received = entry["received"]
         if fees.get("p50"):
             text = (
-                f"{_who(terms, gp.id)} earns {_money(fees['p50'])} in fees (median;"
+                f"{short_name(terms, gp.id)} earns {_money(fees['p50'])} in fees (median;"
                 f" {_money(fees['p05'])} even in the worst 5% of paths) and"
                 f" {_money(carry.get('p50') or 0.0)} of carry."
             )
             metric, value = f"parties.{gp.id}.fees.p50", fees["p50"]
         else:
             text = (
-                f"{_who(terms, gp.id)} receives {_money(received['p50'] or 0.0)} (median)"
+                f"{short_name(terms, gp.id)} receives {_money(received['p50'] or 0.0)} (median)"
                 " without putting in capital."
             )
             metric, value = f"parties.{gp.id}.received.p50", received["p50"]
@@ -187,7 +187,8 @@ def _worst_stress(
     return [_say(text, metric, value, "the named stress with the highest such figure")]
 
 
-def _japan(terms: Terms) -> str | None:
+def japan_sovereign(terms: Terms) -> str | None:
+    """Japan's sovereign LP (the money the verdict weighs against the FX reserves)."""
     for party in terms.lps:
         if party.country == "JP" and party.investor_class == "sovereign":
             return party.id
@@ -209,7 +210,7 @@ def _base_lp_irr(terms: Terms, base_case: dict[str, Any]) -> float | None:
     return None
 
 
-def _who(terms: Terms, party: str) -> str:
+def short_name(terms: Terms, party: str) -> str:
     """The party's name without its parenthesis (a sentence, not a register)."""
     found = next(p for p in terms.parties if p.id == party)
     return (found.name or found.id).split(" (")[0]

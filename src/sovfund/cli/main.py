@@ -10,7 +10,7 @@ import sys
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -41,7 +41,7 @@ from sovfund.reports.files import write_json
 from sovfund.reports.html import write_report
 from sovfund.run.job import STUDY_PATHS, run_job, steps
 from sovfund.run.simulate import Simulation, simulate
-from sovfund.run.studies import simulation_summary
+from sovfund.run.studies import simulation_json
 from sovfund.scenarios.monte_carlo import BLOCK
 from sovfund.terms.flows import load_flows
 from sovfund.terms.load import load_terms
@@ -85,18 +85,6 @@ def _simulate(
             stress=stress,
             on_progress=lambda done: progress.update(task, completed=done),
         )
-
-
-def _simulation_json(scenario: str, sim: Simulation) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "scenario": scenario,
-        "paths": sim.paths,
-        "seed": sim.seed,
-        "engine": sim.engine,
-    }
-    if sim.stress is not None:
-        data["stress"] = sim.stress
-    return {**data, **simulation_summary(sim)}
 
 
 @app.command()
@@ -194,7 +182,7 @@ def simulate_command(
     sim = _simulate(
         terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress
     )
-    data = _simulation_json(scenario, sim)
+    data = simulation_json(scenario, sim)
     if as_json:
         print_json(data)
     else:

@@ -26,13 +26,14 @@ from sovfund.errors import InputError
 from sovfund.presets import DEFAULT_PRESET
 from sovfund.run.job import STUDY_PATHS
 from sovfund.run.studies import (
-    ASSUMPTIONS,
     LEVERAGE_LEVELS,
     METRICS,
+    SENSITIVITY_RUNS,
     compare,
     default_party,
     leverage_frontier,
     sensitivity,
+    stress_runs,
     stress_test,
 )
 from sovfund.terms.load import load_terms
@@ -71,10 +72,9 @@ def stress_command(
     """The base and every named stress of a scenario, on the same random numbers."""
     terms = load_terms(scenario)
     who = _lp(terms, party)
-    runs = 1 + (len(only) if only else len(terms.stress))
     result = _with_progress(
         "Stress tests",
-        runs * paths,
+        stress_runs(terms, only) * paths,
         quiet,
         lambda report: stress_test(terms, paths=paths, seed=seed, names=only, on_progress=report),
     )
@@ -154,10 +154,9 @@ def sensitivity_command(
 ) -> None:
     """A tornado: the metric with each key assumption at a low and a high setting."""
     terms = load_terms(scenario)
-    runs = 1 + 2 * len(ASSUMPTIONS)
     result = _with_progress(
         "Sensitivity",
-        runs * paths,
+        SENSITIVITY_RUNS * paths,
         quiet,
         lambda report: sensitivity(
             terms, paths=paths, seed=seed, metric=metric, party=party, on_progress=report

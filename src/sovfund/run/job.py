@@ -18,14 +18,15 @@ from sovfund.analytics.base_case import BaseCase, run_base_case
 from sovfund.analytics.verdict import verdict
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import (
-    ASSUMPTIONS,
     LEVERAGE_LEVELS,
+    SENSITIVITY_RUNS,
     Frontier,
     Sensitivity,
     StressTest,
     leverage_frontier,
     sensitivity,
-    simulation_summary,
+    simulation_json,
+    stress_runs,
     stress_test,
 )
 from sovfund.terms.models import Terms
@@ -47,6 +48,8 @@ class Job:
     terms: Terms
     base: BaseCase
     simulation: Simulation
+    figures: dict[str, Any]
+    """The simulation's JSON (``sovfund simulate --json``), worked out once."""
     stress: StressTest | None
     frontier: Frontier | None
     sensitivity: Sensitivity | None
@@ -55,19 +58,12 @@ class Job:
 
     def summary(self) -> dict[str, Any]:
         """``summary.json``: the keys DESIGN.md asks for, plus the studies."""
-        sim = self.simulation
         out: dict[str, Any] = {
             "scenario": self.scenario,
             "run": self.run,
             "verdict": self.verdict,
             "base_case": self.base.to_dict(),
-            "simulation": {
-                "scenario": self.scenario,
-                "paths": sim.paths,
-                "seed": sim.seed,
-                "engine": sim.engine,
-                **simulation_summary(sim),
-            },
+            "simulation": self.figures,
         }
         for name, study in (
             ("stress", self.stress),
@@ -83,9 +79,9 @@ def steps(terms: Terms, paths: int, study_paths: int) -> dict[str, int]:
     """The job's Monte Carlo steps and the paths each runs, in order (for progress bars)."""
     out = {"Monte Carlo": paths}
     if study_paths:
-        out["Stress tests"] = (1 + len(terms.stress)) * study_paths
+        out["Stress tests"] = stress_runs(terms) * study_paths
         out["Leverage frontier"] = len(LEVERAGE_LEVELS) * study_paths
-        out["Sensitivity"] = (1 + 2 * len(ASSUMPTIONS)) * study_paths
+        out["Sensitivity"] = SENSITIVITY_RUNS * study_paths
     return out
 
 
@@ -116,7 +112,7 @@ def run_job(
         stress = stress_test(terms, on_progress=report("Stress tests"), **common)
         frontier = leverage_frontier(terms, on_progress=report("Leverage frontier"), **common)
         tornado = sensitivity(terms, on_progress=report("Sensitivity"), **common)
-    figures = {"paths": sim.paths, "seed": seed, **simulation_summary(sim)}
+    figures = simulation_json(scenario, sim)
     said = verdict(terms, base.to_dict(), figures, None if stress is None else stress.to_dict())
     run = {
         "version": _version(),
@@ -129,7 +125,7 @@ def run_job(
         "command": f"sovfund run {scenario} --paths {paths} --seed {seed}"
         + (f" --study-paths {study_paths}" if study_paths != STUDY_PATHS else ""),
     }
-    return Job(scenario, terms, base, sim, stress, frontier, tornado, said, run)
+    return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run)
 
 
 def _version() -> str:

@@ -17,19 +17,22 @@ Each returns a result whose ``to_dict()`` is the JSON the CLI prints and whose
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
 from sovfund.analytics.distribution import summary_dict
+from sovfund.analytics.verdict import japan_sovereign, short_name
 from sovfund.errors import InputError
 from sovfund.run.simulate import Simulation, simulate
+from sovfund.scenarios.stress import stress_named
 from sovfund.terms.models import Stress, Terms, Tier
 
 __all__ = [
     "ASSUMPTIONS",
     "METRICS",
+    "SENSITIVITY_RUNS",
     "Assumption",
     "Comparison",
     "Frontier",
@@ -39,7 +42,9 @@ __all__ = [
     "leverage_frontier",
     "metric_value",
     "sensitivity",
+    "simulation_json",
     "simulation_summary",
+    "stress_runs",
     "stress_test",
 ]
 
@@ -49,12 +54,26 @@ Progress = Callable[[int], Any] | None
 def simulation_summary(sim: Simulation) -> dict[str, Any]:
     """The ``parties`` and ``fund`` figures of a run (the simulate JSON's body)."""
     parties = sim.terms.parties
+    reserves = japan_sovereign(sim.terms)
     return summary_dict(
         sim.summary,
         tuple(p.id for p in parties),
         tuple(p.country == "JP" for p in parties),
-        tuple(p.country == "JP" and p.investor_class == "sovereign" for p in parties),
+        tuple(p.id == reserves for p in parties),
     )
+
+
+def simulation_json(scenario: str, sim: Simulation) -> dict[str, Any]:
+    """The ``sovfund simulate --json`` document of a run (DESIGN.md)."""
+    head: dict[str, Any] = {
+        "scenario": scenario,
+        "paths": sim.paths,
+        "seed": sim.seed,
+        "engine": sim.engine,
+    }
+    if sim.stress is not None:
+        head["stress"] = sim.stress
+    return {**head, **simulation_summary(sim)}
 
 
 class _Runs:
@@ -80,20 +99,30 @@ class _Runs:
 
 
 @dataclass(frozen=True)
-class StressTest:
+class _Study:
+    """A study's result: ``to_dict()`` is its JSON, field by field."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StressTest(_Study):
     """The base run and each stress, on the same seed."""
 
     paths: int
     seed: int
     scenarios: list[dict[str, Any]]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"paths": self.paths, "seed": self.seed, "scenarios": self.scenarios}
-
     def table(self) -> pd.DataFrame:
         """One row per scenario: fund default and breach, and each party's median IRR,
         mean TVPI and chance of a loss."""
         return pd.DataFrame([_row(s) for s in self.scenarios]).set_index("name")
+
+
+def stress_runs(terms: Terms, names: Sequence[str] | None = None) -> int:
+    """How many runs :func:`stress_test` makes: the base and each stress."""
+    return 1 + len([n for n in names if n != "base"] if names is not None else terms.stress)
 
 
 def stress_test(
@@ -111,9 +140,7 @@ def stress_test(
     """
     chosen = list(terms.stress) if names is None else [n for n in names if n != "base"]
     for name in chosen:
-        if name not in terms.stress:
-            known = ", ".join(["base", *terms.stress])
-            raise InputError(f"stress: found '{name}'; expected one of {known}")
+        stress_named(terms, name, "--only")  # a clear error for an unknown name
     runs = _Runs(paths, seed, on_progress, **options)
     scenarios = [
         _entry("base", "Base", "The Monte Carlo as the term sheet sets it.", runs.run(terms))
@@ -154,15 +181,12 @@ LEVERAGE_LEVELS = tuple(float(x) for x in range(11))
 
 
 @dataclass(frozen=True)
-class Frontier:
+class Frontier(_Study):
     """Each party's returns and the fund's default risk against fund leverage."""
 
     paths: int
     seed: int
     points: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"paths": self.paths, "seed": self.seed, "points": self.points}
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -334,10 +358,12 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
 )  # fmt: skip
 """The tornado's assumptions and their ranges (docs/stress.md gives the reasoning)."""
+SENSITIVITY_RUNS = 1 + 2 * len(ASSUMPTIONS)
+"""How many runs :func:`sensitivity` makes: the base, then each assumption low and high."""
 
 
 @dataclass(frozen=True)
-class Sensitivity:
+class Sensitivity(_Study):
     """A tornado: the metric at each assumption's low and high setting."""
 
     paths: int
@@ -347,17 +373,6 @@ class Sensitivity:
     label: str
     base: float | None
     bars: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "paths": self.paths,
-            "seed": self.seed,
-            "metric": self.metric,
-            "party": self.party,
-            "label": self.label,
-            "base": self.base,
-            "bars": self.bars,
-        }
 
     def table(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.bars).set_index("name")
@@ -382,10 +397,7 @@ def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> flo
 
 def default_party(terms: Terms) -> str:
     """The party a tornado looks at by default: Japan's sovereign LP, else the first LP."""
-    for party in terms.lps:
-        if party.country == "JP" and party.investor_class == "sovereign":
-            return party.id
-    return terms.lps[0].id
+    return japan_sovereign(terms) or terms.lps[0].id
 
 
 def sensitivity(
@@ -429,7 +441,7 @@ def sensitivity(
             }
         )
     bars.sort(key=lambda bar: -_swing(bar["low"], bar["high"]))
-    who = "The fund" if party is None else _name(terms, party).split(" (")[0]
+    who = "The fund" if party is None else short_name(terms, party)
     label = f"{who}: {METRIC_LABELS[metric]}"
     return Sensitivity(paths, seed, metric, party, label, base, bars)
 
@@ -438,23 +450,16 @@ def _swing(low: float | None, high: float | None) -> float:
     return 0.0 if low is None or high is None else abs(high - low)
 
 
-def _name(terms: Terms, party: str) -> str:
-    return next(p.name or p.id for p in terms.parties if p.id == party)
-
-
 # -- comparing structures --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(_Study):
     """Two structures run on the same market paths and seed."""
 
     paths: int
     seed: int
     structures: list[dict[str, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"paths": self.paths, "seed": self.seed, "structures": self.structures}
 
     def table(self) -> pd.DataFrame:
         """One row per structure and country: what that country's parties put in and got

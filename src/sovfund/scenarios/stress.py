@@ -27,14 +27,15 @@ __all__ = ["profile", "stress_draws", "stress_named", "stressed_terms"]
 Array = NDArray[np.float64]
 
 
-def stress_named(terms: Terms, name: str | None) -> Stress | None:
-    """The term sheet's stress ``name`` (None for the base run); a clear error if unknown."""
+def stress_named(terms: Terms, name: str | None, option: str = "--stress") -> Stress | None:
+    """The term sheet's stress ``name`` (None for the base run); a clear error naming
+    ``option`` if unknown."""
     if name is None or name == "base":
         return None
     if name not in terms.stress:
         known = ", ".join(["base", *terms.stress]) if terms.stress else "base (this term sheet"
         known += "" if terms.stress else " has no [stress.NAME] tables)"
-        raise InputError(f"--stress: found '{name}'; expected one of {known}")
+        raise InputError(f"{option}: found '{name}'; expected one of {known}")
     return terms.stress[name]
 
 
