@@ -14,6 +14,7 @@ from dataclasses import fields
 from importlib import resources
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -115,6 +116,22 @@ def test_batch_invariance_bit_for_bit() -> None:
         assert np.array_equal(getattr(whole, name)[260:280], getattr(inside, name)), name
     assert 300 % BLOCK  # the batches really cut through blocks
     assert 1000 % BLOCK
+
+
+def test_threads_do_not_change_the_draws() -> None:
+    """Blocks are generated on as many threads as Numba may use; one thread or several
+    give the same numbers."""
+    threads = numba.get_num_threads()
+    if threads < 2:
+        pytest.skip("one thread only on this machine")
+    several = monte_carlo(SON, 4, 100, 1500)
+    numba.set_num_threads(1)
+    try:
+        one = monte_carlo(SON, 4, 100, 1500)
+    finally:
+        numba.set_num_threads(threads)
+    for name in FIELDS:
+        assert np.array_equal(getattr(several, name), getattr(one, name)), name
 
 
 @pytest.mark.parametrize("terms", [SON, MOU], ids=["son-2025", "mou-550b"])

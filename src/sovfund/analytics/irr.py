@@ -18,9 +18,21 @@ from scipy.optimize import brentq
 
 from sovfund.errors import ConvergenceError
 
-__all__ = ["irr", "irr_by_party", "irr_or_nan", "irr_rows", "npv"]
+__all__ = [
+    "LOG_GRID",
+    "LOG_GRID_ZERO",
+    "irr",
+    "irr_by_party",
+    "irr_of_row",
+    "irr_or_nan",
+    "irr_rows",
+    "npv",
+]
 
-_LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
+LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
+"""The grid of L = log(1 + r) scanned for sign changes of the NPV."""
+LOG_GRID_ZERO = int(np.searchsorted(LOG_GRID, 0.0))
+"""The first grid index with L >= 0, where compiled scans start."""
 
 
 def npv(
@@ -65,13 +77,13 @@ def irr(times: ArrayLike, amounts: ArrayLike, *, tolerance: float = 1e-13) -> fl
     if not (a > 0).any():
         return -1.0
     t = t - t.min()
-    values = _scaled_npv(_LOG_GRID, t, a)
-    roots = [float(np.expm1(g)) for g in _LOG_GRID[values == 0.0]]
+    values = _scaled_npv(LOG_GRID, t, a)
+    roots = [float(np.expm1(g)) for g in LOG_GRID[values == 0.0]]
     for i in np.flatnonzero(values[:-1] * values[1:] < 0):
         root = brentq(
             lambda g: float(_scaled_npv(np.array([g]), t, a)[0]),
-            _LOG_GRID[i],
-            _LOG_GRID[i + 1],
+            LOG_GRID[i],
+            LOG_GRID[i + 1],
             xtol=tolerance,
             rtol=4 * np.finfo(float).eps,
             maxiter=200,
@@ -110,7 +122,7 @@ def irr_rows(times: ArrayLike, amounts: ArrayLike) -> NDArray[np.float64]:
     a = np.ascontiguousarray(amounts, dtype=np.float64)
     out = np.full(a.shape[0], np.nan)
     if t.size:
-        _irr_kernel(t - t.min(), a, _LOG_GRID, int(np.searchsorted(_LOG_GRID, 0.0)), out)
+        _irr_kernel(t - t.min(), a, LOG_GRID, LOG_GRID_ZERO, out)
     return out
 
 
@@ -125,78 +137,83 @@ def irr_by_party(times: ArrayLike, cash: NDArray[np.float64]) -> NDArray[np.floa
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _irr_kernel(times, amounts, grid, zero, out):  # type: ignore[no-untyped-def]
     """``zero``: the first grid index with L >= 0."""
-    rows, dates = amounts.shape
-    for r in numba.prange(rows):
-        scale = 0.0
-        for i in range(dates):
-            scale = max(scale, abs(amounts[r, i]))
-        money_in = False
-        money_out = False
-        for i in range(dates):
-            if abs(amounts[r, i]) > 1e-12 * scale:
-                money_in |= amounts[r, i] < 0
-                money_out |= amounts[r, i] > 0
-        if not money_in:
-            continue  # no IRR
-        if not money_out:
-            out[r] = -1.0
-            continue
-        # Walk outward from L = 0 on both sides, nearer |r| first; a sign change between
-        # neighbours brackets a root. Stop when the nearest found root is nearer than
-        # any interval still unexplored.
-        best = np.inf
-        right, left = zero, zero - 1  # next grid points to evaluate on each side
-        f_right = f_left = np.nan
-        v_right = _npv_and_slope(times, amounts, r, grid[right], scale)[0]
-        v_left = _npv_and_slope(times, amounts, r, grid[left], scale)[0]
-        if v_right == 0.0:
-            best = np.expm1(grid[right])
-        if v_left == 0.0 and abs(np.expm1(grid[left])) < abs(best):
-            best = np.expm1(grid[left])
-        if v_right * v_left < 0.0:
-            root = np.expm1(_refine(times, amounts, r, grid[left], grid[right], v_left, scale))
-            best = root if abs(root) < abs(best) else best
-        f_right, f_left = v_right, v_left
-        while True:
-            go_right = right + 1 < grid.shape[0]
-            go_left = left - 1 >= 0
-            near_right = abs(np.expm1(grid[right])) if go_right else np.inf
-            near_left = abs(np.expm1(grid[left])) if go_left else np.inf
-            if min(near_right, near_left) >= abs(best) or not (go_right or go_left):
-                break
-            if near_right <= near_left:
-                value = _npv_and_slope(times, amounts, r, grid[right + 1], scale)[0]
-                if value == 0.0:
-                    candidate = np.expm1(grid[right + 1])
-                    best = candidate if abs(candidate) < abs(best) else best
-                elif value * f_right < 0.0:
-                    root = _refine(times, amounts, r, grid[right], grid[right + 1], f_right, scale)
-                    candidate = np.expm1(root)
-                    best = candidate if abs(candidate) < abs(best) else best
-                right += 1
-                f_right = value
-            else:
-                value = _npv_and_slope(times, amounts, r, grid[left - 1], scale)[0]
-                if value == 0.0:
-                    candidate = np.expm1(grid[left - 1])
-                    best = candidate if abs(candidate) < abs(best) else best
-                elif value * f_left < 0.0:
-                    root = _refine(times, amounts, r, grid[left - 1], grid[left], value, scale)
-                    candidate = np.expm1(root)
-                    best = candidate if abs(candidate) < abs(best) else best
-                left -= 1
-                f_left = value
-        if best < np.inf:
-            out[r] = best
+    for r in numba.prange(amounts.shape[0]):
+        out[r] = irr_of_row(times, amounts[r], grid, zero)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _refine(times, amounts, r, low, high, f_low, scale):  # type: ignore[no-untyped-def]
+def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
+    """The IRR of one row of flows (compiled; see :func:`irr_rows`): NaN where there is
+    none, -1 for a total loss. ``times`` start at 0; ``zero`` is the first index of
+    ``grid`` with L >= 0."""
+    dates = amounts.shape[0]
+    scale = 0.0
+    for i in range(dates):
+        scale = max(scale, abs(amounts[i]))
+    money_in = False
+    money_out = False
+    for i in range(dates):
+        if abs(amounts[i]) > 1e-12 * scale:
+            money_in |= amounts[i] < 0
+            money_out |= amounts[i] > 0
+    if not money_in:
+        return np.nan  # no IRR
+    if not money_out:
+        return -1.0
+    # Walk outward from L = 0 on both sides, nearer |r| first; a sign change between
+    # neighbours brackets a root. Stop when the nearest found root is nearer than
+    # any interval still unexplored.
+    best = np.inf
+    right, left = zero, zero - 1  # next grid points to evaluate on each side
+    v_right = _npv_and_slope(times, amounts, grid[right], scale)[0]
+    v_left = _npv_and_slope(times, amounts, grid[left], scale)[0]
+    if v_right == 0.0:
+        best = np.expm1(grid[right])
+    if v_left == 0.0 and abs(np.expm1(grid[left])) < abs(best):
+        best = np.expm1(grid[left])
+    if v_right * v_left < 0.0:
+        root = np.expm1(_refine(times, amounts, grid[left], grid[right], v_left, scale))
+        best = root if abs(root) < abs(best) else best
+    f_right, f_left = v_right, v_left
+    while True:
+        go_right = right + 1 < grid.shape[0]
+        go_left = left - 1 >= 0
+        near_right = abs(np.expm1(grid[right])) if go_right else np.inf
+        near_left = abs(np.expm1(grid[left])) if go_left else np.inf
+        if min(near_right, near_left) >= abs(best) or not (go_right or go_left):
+            break
+        if near_right <= near_left:
+            value = _npv_and_slope(times, amounts, grid[right + 1], scale)[0]
+            if value == 0.0:
+                candidate = np.expm1(grid[right + 1])
+                best = candidate if abs(candidate) < abs(best) else best
+            elif value * f_right < 0.0:
+                root = _refine(times, amounts, grid[right], grid[right + 1], f_right, scale)
+                candidate = np.expm1(root)
+                best = candidate if abs(candidate) < abs(best) else best
+            right += 1
+            f_right = value
+        else:
+            value = _npv_and_slope(times, amounts, grid[left - 1], scale)[0]
+            if value == 0.0:
+                candidate = np.expm1(grid[left - 1])
+                best = candidate if abs(candidate) < abs(best) else best
+            elif value * f_left < 0.0:
+                root = _refine(times, amounts, grid[left - 1], grid[left], value, scale)
+                candidate = np.expm1(root)
+                best = candidate if abs(candidate) < abs(best) else best
+            left -= 1
+            f_left = value
+    return best if best < np.inf else np.nan
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _refine(times, amounts, low, high, f_low, scale):  # type: ignore[no-untyped-def]
     """The root in [low, high] (L space; f_low the value at low): Newton steps kept
     inside the bracket, bisection when a step would leave it."""
     guess = 0.5 * (low + high)
     for _ in range(200):
-        value, slope = _npv_and_slope(times, amounts, r, guess, scale)
+        value, slope = _npv_and_slope(times, amounts, guess, scale)
         if value == 0.0:
             return guess
         if (value > 0.0) == (f_low > 0.0):
@@ -213,8 +230,8 @@ def _refine(times, amounts, r, low, high, f_low, scale):  # type: ignore[no-unty
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _npv_and_slope(times, amounts, r, growth, scale):  # type: ignore[no-untyped-def]
-    """NPV of row r at L = growth, divided by its largest discount factor exp(top) so
+def _npv_and_slope(times, amounts, growth, scale):  # type: ignore[no-untyped-def]
+    """NPV of the row at L = growth, divided by its largest discount factor exp(top) so
     that nothing overflows (the sign and the root are the NPV's), and its derivative."""
     top = -np.inf
     top_slope = 0.0
@@ -224,7 +241,7 @@ def _npv_and_slope(times, amounts, r, growth, scale):  # type: ignore[no-untyped
     value = 0.0
     slope = 0.0
     for i in range(times.shape[0]):
-        term = amounts[r, i] / scale * np.exp(-times[i] * growth - top)
+        term = amounts[i] / scale * np.exp(-times[i] * growth - top)
         value += term
         slope += (-times[i] - top_slope) * term
     return value, slope

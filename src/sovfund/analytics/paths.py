@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import irr_by_party
+from sovfund.analytics.irr import LOG_GRID, LOG_GRID_ZERO, irr_of_row
 from sovfund.analytics.metrics import debt_figures, ratio
-from sovfund.analytics.pme import direct_alpha, ks_pme, treasury_index
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 from sovfund.engine.fund_compiled import FundOutcome
@@ -109,23 +109,31 @@ def summarize_paths(
     """Reduce a batch of fund paths run on ``draws``.
 
     ``yen_parties`` (shape (parties,)) picks whose yen IRRs to work out (the others are
-    NaN); every party's by default.
+    NaN); every party's by default. The party figures come from one compiled pass per
+    path (:func:`_party_kernel`) that follows the NumPy definitions of
+    :mod:`sovfund.analytics.pme` and :func:`~sovfund.analytics.irr.irr_by_party`; the
+    tests hold it to them.
     """
-    usd_jpy = draws.usd_jpy[:, :, None]
-    paid_in = fund.contributions
-    paid_out = fund.distributed + fund.fees_received
-    contributed = paid_in.sum(axis=1)
-    received = paid_out.sum(axis=1)
-    residual = fund.party_nav[:, -1, :]
-    times = year_fractions(fund.dates[0], fund.dates)
-    cash = fund.party_cash  # (paths, quarters, parties)
-    paths, _, parties = cash.shape
+    paths, _, parties = fund.contributions.shape
     yen = np.ones(parties, dtype=np.bool_) if yen_parties is None else yen_parties
-    irr_jpy = np.full((paths, parties), np.nan)
-    irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy)
-    index = treasury_index(draws.short_rate)
-    final = cash.copy()
-    final[:, -1, :] += residual
+    times = year_fractions(fund.dates[0], fund.dates)
+    figures = np.empty((len(_PARTY_FIGURES), paths, parties))
+    _party_kernel(
+        times - times.min(),
+        LOG_GRID,
+        LOG_GRID_ZERO,
+        np.ascontiguousarray(fund.contributions),
+        np.ascontiguousarray(fund.distributed),
+        np.ascontiguousarray(fund.fees_received),
+        np.ascontiguousarray(fund.party_nav[:, -1, :]),
+        np.ascontiguousarray(draws.usd_jpy),
+        np.ascontiguousarray(draws.short_rate),
+        np.ascontiguousarray(yen),
+        figures,
+    )
+    party = dict(zip(_PARTY_FIGURES, figures, strict=True))
+    contributed, received, residual = party["contributed"], party["received"], party["residual"]
+    irr_jpy = party["irr_jpy"]
     with np.errstate(invalid="ignore", divide="ignore"):
         called = np.cumsum(fund.calls, axis=1)
         leverage = np.where(called > 0, (fund.debt + fund.debt_repaid) / called, 0.0)
@@ -136,16 +144,16 @@ def summarize_paths(
         contributed=contributed,
         received=received,
         residual=residual,
-        irr=irr_by_party(times, cash),
+        irr=party["irr"],
         irr_jpy=irr_jpy,
         irr_jpy_net=(1.0 + irr_jpy) / (1.0 + draws.jpy_short_rate.mean(axis=1)[:, None]) - 1.0,
         tvpi=ratio(received + residual, contributed),
         dpi=ratio(received, contributed),
-        fees_received=fund.fees_received.sum(axis=1),
-        contributed_jpy=(paid_in * usd_jpy).sum(axis=1),
-        received_jpy=(paid_out * usd_jpy).sum(axis=1) + residual * usd_jpy[:, -1],
-        ks_pme=ks_pme(paid_in, paid_out, index, residual),
-        direct_alpha=direct_alpha(times, final, index),
+        fees_received=party["fees_received"],
+        contributed_jpy=party["contributed_jpy"],
+        received_jpy=party["received_jpy"],
+        ks_pme=party["ks_pme"],
+        direct_alpha=party["direct_alpha"],
         defaulted=fund.default_quarter >= 0,
         shortfall=fund.shortfall_quarter >= 0,
         breached=breached,
@@ -159,3 +167,112 @@ def summarize_paths(
         redeemed=fund.redeemed.sum(axis=1),
         gate_shut=fund.gate_shut.sum(axis=1).astype(np.int64),
     )
+
+
+_PARTY_FIGURES = (
+    "contributed",
+    "received",
+    "residual",
+    "fees_received",
+    "contributed_jpy",
+    "received_jpy",
+    "ks_pme",
+    "irr",
+    "irr_jpy",
+    "direct_alpha",
+)
+"""The rows of the party kernel's output, in order."""
+
+_SAME_SHAPE = 1e-12
+"""Rows of flows this close after scaling by their largest amount share one IRR: LPs
+paid pro rata have proportional flows, and their IRRs are worked out once."""
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _party_kernel(  # type: ignore[no-untyped-def]
+    times, grid, zero, paid_in, distributed, fees_received, residual, usd_jpy, short_rate, yen, out
+):
+    """Per path, every party's figures (rows of ``out`` in :data:`_PARTY_FIGURES`
+    order). Party flows are (paths, quarters, parties); ``times`` start at 0.
+
+    Definitions (as in :mod:`sovfund.analytics.pme`): cash = distributed + fees -
+    paid in; the Treasury index rolls 1 at short_rate / 4 a quarter and grows a flow
+    at t to the end by index[T] / index[t]; KS-PME is grown money out (plus the NAV
+    left) over grown money in; Direct Alpha the IRR of the grown cash with the NAV left
+    added at the end; yen figures convert each quarter at that quarter's USD/JPY.
+    """
+    paths, quarters, parties = paid_in.shape
+    last = quarters - 1
+    everyone = np.ones(parties, dtype=np.bool_)
+    for p in numba.prange(paths):
+        growth = np.empty(quarters)  # index[T] / index[t]
+        level = 1.0
+        for t in range(quarters):
+            level *= 1.0 + short_rate[p, t] / 4.0
+            growth[t] = level
+        for t in range(quarters):
+            growth[t] = level / growth[t]
+        cash = np.empty((3, parties, quarters))  # USD, yen, grown with the index
+        for k in range(parties):
+            contributed = received = fees = paid_jpy = got_jpy = paid_grown = got_grown = 0.0
+            for t in range(quarters):
+                paid = paid_in[p, t, k]
+                got = distributed[p, t, k] + fees_received[p, t, k]
+                contributed += paid
+                received += got
+                fees += fees_received[p, t, k]
+                paid_jpy += paid * usd_jpy[p, t]
+                got_jpy += got * usd_jpy[p, t]
+                paid_grown += paid * growth[t]
+                got_grown += got * growth[t]
+                flow = got - paid
+                cash[0, k, t] = flow
+                cash[1, k, t] = flow * usd_jpy[p, t]
+                cash[2, k, t] = (flow + residual[p, k] if t == last else flow) * growth[t]
+            nav = residual[p, k]
+            out[0, p, k] = contributed
+            out[1, p, k] = received
+            out[2, p, k] = nav
+            out[3, p, k] = fees
+            out[4, p, k] = paid_jpy
+            out[5, p, k] = got_jpy + nav * usd_jpy[p, last]
+            out[6, p, k] = (got_grown + nav) / paid_grown if paid_grown > 0.0 else np.nan
+        for kind in range(3):
+            among = yen if kind == 1 else everyone
+            for k in range(parties):
+                if not among[k]:
+                    out[7 + kind, p, k] = np.nan
+                    continue
+                twin = _twin(cash[kind], k, among)
+                if twin >= 0:
+                    out[7 + kind, p, k] = out[7 + kind, p, twin]
+                else:
+                    out[7 + kind, p, k] = irr_of_row(times, cash[kind, k], grid, zero)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _twin(rows, k, among):  # type: ignore[no-untyped-def]
+    """An earlier row, among those flagged, with the same shape of flows as row k; -1
+    if none."""
+    quarters = rows.shape[1]
+    scale_k = 0.0
+    for t in range(quarters):
+        scale_k = max(scale_k, abs(rows[k, t]))
+    if scale_k == 0.0:
+        return -1
+    for j in range(k):
+        if not among[j]:
+            continue
+        scale_j = 0.0
+        for t in range(quarters):
+            scale_j = max(scale_j, abs(rows[j, t]))
+        if scale_j == 0.0:
+            continue
+        same = True
+        for t in range(quarters):
+            if abs(rows[k, t] / scale_k - rows[j, t] / scale_j) > _SAME_SHAPE:
+                same = False
+                break
+        if same:
+            return j
+    return -1

@@ -288,76 +288,85 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
     value,
     exit_value,
 ):
-    """Per path: the discount tables, then each project quarter by quarter, summed."""
+    """Per path, quarter by quarter: that quarter's discount row, then every project's
+    flows and mark, summed in project order (the order :func:`project_flows` sums in)."""
     paths, quarters = discount_rate.shape
+    projects = start.shape[0]
     longest = life.max()
     last = quarters - 1
     for p in numba.prange(paths):
-        # A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k
-        table_a = np.empty((quarters, longest + 1))
-        table_g = np.empty((quarters, longest + 1))
-        cpi = np.empty(quarters)
-        level = 1.0
-        # tables are read only once some project is complete
-        first_complete = quarters
-        for j in range(start.shape[0]):
-            first_complete = min(first_complete, start[j] + build[j] + delay[p, j] - 1)
-        for t in range(quarters):
-            level *= (1.0 + inflation[p, t]) ** 0.25
-            cpi[t] = level
-            if t < first_complete:
-                continue
-            v = (1.0 + discount_rate[p, t]) ** -0.25
-            table_a[t, 0] = 0.0
-            table_g[t, 0] = 0.0
-            v_m = 1.0
-            gv_m = 1.0
-            for m in range(1, longest + 1):
-                v_m *= v
-                gv_m *= growth * v
-                table_a[t, m] = table_a[t, m - 1] + v_m
-                table_g[t, m] = table_g[t, m - 1] + gv_m
-        for j in range(start.shape[0]):
-            s = start[j]
+        # per project: the quarters it completes (first), ends (end) and stops (stop: a
+        # default, else the term's end); what it costs a quarter and earns
+        first = np.empty(projects, dtype=np.int64)
+        end = np.empty(projects, dtype=np.int64)
+        stop = np.empty(projects, dtype=np.int64)
+        spend = np.empty(projects)  # planned capex a quarter, before tariffs
+        fixed = np.empty(projects)
+        indexed = np.empty(projects)
+        cost = np.zeros(projects)  # equity paid in so far
+        mark = np.zeros(projects)  # the last quarter's mark
+        first_complete = quarters  # discount rows are read only once a project completes
+        for j in range(projects):
             n = build[j] + delay[p, j]
-            first = s + n
-            end = first + life[j]
-            default = default_quarter[p, j] if default_quarter[p, j] >= 0 else 1 << 62
-            base_spend = capex[j] * capex_factor[p, j] / n
-            spent = 0.0
-            for t in range(s, min(first, quarters)):
-                spent += base_spend * (1.0 + tariff_uplift[j] * tariff[p, t])
-            service = (1.0 - equity_share[j]) * spent * annuity[j]
+            first[j] = start[j] + n
+            end[j] = first[j] + life[j]
+            default = default_quarter[p, j]
+            stop[j] = min(quarters, default) if default >= 0 else quarters
+            spend[j] = capex[j] * capex_factor[p, j] / n
+            spent = 0.0  # project debt is sized on the capex actually spent
+            for t in range(start[j], min(first[j], quarters)):
+                spent += spend[j] * (1.0 + tariff_uplift[j] * tariff[p, t])
             income = revenue[j] * revenue_factor[p, j]
-            fixed = income * (1.0 - indexation[j]) - service
-            indexed = income * indexation[j] - opex[j]
-            cost = 0.0
-            mark = 0.0  # last quarter's mark
-            for t in range(s, quarters):  # nothing happens before the start
-                if t > default:
-                    break
-                if t == default:
-                    operating_cash[p, t] += recovery[p, j] * mark
-                    break
-                if s <= t < first:
-                    spend = base_spend * (1.0 + tariff_uplift[j] * tariff[p, t]) * equity_share[j]
-                    investment[p, t] += spend
-                    cost += spend
-                if first <= t < end:
-                    operating_cash[p, t] += fixed + indexed * cpi[t]
-                remaining = min(max(end - 1 - t, 0), longest)
-                if t + 1 >= first:
-                    dcf = fixed * table_a[t, remaining] + indexed * cpi[t] * table_g[t, remaining]
-                    mark = max(dcf, 0.0)
+            fixed[j] = income * (1.0 - indexation[j]) - (1.0 - equity_share[j]) * spent * annuity[j]
+            indexed[j] = income * indexation[j] - opex[j]
+            first_complete = min(first_complete, first[j] - 1)
+        # a[m] = sum_{k=1..m} v^k and g[m] = sum_{k=1..m} (growth v)^k at this quarter's v
+        a = np.zeros(longest + 1)
+        g = np.zeros(longest + 1)
+        level = 1.0
+        for t in range(quarters):
+            level *= (1.0 + inflation[p, t]) ** 0.25  # CPI
+            if t >= first_complete:
+                v = (1.0 + discount_rate[p, t]) ** -0.25
+                v_m = 1.0
+                gv_m = 1.0
+                for m in range(1, longest + 1):
+                    v_m *= v
+                    gv_m *= growth * v
+                    a[m] = a[m - 1] + v_m
+                    g[m] = g[m - 1] + gv_m
+            paid = earned = marked = 0.0
+            for j in range(projects):
+                if t < start[j]:
+                    continue
+                if t >= stop[j]:
+                    if t == stop[j] and t < quarters:  # default: recover the last mark
+                        earned += recovery[p, j] * mark[j]
+                    continue
+                if t < first[j]:
+                    invested = spend[j] * (1.0 + tariff_uplift[j] * tariff[p, t]) * equity_share[j]
+                    paid += invested
+                    cost[j] += invested
+                    if t + 1 < first[j]:
+                        mark[j] = cost[j]
+                    else:  # complete at the quarter's end: marked on its operating flows
+                        mark[j] = max(fixed[j] * a[life[j]] + indexed[j] * level * g[life[j]], 0.0)
+                elif t < end[j]:
+                    earned += fixed[j] + indexed[j] * level
+                    remaining = end[j] - 1 - t
+                    mark[j] = max(fixed[j] * a[remaining] + indexed[j] * level * g[remaining], 0.0)
                 else:
-                    mark = cost
-                value[p, t] += mark
+                    mark[j] = 0.0  # nothing left to earn
+                marked += mark[j]
                 if t == last:
-                    if np.isnan(multiple[j]) or t + 1 < first:
-                        exit_value[p] += mark
+                    if np.isnan(multiple[j]) or t + 1 < first[j]:
+                        exit_value[p] += mark[j]
                     else:
-                        ahead = min(remaining, 4)
-                        forward = fixed * ahead
+                        ahead = min(max(end[j] - 1 - t, 0), 4)
+                        forward = fixed[j] * ahead
                         for k in range(1, ahead + 1):
-                            forward += indexed * cpi[t] * growth**k
+                            forward += indexed[j] * level * growth**k
                         exit_value[p] += max(multiple[j] * forward, 0.0)
+            investment[p, t] = paid
+            operating_cash[p, t] = earned
+            value[p, t] = marked

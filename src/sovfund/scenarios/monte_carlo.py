@@ -6,7 +6,8 @@ grouped in blocks of :data:`BLOCK`, block ``b`` (paths ``b * BLOCK`` to
 ``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,)))`` (the ``b``-th
 child of ``SeedSequence(seed).spawn``), and a block is always generated whole, with
 arrays of the same shape, then sliced. Path ``i`` therefore gets the same numbers, bit
-for bit, whatever batch it is generated in.
+for bit, whatever batch it is generated in, and blocks can be generated on as many
+threads as Numba may use (each writes its own rows).
 
 Within a block the numbers are drawn in this fixed order:
 
@@ -26,8 +27,10 @@ The model, its formulas and the sector table are in docs/risk.md.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy import signal, special
@@ -106,7 +109,8 @@ def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:
         else:
             out[name] = np.empty((paths, quarters), dtype=np.float64)
     end = first_path + paths
-    for block in range(first_path // BLOCK, (end - 1) // BLOCK + 1 if paths else 0):
+
+    def fill(block: int) -> None:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(block,)))
         draws = _block(plan, rng)
         low, high = max(first_path, block * BLOCK), min(end, (block + 1) * BLOCK)
@@ -114,6 +118,16 @@ def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:
         target = slice(low - first_path, high - first_path)
         for name in _FIELDS:
             out[name][target] = getattr(draws, name)[source]
+
+    blocks = range(first_path // BLOCK, (end - 1) // BLOCK + 1 if paths else 0)
+    threads = min(numba.get_num_threads(), len(blocks))
+    if threads > 1:  # NumPy's generators and ufuncs release the GIL on whole arrays
+        with ThreadPoolExecutor(threads) as pool:
+            for _ in pool.map(fill, blocks):
+                pass
+    else:
+        for block in blocks:
+            fill(block)
     return Draws(**out)  # type: ignore[arg-type]
 
 
