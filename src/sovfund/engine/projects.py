@@ -261,6 +261,10 @@ def project_totals(
     return ProjectFlows(investment, operating_cash, value, exit_value)
 
 
+_CHUNK = 32
+"""Paths a thread works through with one set of discount tables."""
+
+
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _totals_kernel(  # type: ignore[no-untyped-def]
     start,
@@ -288,85 +292,148 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
     value,
     exit_value,
 ):
-    """Per path, quarter by quarter: that quarter's discount row, then every project's
-    flows and mark, summed in project order (the order :func:`project_flows` sums in)."""
+    """Per path: CPI and the discount tables, then each project phase by phase, added
+    to the fund totals in project order (the order :func:`project_flows` sums in)."""
     paths, quarters = discount_rate.shape
-    projects = start.shape[0]
     longest = life.max()
+    for chunk in numba.prange((paths + _CHUNK - 1) // _CHUNK):
+        # A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k
+        table_a = np.empty((quarters, longest + 1))
+        table_g = np.empty((quarters, longest + 1))
+        cpi = np.empty(quarters)
+        for p in range(chunk * _CHUNK, min(paths, (chunk + 1) * _CHUNK)):
+            level = 1.0
+            for t in range(quarters):
+                level *= (1.0 + inflation[p, t]) ** 0.25
+                cpi[t] = level
+            # the tables are read only once some project is complete
+            first_complete = quarters
+            for j in range(start.shape[0]):
+                first_complete = min(first_complete, start[j] + build[j] + delay[p, j] - 1)
+            for t in range(max(first_complete, 0), quarters, 2):
+                _discount_rows(discount_rate[p], growth, t, table_a, table_g)
+            for j in range(start.shape[0]):
+                _add_project(
+                    start[j],
+                    build[j] + delay[p, j],
+                    life[j],
+                    capex[j] * capex_factor[p, j],
+                    equity_share[j],
+                    annuity[j],
+                    revenue[j] * revenue_factor[p, j],
+                    indexation[j],
+                    opex[j],
+                    multiple[j],
+                    tariff_uplift[j],
+                    default_quarter[p, j],
+                    recovery[p, j],
+                    growth,
+                    tariff[p],
+                    cpi,
+                    table_a,
+                    table_g,
+                    investment[p],
+                    operating_cash[p],
+                    value[p],
+                    exit_value[p : p + 1],
+                )
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _discount_rows(rate, growth, t, table_a, table_g):  # type: ignore[no-untyped-def]
+    """Rows t and t + 1 (where there is one) of the discount tables:
+    A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k with
+    v_t = (1 + rate[t])^(-1/4). Two quarters at a time, so that their recursions
+    (each bound by the latency of one multiply and one add a step) run side by side."""
+    u = min(t + 1, rate.shape[0] - 1)  # t itself again at the last quarter
+    v, w = (1.0 + rate[t]) ** -0.25, (1.0 + rate[u]) ** -0.25
+    gv, gw = growth * v, growth * w
+    v_m = gv_m = w_m = gw_m = 1.0
+    a_v = g_v = a_w = g_w = 0.0
+    table_a[u, 0] = table_g[u, 0] = table_a[t, 0] = table_g[t, 0] = 0.0
+    for m in range(1, table_a.shape[1]):
+        v_m *= v
+        w_m *= w
+        gv_m *= gv
+        gw_m *= gw
+        a_v += v_m
+        a_w += w_m
+        g_v += gv_m
+        g_w += gw_m
+        table_a[u, m], table_g[u, m] = a_w, g_w
+        table_a[t, m], table_g[t, m] = a_v, g_v
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _add_project(  # type: ignore[no-untyped-def]
+    s,
+    n,
+    life,
+    cost_drawn,
+    equity_share,
+    annuity,
+    income,
+    indexation,
+    opex,
+    multiple,
+    tariff_uplift,
+    default,
+    recovery,
+    growth,
+    tariff,
+    cpi,
+    table_a,
+    table_g,
+    investment,
+    operating_cash,
+    value,
+    exit_value,
+):
+    """Add one project's flows and marks on one path to the fund totals: construction
+    quarters [s, first), operation [first, end), nothing after; a default in quarter
+    ``default`` (-1: none) recovers the last mark and stops everything from then on."""
+    quarters = cpi.shape[0]
     last = quarters - 1
-    for p in numba.prange(paths):
-        # per project: the quarters it completes (first), ends (end) and stops (stop: a
-        # default, else the term's end); what it costs a quarter and earns
-        first = np.empty(projects, dtype=np.int64)
-        end = np.empty(projects, dtype=np.int64)
-        stop = np.empty(projects, dtype=np.int64)
-        spend = np.empty(projects)  # planned capex a quarter, before tariffs
-        fixed = np.empty(projects)
-        indexed = np.empty(projects)
-        cost = np.zeros(projects)  # equity paid in so far
-        mark = np.zeros(projects)  # the last quarter's mark
-        first_complete = quarters  # discount rows are read only once a project completes
-        for j in range(projects):
-            n = build[j] + delay[p, j]
-            first[j] = start[j] + n
-            end[j] = first[j] + life[j]
-            default = default_quarter[p, j]
-            stop[j] = min(quarters, default) if default >= 0 else quarters
-            spend[j] = capex[j] * capex_factor[p, j] / n
-            spent = 0.0  # project debt is sized on the capex actually spent
-            for t in range(start[j], min(first[j], quarters)):
-                spent += spend[j] * (1.0 + tariff_uplift[j] * tariff[p, t])
-            income = revenue[j] * revenue_factor[p, j]
-            fixed[j] = income * (1.0 - indexation[j]) - (1.0 - equity_share[j]) * spent * annuity[j]
-            indexed[j] = income * indexation[j] - opex[j]
-            first_complete = min(first_complete, first[j] - 1)
-        # a[m] = sum_{k=1..m} v^k and g[m] = sum_{k=1..m} (growth v)^k at this quarter's v
-        a = np.zeros(longest + 1)
-        g = np.zeros(longest + 1)
-        level = 1.0
-        for t in range(quarters):
-            level *= (1.0 + inflation[p, t]) ** 0.25  # CPI
-            if t >= first_complete:
-                v = (1.0 + discount_rate[p, t]) ** -0.25
-                v_m = 1.0
-                gv_m = 1.0
-                for m in range(1, longest + 1):
-                    v_m *= v
-                    gv_m *= growth * v
-                    a[m] = a[m - 1] + v_m
-                    g[m] = g[m - 1] + gv_m
-            paid = earned = marked = 0.0
-            for j in range(projects):
-                if t < start[j]:
-                    continue
-                if t >= stop[j]:
-                    if t == stop[j] and t < quarters:  # default: recover the last mark
-                        earned += recovery[p, j] * mark[j]
-                    continue
-                if t < first[j]:
-                    invested = spend[j] * (1.0 + tariff_uplift[j] * tariff[p, t]) * equity_share[j]
-                    paid += invested
-                    cost[j] += invested
-                    if t + 1 < first[j]:
-                        mark[j] = cost[j]
-                    else:  # complete at the quarter's end: marked on its operating flows
-                        mark[j] = max(fixed[j] * a[life[j]] + indexed[j] * level * g[life[j]], 0.0)
-                elif t < end[j]:
-                    earned += fixed[j] + indexed[j] * level
-                    remaining = end[j] - 1 - t
-                    mark[j] = max(fixed[j] * a[remaining] + indexed[j] * level * g[remaining], 0.0)
-                else:
-                    mark[j] = 0.0  # nothing left to earn
-                marked += mark[j]
-                if t == last:
-                    if np.isnan(multiple[j]) or t + 1 < first[j]:
-                        exit_value[p] += mark[j]
-                    else:
-                        ahead = min(max(end[j] - 1 - t, 0), 4)
-                        forward = fixed[j] * ahead
-                        for k in range(1, ahead + 1):
-                            forward += indexed[j] * level * growth**k
-                        exit_value[p] += max(multiple[j] * forward, 0.0)
-            investment[p, t] = paid
-            operating_cash[p, t] = earned
-            value[p, t] = marked
+    first = s + n
+    end = first + life
+    stop = min(quarters, default) if default >= 0 else quarters  # alive before stop
+    base_spend = cost_drawn / n
+    built = min(first, quarters)
+    spent = cost = 0.0  # capex spent (project debt is sized on it); equity paid in
+    for t in range(s, min(built, stop, first - 1)):
+        spend = base_spend * (1.0 + tariff_uplift * tariff[t])
+        spent += spend
+        spend *= equity_share
+        investment[t] += spend
+        cost += spend
+        value[t] += cost  # marked at cost while under construction
+    for t in range(max(s, min(built, stop, first - 1)), built):  # the rest of the plan
+        spent += base_spend * (1.0 + tariff_uplift * tariff[t])
+    fixed = income * (1.0 - indexation) - (1.0 - equity_share) * spent * annuity
+    indexed = income * indexation - opex
+    mark = cost  # the last quarter's mark
+    t = first - 1  # the last construction quarter: complete at its end, marked on its flows
+    if s <= t < stop:
+        spend = base_spend * (1.0 + tariff_uplift * tariff[t]) * equity_share
+        investment[t] += spend
+        mark = max(fixed * table_a[t, life] + indexed * cpi[t] * table_g[t, life], 0.0)
+        value[t] += mark
+    for t in range(max(first, s), min(end, stop)):
+        operating_cash[t] += fixed + indexed * cpi[t]
+        remaining = end - 1 - t
+        mark = max(fixed * table_a[t, remaining] + indexed * cpi[t] * table_g[t, remaining], 0.0)
+        value[t] += mark
+    if stop > end:
+        mark = 0.0  # nothing left to earn
+    if stop < quarters:
+        if stop >= s:
+            operating_cash[stop] += recovery * mark
+    elif s <= last:
+        if np.isnan(multiple) or last + 1 < first:
+            exit_value[0] += mark
+        else:
+            ahead = min(max(end - 1 - last, 0), 4)
+            forward = fixed * ahead
+            for k in range(1, ahead + 1):
+                forward += indexed * cpi[last] * growth**k
+            exit_value[0] += max(multiple * forward, 0.0)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal, special
+from scipy import special
 
 from sovfund.errors import InputError
 from sovfund.scenarios.draws import Draws
@@ -318,55 +318,58 @@ def _cholesky(correlation: tuple[tuple[float, ...], ...]) -> Array:
 
 
 def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
-    """BLOCK paths from one stream, drawn in the order the module docstring lists."""
+    """BLOCK paths from one stream, drawn in the order the module docstring lists; the
+    arithmetic on the numbers runs compiled (:func:`_macro_levels`,
+    :func:`_tariff_regime`, :func:`_project_draws`), without the GIL."""
     quarters, projects = plan.quarters, plan.start.size
 
-    # 1. macro: correlate the shocks (explicit sums, not BLAS, so that nothing depends
-    #    on how a library blocks a product), then run each OU recursion
-    #    x[t] = decay * x[t - 1] + target * (1 - decay) + step_sd * shock[t], x[-1] = 0
+    # 1. macro: correlated shocks, each driving an OU deviation from its base level
     normals = rng.standard_normal((4, BLOCK, quarters))
     levels = np.empty_like(normals)
-    for k in range(4):
-        shock = plan.cholesky[k, 0] * normals[0]
-        for j in range(1, k + 1):
-            shock = shock + plan.cholesky[k, j] * normals[j]
-        decay = plan.macro_decay[k]
-        forcing = plan.macro_target[k] * (1.0 - decay) + plan.macro_step_sd[k] * shock
-        levels[k] = signal.lfilter([1.0], [1.0, -decay], forcing, axis=1)
+    _macro_levels(
+        normals, plan.cholesky, plan.macro_target, plan.macro_decay, plan.macro_step_sd, levels
+    )
 
     # 2. tariff regime: a two-state Markov chain starting under the deal
-    uniforms = rng.random((quarters, BLOCK))
-    tariff = np.empty((quarters, BLOCK))
-    snapped = np.zeros(BLOCK, dtype=np.bool_)
-    for quarter in range(quarters):
-        draw = uniforms[quarter]
-        snapped = np.where(snapped, draw >= plan.p_restore, draw < plan.p_snapback)
-        tariff[quarter] = snapped
+    tariff = np.empty((BLOCK, quarters))
+    _tariff_regime(rng.random((quarters, BLOCK)), plan.p_snapback, plan.p_restore, tariff)
 
     # 3-4. project latents, one (BLOCK, projects) array per set:
     #      0 overrun and delay, 1 default timing, 2 revenue
     factors = rng.standard_normal((3, BLOCK, 1 + len(SECTORS)))
     latent = rng.standard_normal((3, BLOCK, projects))
-    macro_weight, sector_weight, own_weight = plan.loadings
-    latent *= own_weight
-    latent += sector_weight * factors[:, :, plan.sector_index]
-    latent += macro_weight * factors[:, :, :1]
-
-    # capex and delay share the overrun latent
-    log_sd = plan.capex_log_sd
-    shape = np.exp(log_sd * latent[0] - 0.5 * log_sd * log_sd)  # lognormal, mean 1
-    capex_factor = plan.capex_mean * shape
-    delay = np.rint(plan.delay_scale * shape).astype(np.int64)
-
-    default_quarter = _default_quarter(plan, latent[1], delay)
-
-    log_sd = plan.revenue_log_sd
-    revenue_factor = np.exp(log_sd * latent[2] - 0.5 * log_sd * log_sd)
+    capex_factor = np.empty((BLOCK, projects))
+    delay = np.empty((BLOCK, projects), dtype=np.int64)
+    default_quarter = np.empty((BLOCK, projects), dtype=np.int64)
+    revenue_factor = np.empty((BLOCK, projects))
+    _project_draws(
+        latent,
+        factors,
+        plan.sector_index,
+        np.array(plan.loadings),
+        plan.capex_mean,
+        plan.capex_log_sd,
+        plan.delay_scale,
+        plan.revenue_log_sd,
+        plan.default_threshold,
+        plan.hazard_construction,
+        plan.hazard_operation,
+        plan.start,
+        plan.build,
+        plan.operating,
+        quarters,
+        capex_factor,
+        delay,
+        default_quarter,
+        revenue_factor,
+    )
 
     # 4b. the market credit spread (what fund debt refinances at): an OU deviation from 0
-    spread_shocks = rng.standard_normal((BLOCK, quarters))
-    credit_spread = signal.lfilter(
-        [1.0], [1.0, -plan.spread_decay], plan.spread_step_sd * spread_shocks, axis=1
+    credit_spread = np.empty((BLOCK, quarters))
+    _ou(
+        plan.spread_step_sd * rng.standard_normal((BLOCK, quarters)),
+        plan.spread_decay,
+        credit_spread,
     )
 
     # 5. recoveries, for the defaults only (1.0 where nothing is lost)
@@ -383,7 +386,7 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
         usd_jpy=plan.usd_jpy * np.exp(levels[3]),
         jpy_short_rate=np.full((BLOCK, quarters), plan.jpy_short_rate),
         credit_spread=credit_spread,
-        tariff=tariff.T,
+        tariff=tariff,
         capex_factor=capex_factor,
         delay=delay,
         default_quarter=default_quarter,
@@ -392,32 +395,142 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
     )
 
 
-def _default_quarter(plan: _Plan, latent: Array, delay: IntArray) -> IntArray:
-    """The quarter each project defaults in, -1 if not within the term.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _macro_levels(normals, cholesky, target, decay, step_sd, levels):  # type: ignore[no-untyped-def]
+    """Correlate the shocks with the Cholesky factor (explicit sums, so that nothing
+    depends on how a library blocks a product), then run each OU recursion
+    x[t] = decay x[t - 1] + target (1 - decay) + step_sd shock[t], from x[-1] = 0."""
+    processes, paths, quarters = normals.shape
+    for k in range(processes):
+        drift = target[k] * (1.0 - decay[k])
+        for i in range(paths):
+            level = 0.0
+            for t in range(quarters):
+                shock = cholesky[k, 0] * normals[0, i, t]
+                for j in range(1, k + 1):
+                    shock += cholesky[k, j] * normals[j, i, t]
+                level = decay[k] * level + (drift + step_sd[k] * shock)
+                levels[k, i, t] = level
 
-    ``U = Phi(latent)`` is inverted against the project's cumulative default curve
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _ou(shocks, decay, out):  # type: ignore[no-untyped-def]
+    """x[t] = decay x[t - 1] + shocks[t], from x[-1] = 0, along each row."""
+    paths, quarters = shocks.shape
+    for i in range(paths):
+        level = 0.0
+        for t in range(quarters):
+            level = decay * level + shocks[i, t]
+            out[i, t] = level
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _tariff_regime(uniforms, p_snapback, p_restore, out):  # type: ignore[no-untyped-def]
+    """1.0 in snap-back quarters: from the deal, snap back when the quarter's uniform is
+    below ``p_snapback``; once snapped back, stay unless it is below ``p_restore``.
+    ``uniforms`` is (quarters, paths), ``out`` (paths, quarters)."""
+    quarters, paths = uniforms.shape
+    for i in range(paths):
+        snapped = False
+        for t in range(quarters):
+            draw = uniforms[t, i]
+            snapped = draw >= p_restore if snapped else draw < p_snapback
+            out[i, t] = 1.0 if snapped else 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _project_draws(  # type: ignore[no-untyped-def]
+    latent,
+    factors,
+    sector_index,
+    loadings,
+    capex_mean,
+    capex_log_sd,
+    delay_scale,
+    revenue_log_sd,
+    threshold,
+    hazard_construction,
+    hazard_operation,
+    start,
+    build,
+    operating,
+    quarters,
+    capex_factor,
+    delay,
+    default_quarter,
+    revenue_factor,
+):
+    """Each project's latents (own shock, its sector's factor and the macro factor,
+    weighted by ``loadings``), turned into its capex factor and delay (a lognormal of
+    mean 1 shared by both), its default quarter and its revenue factor."""
+    macro_weight, sector_weight, own_weight = loadings[0], loadings[1], loadings[2]
+    _, paths, projects = latent.shape
+    for i in range(paths):
+        for j in range(projects):
+            column = sector_index[j]
+            z = np.empty(3)
+            for k in range(3):
+                own = latent[k, i, j] * own_weight
+                z[k] = own + sector_weight * factors[k, i, column] + macro_weight * factors[k, i, 0]
+            log_sd = capex_log_sd[j]
+            shape = np.exp(log_sd * z[0] - 0.5 * log_sd * log_sd)
+            capex_factor[i, j] = capex_mean[j] * shape
+            delay[i, j] = int(np.rint(delay_scale[j] * shape))
+            default_quarter[i, j] = _default_at(
+                z[1],
+                threshold[j],
+                hazard_construction[j],
+                hazard_operation[j],
+                start[j],
+                build[j] + delay[i, j],
+                operating[j],
+                quarters,
+            )
+            log_sd = revenue_log_sd[j]
+            revenue_factor[i, j] = np.exp(log_sd * z[2] - 0.5 * log_sd * log_sd)
+
+
+def _default_quarter(plan: _Plan, latent: Array, delay: IntArray) -> IntArray:
+    """The quarter each project defaults in, -1 if not within the term (see
+    :func:`_default_at`), for latents and delays of shape (paths, projects)."""
+    result = np.empty(latent.shape, dtype=np.int64)
+    for (i, j), z in np.ndenumerate(latent):
+        result[i, j] = _default_at(
+            z,
+            plan.default_threshold[j],
+            plan.hazard_construction[j],
+            plan.hazard_operation[j],
+            plan.start[j],
+            plan.build[j] + delay[i, j],
+            plan.operating[j],
+            plan.quarters,
+        )
+    return result
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _default_at(z, threshold, construction, operation, start, length, operating, quarters):  # type: ignore[no-untyped-def]
+    """The quarter a project with default latent ``z`` defaults in, -1 if not within
+    the term.
+
+    ``U = Phi(z)`` is inverted against the project's cumulative default curve
     ``F(t) = 1 - exp(-H(t))``: the project defaults in the first quarter ``t`` with
     ``F(t) > U``, i.e. where its cumulative hazard ``H(t)`` first exceeds
-    ``E = -log(1 - U) = -log Phi(-latent)`` (an exponential variable). The hazard is 0
-    before ``start``, ``c`` a quarter during the ``build + delay`` construction quarters,
-    ``o`` a quarter in operation, and nothing after the operating life.
+    ``E = -log(1 - U) = -log Phi(-z)`` (an exponential variable). The hazard is 0
+    before ``start``, ``construction`` a quarter during the ``length`` construction
+    quarters, ``operation`` a quarter in operation, and nothing after the operating
+    life. Latents at or above ``threshold`` cannot default within the term.
     """
-    result = np.full(latent.shape, -1, dtype=np.int64)
-    rows, cols = np.nonzero(latent < plan.default_threshold)
-    if not rows.size:
-        return result
+    if not z < threshold:
+        return -1
     # E = -log(1 - Phi(z)), with Phi from erfc: accurate where it matters, for small E
-    exposure = -np.log1p(-0.5 * special.erfc(-latent[rows, cols] * math.sqrt(0.5)))
-    construction, operation = plan.hazard_construction[cols], plan.hazard_operation[cols]
-    start = plan.start[cols]
-    length = plan.build[cols] + delay[rows, cols]
+    exposure = -np.log1p(-0.5 * math.erfc(-z * math.sqrt(0.5)))
     completion = start + length
-    horizon = np.minimum(plan.quarters, completion + plan.operating[cols])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        in_build = np.floor(exposure / construction)
-        left = np.maximum(exposure - construction * length, 0.0)
-        in_operation = np.floor(left / operation)
-        quarter = np.where(in_build < length, start + in_build, completion + in_operation)
-        defaulted = quarter < horizon
-    result[rows[defaulted], cols[defaulted]] = quarter[defaulted].astype(np.int64)
-    return result
+    horizon = min(quarters, completion + operating)
+    in_build = np.floor(exposure / construction)
+    if in_build < length:
+        quarter = start + in_build
+    else:
+        left = max(exposure - construction * length, 0.0)
+        quarter = completion + np.floor(left / operation)
+    return int(quarter) if quarter < horizon else -1
