@@ -463,21 +463,19 @@ def _project_draws(  # type: ignore[no-untyped-def]
     """Each project's latents (own shock, its sector's factor and the macro factor,
     weighted by ``loadings``), turned into its capex factor and delay (a lognormal of
     mean 1 shared by both), its default quarter and its revenue factor."""
-    macro_weight, sector_weight, own_weight = loadings[0], loadings[1], loadings[2]
     _, paths, projects = latent.shape
     for i in range(paths):
         for j in range(projects):
             column = sector_index[j]
-            z = np.empty(3)
-            for k in range(3):
-                own = latent[k, i, j] * own_weight
-                z[k] = own + sector_weight * factors[k, i, column] + macro_weight * factors[k, i, 0]
+            overrun = _latent(latent[0, i, j], factors[0, i], column, loadings)
+            timing = _latent(latent[1, i, j], factors[1, i], column, loadings)
+            revenue = _latent(latent[2, i, j], factors[2, i], column, loadings)
             log_sd = capex_log_sd[j]
-            shape = np.exp(log_sd * z[0] - 0.5 * log_sd * log_sd)
+            shape = np.exp(log_sd * overrun - 0.5 * log_sd * log_sd)
             capex_factor[i, j] = capex_mean[j] * shape
             delay[i, j] = int(np.rint(delay_scale[j] * shape))
             default_quarter[i, j] = _default_at(
-                z[1],
+                timing,
                 threshold[j],
                 hazard_construction[j],
                 hazard_operation[j],
@@ -487,7 +485,14 @@ def _project_draws(  # type: ignore[no-untyped-def]
                 quarters,
             )
             log_sd = revenue_log_sd[j]
-            revenue_factor[i, j] = np.exp(log_sd * z[2] - 0.5 * log_sd * log_sd)
+            revenue_factor[i, j] = np.exp(log_sd * revenue - 0.5 * log_sd * log_sd)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _latent(own, factors, column, loadings):  # type: ignore[no-untyped-def]
+    """A project's latent: its own shock, its sector's factor (``factors[column]``) and
+    the macro factor (``factors[0]``), weighted by the square roots of the loadings."""
+    return own * loadings[2] + loadings[1] * factors[column] + loadings[0] * factors[0]
 
 
 def _default_quarter(plan: _Plan, latent: Array, delay: IntArray) -> IntArray:
