@@ -14,8 +14,9 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import LOG_GRID, LOG_GRID_ZERO, irr_of_row
+from sovfund.analytics.irr import LOG_GRID, LOG_GRID_ZERO, irr_by_party, irr_of_row
 from sovfund.analytics.metrics import debt_figures, ratio
+from sovfund.analytics.pme import direct_alpha, ks_pme, treasury_index
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
 from sovfund.engine.fund_compiled import FundOutcome
@@ -104,34 +105,24 @@ class PathSummary:
 
 
 def summarize_paths(
-    fund: FundPaths | FundOutcome, draws: Draws, yen_parties: NDArray[np.bool_] | None = None
+    fund: FundPaths | FundOutcome,
+    draws: Draws,
+    yen_parties: NDArray[np.bool_] | None = None,
+    *,
+    compiled: bool = True,
 ) -> PathSummary:
     """Reduce a batch of fund paths run on ``draws``.
 
     ``yen_parties`` (shape (parties,)) picks whose yen IRRs to work out (the others are
     NaN); every party's by default. The party figures come from one compiled pass per
-    path (:func:`_party_kernel`) that follows the NumPy definitions of
-    :mod:`sovfund.analytics.pme` and :func:`~sovfund.analytics.irr.irr_by_party`; the
-    tests hold it to them.
+    path (:func:`_party_kernel`), or with ``compiled=False`` (the reference engine's
+    way) from the NumPy definitions of :mod:`sovfund.analytics.pme` and
+    :func:`~sovfund.analytics.irr.irr_by_party`; the tests hold the two to each other.
     """
-    paths, _, parties = fund.contributions.shape
+    _, _, parties = fund.contributions.shape
     yen = np.ones(parties, dtype=np.bool_) if yen_parties is None else yen_parties
     times = year_fractions(fund.dates[0], fund.dates)
-    figures = np.empty((len(_PARTY_FIGURES), paths, parties))
-    _party_kernel(
-        times - times.min(),
-        LOG_GRID,
-        LOG_GRID_ZERO,
-        np.ascontiguousarray(fund.contributions),
-        np.ascontiguousarray(fund.distributed),
-        np.ascontiguousarray(fund.fees_received),
-        np.ascontiguousarray(fund.party_nav[:, -1, :]),
-        np.ascontiguousarray(draws.usd_jpy),
-        np.ascontiguousarray(draws.short_rate),
-        np.ascontiguousarray(yen),
-        figures,
-    )
-    party = dict(zip(_PARTY_FIGURES, figures, strict=True))
+    party = (_party_figures if compiled else _party_figures_numpy)(times, fund, draws, yen)
     contributed, received, residual = party["contributed"], party["received"], party["residual"]
     irr_jpy = party["irr_jpy"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -167,6 +158,55 @@ def summarize_paths(
         redeemed=fund.redeemed.sum(axis=1),
         gate_shut=fund.gate_shut.sum(axis=1).astype(np.int64),
     )
+
+
+def _party_figures(
+    times: Array, fund: FundPaths | FundOutcome, draws: Draws, yen: NDArray[np.bool_]
+) -> dict[str, Array]:
+    paths, _, parties = fund.contributions.shape
+    figures = np.empty((len(_PARTY_FIGURES), paths, parties))
+    _party_kernel(
+        times - times.min(),
+        LOG_GRID,
+        LOG_GRID_ZERO,
+        np.ascontiguousarray(fund.contributions),
+        np.ascontiguousarray(fund.distributed),
+        np.ascontiguousarray(fund.fees_received),
+        np.ascontiguousarray(fund.party_nav[:, -1, :]),
+        np.ascontiguousarray(draws.usd_jpy),
+        np.ascontiguousarray(draws.short_rate),
+        np.ascontiguousarray(yen),
+        figures,
+    )
+    return dict(zip(_PARTY_FIGURES, figures, strict=True))
+
+
+def _party_figures_numpy(
+    times: Array, fund: FundPaths | FundOutcome, draws: Draws, yen: NDArray[np.bool_]
+) -> dict[str, Array]:
+    """:func:`_party_figures` from the NumPy definitions, one array at a time."""
+    usd_jpy = draws.usd_jpy[:, :, None]
+    paid_in = fund.contributions
+    paid_out = fund.distributed + fund.fees_received
+    residual = fund.party_nav[:, -1, :]
+    cash = paid_out - paid_in
+    irr_jpy = np.full(residual.shape, np.nan)
+    irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy)
+    index = treasury_index(draws.short_rate)
+    final = cash.copy()
+    final[:, -1, :] += residual
+    return {
+        "contributed": paid_in.sum(axis=1),
+        "received": paid_out.sum(axis=1),
+        "residual": residual,
+        "fees_received": fund.fees_received.sum(axis=1),
+        "contributed_jpy": (paid_in * usd_jpy).sum(axis=1),
+        "received_jpy": (paid_out * usd_jpy).sum(axis=1) + residual * usd_jpy[:, -1],
+        "ks_pme": ks_pme(paid_in, paid_out, index, residual),
+        "irr": irr_by_party(times, cash),
+        "irr_jpy": irr_jpy,
+        "direct_alpha": direct_alpha(times, final, index),
+    }
 
 
 _PARTY_FIGURES = (

@@ -10,9 +10,10 @@ backend's business (:mod:`sovfund.run.backends`); results come back in path orde
 are merged as they arrive, so memory holds the summaries, not the batches.
 
 Engines: ``fast`` runs compiled kernels over the whole batch (project flows, then the
-fund loop, one path per thread); ``reference`` runs the readable NumPy project model
-and fund loop one path at a time. The tests hold the two to the same numbers path by
-path. Deal-by-deal terms use the NumPy fund loop in both.
+fund loop and the per-path summaries, one path per thread); ``reference`` runs the
+readable NumPy project model, fund loop and summaries one path at a time. The tests
+hold the two to the same numbers path by path. Deal-by-deal terms use the NumPy fund
+loop in both.
 """
 
 from __future__ import annotations
@@ -142,7 +143,10 @@ def run_batch(batch: Batch) -> BatchResult:
             for d in singles
         ]
         summary = PathSummary.concatenate(
-            [summarize_paths(f, d, yen) for f, d in zip(funds, singles, strict=True)]
+            [
+                summarize_paths(f, d, yen, compiled=False)
+                for f, d in zip(funds, singles, strict=True)
+            ]
         )
         sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
     elif terms.waterfall.style == "deal_by_deal":

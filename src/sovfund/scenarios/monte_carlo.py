@@ -99,25 +99,21 @@ def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise InputError(f"{name}: found {value!r}; expected a whole number >= 0")
     plan = _plan(terms)
-    quarters, projects = plan.quarters, plan.start.size
-    out: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
-    for name in _FIELDS:
-        if name in ("delay", "default_quarter"):
-            out[name] = np.empty((paths, projects), dtype=np.int64)
-        elif name in ("capex_factor", "recovery", "revenue_factor"):
-            out[name] = np.empty((paths, projects), dtype=np.float64)
-        else:
-            out[name] = np.empty((paths, quarters), dtype=np.float64)
+    out = _empty(plan, paths)
     end = first_path + paths
 
     def fill(block: int) -> None:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(block,)))
-        draws = _block(plan, rng)
         low, high = max(first_path, block * BLOCK), min(end, (block + 1) * BLOCK)
-        source = slice(low - block * BLOCK, high - block * BLOCK)
         target = slice(low - first_path, high - first_path)
-        for name in _FIELDS:
-            out[name][target] = getattr(draws, name)[source]
+        if high - low == BLOCK:  # a whole block: straight into the batch's arrays
+            _block(plan, rng, {name: values[target] for name, values in out.items()})
+            return
+        whole = _empty(plan, BLOCK)
+        _block(plan, rng, whole)
+        source = slice(low - block * BLOCK, high - block * BLOCK)
+        for name, values in out.items():
+            values[target] = whole[name][source]
 
     blocks = range(first_path // BLOCK, (end - 1) // BLOCK + 1 if paths else 0)
     threads = min(numba.get_num_threads(), len(blocks))
@@ -129,6 +125,20 @@ def monte_carlo(terms: Terms, seed: int, first_path: int, paths: int) -> Draws:
         for block in blocks:
             fill(block)
     return Draws(**out)  # type: ignore[arg-type]
+
+
+def _empty(plan: _Plan, paths: int) -> dict[str, Array | IntArray]:
+    """Uninitialised arrays for every drawn field, ``paths`` rows each."""
+    quarters, projects = plan.quarters, plan.start.size
+    out: dict[str, Array | IntArray] = {}
+    for name in _FIELDS:
+        if name in ("delay", "default_quarter"):
+            out[name] = np.empty((paths, projects), dtype=np.int64)
+        elif name in ("capex_factor", "recovery", "revenue_factor"):
+            out[name] = np.empty((paths, projects), dtype=np.float64)
+        else:
+            out[name] = np.empty((paths, quarters), dtype=np.float64)
+    return out
 
 
 # -- parameters, computed once per call --------------------------------------------------
@@ -317,10 +327,11 @@ def _cholesky(correlation: tuple[tuple[float, ...], ...]) -> Array:
 # -- one block of paths ------------------------------------------------------------------
 
 
-def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
-    """BLOCK paths from one stream, drawn in the order the module docstring lists; the
-    arithmetic on the numbers runs compiled (:func:`_macro_levels`,
-    :func:`_tariff_regime`, :func:`_project_draws`), without the GIL."""
+def _block(plan: _Plan, rng: np.random.Generator, out: dict[str, Array | IntArray]) -> None:
+    """BLOCK paths from one stream into ``out`` (an array of BLOCK rows per drawn field),
+    drawn in the order the module docstring lists; the arithmetic on the numbers runs
+    compiled (:func:`_macro_levels`, :func:`_tariff_regime`, :func:`_project_draws`),
+    without the GIL."""
     quarters, projects = plan.quarters, plan.start.size
 
     # 1. macro: correlated shocks, each driving an OU deviation from its base level
@@ -329,19 +340,21 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
     _macro_levels(
         normals, plan.cholesky, plan.macro_target, plan.macro_decay, plan.macro_step_sd, levels
     )
+    np.add(plan.short_rate, levels[0], out=out["short_rate"])
+    np.add(levels[0], levels[1], out=out["yield_10y"])
+    np.add(out["yield_10y"], plan.yield_10y, out=out["yield_10y"])
+    np.add(plan.inflation, levels[2], out=out["inflation"])
+    np.exp(levels[3], out=out["usd_jpy"])
+    np.multiply(out["usd_jpy"], plan.usd_jpy, out=out["usd_jpy"])
+    out["jpy_short_rate"][:] = plan.jpy_short_rate
 
     # 2. tariff regime: a two-state Markov chain starting under the deal
-    tariff = np.empty((BLOCK, quarters))
-    _tariff_regime(rng.random((quarters, BLOCK)), plan.p_snapback, plan.p_restore, tariff)
+    _tariff_regime(rng.random((quarters, BLOCK)), plan.p_snapback, plan.p_restore, out["tariff"])
 
     # 3-4. project latents, one (BLOCK, projects) array per set:
     #      0 overrun and delay, 1 default timing, 2 revenue
     factors = rng.standard_normal((3, BLOCK, 1 + len(SECTORS)))
     latent = rng.standard_normal((3, BLOCK, projects))
-    capex_factor = np.empty((BLOCK, projects))
-    delay = np.empty((BLOCK, projects), dtype=np.int64)
-    default_quarter = np.empty((BLOCK, projects), dtype=np.int64)
-    revenue_factor = np.empty((BLOCK, projects))
     _project_draws(
         latent,
         factors,
@@ -358,41 +371,23 @@ def _block(plan: _Plan, rng: np.random.Generator) -> Draws:
         plan.build,
         plan.operating,
         quarters,
-        capex_factor,
-        delay,
-        default_quarter,
-        revenue_factor,
+        out["capex_factor"],
+        out["delay"],
+        out["default_quarter"],
+        out["revenue_factor"],
     )
 
     # 4b. the market credit spread (what fund debt refinances at): an OU deviation from 0
-    credit_spread = np.empty((BLOCK, quarters))
-    _ou(
-        plan.spread_step_sd * rng.standard_normal((BLOCK, quarters)),
-        plan.spread_decay,
-        credit_spread,
-    )
+    shocks = plan.spread_step_sd * rng.standard_normal((BLOCK, quarters))
+    _ou(shocks, plan.spread_decay, out["credit_spread"])
 
     # 5. recoveries, for the defaults only (1.0 where nothing is lost)
-    recovery = np.ones((BLOCK, projects))
-    rows, cols = np.nonzero(default_quarter >= 0)
+    recovery = out["recovery"]
+    recovery[:] = 1.0
+    rows, cols = np.nonzero(out["default_quarter"] >= 0)
     if rows.size:
         drawn = rng.beta(plan.recovery_alpha[cols], plan.recovery_beta[cols])
         recovery[rows, cols] = np.where(plan.recovery_random[cols], drawn, plan.recovery_mean[cols])
-
-    return Draws(
-        short_rate=plan.short_rate + levels[0],
-        yield_10y=plan.yield_10y + (levels[0] + levels[1]),
-        inflation=plan.inflation + levels[2],
-        usd_jpy=plan.usd_jpy * np.exp(levels[3]),
-        jpy_short_rate=np.full((BLOCK, quarters), plan.jpy_short_rate),
-        credit_spread=credit_spread,
-        tariff=tariff,
-        capex_factor=capex_factor,
-        delay=delay,
-        default_quarter=default_quarter,
-        recovery=recovery,
-        revenue_factor=revenue_factor,
-    )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
