@@ -306,12 +306,16 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
             for t in range(quarters):
                 level *= (1.0 + inflation[p, t]) ** 0.25
                 cpi[t] = level
-            # the tables are read only once some project is complete
-            first_complete = quarters
+            # the tables are read from the quarter before some project completes, and
+            # in quarter t no further out than the last project's end
+            first_complete, last_end = quarters, 0
             for j in range(start.shape[0]):
-                first_complete = min(first_complete, start[j] + build[j] + delay[p, j] - 1)
+                first = start[j] + build[j] + delay[p, j]
+                first_complete = min(first_complete, first - 1)
+                last_end = max(last_end, first + life[j])
             for t in range(max(first_complete, 0), quarters, 2):
-                _discount_rows(discount_rate[p], growth, t, table_a, table_g)
+                columns = min(longest, last_end - 1 - t)
+                _discount_rows(discount_rate[p], growth, t, columns, table_a, table_g)
             for j in range(start.shape[0]):
                 _add_project(
                     start[j],
@@ -340,8 +344,8 @@ def _totals_kernel(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def _discount_rows(rate, growth, t, table_a, table_g):  # type: ignore[no-untyped-def]
-    """Rows t and t + 1 (where there is one) of the discount tables:
+def _discount_rows(rate, growth, t, columns, table_a, table_g):  # type: ignore[no-untyped-def]
+    """Rows t and t + 1 (where there is one) of the discount tables, up to m = columns:
     A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k with
     v_t = (1 + rate[t])^(-1/4). Two quarters at a time, so that their recursions
     (each bound by the latency of one multiply and one add a step) run side by side."""
@@ -351,7 +355,7 @@ def _discount_rows(rate, growth, t, table_a, table_g):  # type: ignore[no-untype
     v_m = gv_m = w_m = gw_m = 1.0
     a_v = g_v = a_w = g_w = 0.0
     table_a[u, 0] = table_g[u, 0] = table_a[t, 0] = table_g[t, 0] = 0.0
-    for m in range(1, table_a.shape[1]):
+    for m in range(1, columns + 1):
         v_m *= v
         w_m *= w
         gv_m *= gv
