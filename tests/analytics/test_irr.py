@@ -10,8 +10,14 @@ import pyxirr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovfund.analytics.irr import irr, npv
+import sovfund
+from sovfund.analytics.irr import irr, irr_or_nan, irr_rows, npv
+from sovfund.engine.calendar import year_fractions
+from sovfund.engine.fund_compiled import run_fund_compiled
+from sovfund.engine.projects import project_totals
 from sovfund.errors import ConvergenceError
+from sovfund.scenarios.monte_carlo import monte_carlo
+from sovfund.scenarios.sectors import tariff_exposure
 
 START = dt.date(2026, 1, 1)
 
@@ -64,3 +70,38 @@ def test_no_root_in_range_raises() -> None:
     # -1 + 3x - 3x^2 with x = 1/(1+r) is negative for every x: no IRR exists.
     with pytest.raises(ConvergenceError, match="never changes sign"):
         irr([0, 1, 2], [-1.0, 3.0, -3.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amounts=st.lists(st.just(0.0) | st.floats(-1e9, 1e9, allow_nan=False), min_size=2, max_size=24),
+    gaps=st.lists(st.integers(85, 100), min_size=24, max_size=24),  # quarter dates
+)
+def test_compiled_rows_give_the_readable_answer(amounts, gaps) -> None:
+    """irr_rows (compiled, scanning outward from 0%, or galloping where the flows change
+    sign once) returns irr_or_nan's root, the one nearest zero, including for flows that
+    change sign many times."""
+    days = np.cumsum([0, *gaps[: len(amounts) - 1]])
+    times = days / 365.0
+    got = irr_rows(times, np.array([amounts]))[0]
+    expected = irr_or_nan(times, amounts)
+    if np.isnan(expected):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_compiled_rows_on_fund_flows_of_both_presets() -> None:
+    """Simulated LP and GP flows (total losses, no money in, one sign change and more)."""
+    for preset in ("son-2025", "mou-550b"):
+        terms = sovfund.load_terms(preset)
+        draws = monte_carlo(terms, 2, 0, 128)
+        outcome = run_fund_compiled(
+            terms, draws, project_totals(terms, draws, tariff_exposed=tariff_exposure(terms))
+        )
+        times = year_fractions(outcome.dates[0], outcome.dates)
+        rows = outcome.party_cash.transpose(0, 2, 1).reshape(-1, len(times))
+        got = irr_rows(times, rows)
+        expected = np.array([irr_or_nan(times, row) for row in rows])
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+        assert np.isfinite(got).sum() > 10

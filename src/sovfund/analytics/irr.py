@@ -116,7 +116,8 @@ def irr_rows(times: ArrayLike, amounts: ArrayLike) -> NDArray[np.float64]:
     Compiled and parallel over rows, with the same rule and grid as :func:`irr`, and the
     same answers as :func:`irr_or_nan` row by row: NaN where there is no IRR or none on
     the grid, -1 for a total loss. It scans the grid outward from 0% and stops once the
-    nearest root is certain, so a typical row costs a few dozen NPV evaluations.
+    nearest root is certain, so a typical row costs a few dozen NPV evaluations; flows
+    that change sign once have a single root, whose grid cell it finds by galloping.
     """
     t = np.ascontiguousarray(times, dtype=np.float64)
     a = np.ascontiguousarray(amounts, dtype=np.float64)
@@ -160,6 +161,8 @@ def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
         return np.nan  # no IRR
     if not money_out:
         return -1.0
+    if _sign_changes(amounts) == 1:
+        return _only_root(times, amounts, grid, zero, scale)
     # Walk outward from L = 0 on both sides, nearer |r| first; a sign change between
     # neighbours brackets a root. Stop when the nearest found root is nearer than
     # any interval still unexplored.
@@ -205,6 +208,75 @@ def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
             left -= 1
             f_left = value
     return best if best < np.inf else np.nan
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sign_changes(amounts):  # type: ignore[no-untyped-def]
+    """How often the nonzero amounts change sign, in date order."""
+    changes = 0
+    previous = 0.0
+    for amount in amounts:
+        if amount != 0.0:
+            if previous != 0.0 and (amount > 0.0) != (previous > 0.0):
+                changes += 1
+            previous = amount
+    return changes
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-def]
+    """The IRR of flows that change sign once, so that the NPV has exactly one root
+    (Descartes' rule of signs, which holds for any real exponents): the grid cell where
+    the NPV changes sign is found by galloping from L = 0 towards it, then halving, and
+    refined as the outward walk would refine it, to the same number in far fewer NPVs.
+
+    The NPV takes the sign of the last amount as L -> -inf and of the first as L -> +inf.
+    """
+    last = grid.shape[0] - 1
+    first_sign = last_sign = 0.0
+    for amount in amounts:
+        if amount != 0.0:
+            last_sign = 1.0 if amount > 0.0 else -1.0
+            if first_sign == 0.0:
+                first_sign = last_sign
+    near = _npv_and_slope(times, amounts, grid[zero], scale)[0]
+    if near == 0.0:
+        return np.expm1(grid[zero])
+    if (near > 0.0) == (last_sign > 0.0):  # the root lies at larger L: gallop up
+        low, f_low, step = zero, near, 1
+        while True:
+            if low == last:
+                return np.nan  # beyond the grid
+            high = min(low + step, last)
+            f_high = _npv_and_slope(times, amounts, grid[high], scale)[0]
+            if f_high == 0.0:
+                return np.expm1(grid[high])
+            if (f_high > 0.0) != (f_low > 0.0):
+                break
+            low, f_low, step = high, f_high, 2 * step
+    else:  # at smaller L: gallop down from the grid point below zero
+        high, step = zero, 1
+        f_high = near
+        while True:
+            if high == 0:
+                return np.nan
+            low = max(high - step, 0)
+            f_low = _npv_and_slope(times, amounts, grid[low], scale)[0]
+            if f_low == 0.0:
+                return np.expm1(grid[low])
+            if (f_low > 0.0) != (f_high > 0.0):
+                break
+            high, f_high, step = low, f_low, 2 * step
+    while high - low > 1:  # halve down to one grid cell
+        middle = (low + high) // 2
+        f_middle = _npv_and_slope(times, amounts, grid[middle], scale)[0]
+        if f_middle == 0.0:
+            return np.expm1(grid[middle])
+        if (f_middle > 0.0) == (f_low > 0.0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    return np.expm1(_refine(times, amounts, grid[low], grid[high], f_low, scale))
 
 
 @numba.njit(cache=True, error_model="numpy")
