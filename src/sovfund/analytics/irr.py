@@ -27,6 +27,7 @@ __all__ = [
     "irr_or_nan",
     "irr_rows",
     "npv",
+    "spacing",
 ]
 
 LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
@@ -119,12 +120,29 @@ def irr_rows(times: ArrayLike, amounts: ArrayLike) -> NDArray[np.float64]:
     nearest root is certain, so a typical row costs a few dozen NPV evaluations; flows
     that change sign once have a single root, whose grid cell it finds by galloping.
     """
-    t = np.ascontiguousarray(times, dtype=np.float64)
-    a = np.ascontiguousarray(amounts, dtype=np.float64)
+    t = np.asarray(times, dtype=np.float64)
+    a = np.asarray(amounts, dtype=np.float64)
+    order = np.argsort(t, kind="stable")  # the NPV's terms in date order
     out = np.full(a.shape[0], np.nan)
     if t.size:
-        _irr_kernel(t - t.min(), a, LOG_GRID, LOG_GRID_ZERO, out)
+        spaced = spacing(t[order])
+        _irr_kernel(*spaced, np.ascontiguousarray(a[:, order]), LOG_GRID, LOG_GRID_ZERO, out)
     return out
+
+
+def spacing(
+    times: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+    """Ascending dates as the compiled IRR wants them: times from the first date, and
+    each gap as an index into the distinct gaps (a quarterly calendar has three or
+    four), so that an NPV costs a few exponentials, not one a date."""
+    start = times - times[0]
+    gaps = np.diff(start, prepend=0.0)
+    days = np.round(gaps * 365.0)
+    if np.all(np.abs(gaps * 365.0 - days) < 1e-9):  # whole days apart (Actual/365)
+        gaps = days / 365.0
+    steps, kinds = np.unique(gaps, return_inverse=True)
+    return start, kinds.astype(np.int64), steps
 
 
 def irr_by_party(times: ArrayLike, cash: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -136,17 +154,17 @@ def irr_by_party(times: ArrayLike, cash: NDArray[np.float64]) -> NDArray[np.floa
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def _irr_kernel(times, amounts, grid, zero, out):  # type: ignore[no-untyped-def]
+def _irr_kernel(times, kinds, steps, amounts, grid, zero, out):  # type: ignore[no-untyped-def]
     """``zero``: the first grid index with L >= 0."""
     for r in numba.prange(amounts.shape[0]):
-        out[r] = irr_of_row(times, amounts[r], grid, zero)
+        out[r] = irr_of_row(times, kinds, steps, amounts[r], grid, zero)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
+def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-untyped-def]
     """The IRR of one row of flows (compiled; see :func:`irr_rows`): NaN where there is
-    none, -1 for a total loss. ``times`` start at 0; ``zero`` is the first index of
-    ``grid`` with L >= 0."""
+    none, -1 for a total loss. ``times``, ``kinds`` and ``steps``: ascending dates as
+    :func:`spacing` gives them; ``zero`` is the first index of ``grid`` with L >= 0."""
     dates = amounts.shape[0]
     scale = 0.0
     for i in range(dates):
@@ -162,20 +180,21 @@ def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
     if not money_out:
         return -1.0
     if _sign_changes(amounts) == 1:
-        return _only_root(times, amounts, grid, zero, scale)
+        return _only_root(times, kinds, steps, amounts, grid, zero, scale)
     # Walk outward from L = 0 on both sides, nearer |r| first; a sign change between
     # neighbours brackets a root. Stop when the nearest found root is nearer than
     # any interval still unexplored.
     best = np.inf
     right, left = zero, zero - 1  # next grid points to evaluate on each side
-    v_right = _npv_and_slope(times, amounts, grid[right], scale)[0]
-    v_left = _npv_and_slope(times, amounts, grid[left], scale)[0]
+    v_right = _npv_and_slope(times, kinds, steps, amounts, grid[right], scale)[0]
+    v_left = _npv_and_slope(times, kinds, steps, amounts, grid[left], scale)[0]
     if v_right == 0.0:
         best = np.expm1(grid[right])
     if v_left == 0.0 and abs(np.expm1(grid[left])) < abs(best):
         best = np.expm1(grid[left])
     if v_right * v_left < 0.0:
-        root = np.expm1(_refine(times, amounts, grid[left], grid[right], v_left, scale))
+        root = _refine(times, kinds, steps, amounts, grid[left], grid[right], v_left, scale)
+        root = np.expm1(root)
         best = root if abs(root) < abs(best) else best
     f_right, f_left = v_right, v_left
     while True:
@@ -186,23 +205,25 @@ def irr_of_row(times, amounts, grid, zero):  # type: ignore[no-untyped-def]
         if min(near_right, near_left) >= abs(best) or not (go_right or go_left):
             break
         if near_right <= near_left:
-            value = _npv_and_slope(times, amounts, grid[right + 1], scale)[0]
+            value = _npv_and_slope(times, kinds, steps, amounts, grid[right + 1], scale)[0]
             if value == 0.0:
                 candidate = np.expm1(grid[right + 1])
                 best = candidate if abs(candidate) < abs(best) else best
             elif value * f_right < 0.0:
-                root = _refine(times, amounts, grid[right], grid[right + 1], f_right, scale)
+                low, high = grid[right], grid[right + 1]
+                root = _refine(times, kinds, steps, amounts, low, high, f_right, scale)
                 candidate = np.expm1(root)
                 best = candidate if abs(candidate) < abs(best) else best
             right += 1
             f_right = value
         else:
-            value = _npv_and_slope(times, amounts, grid[left - 1], scale)[0]
+            value = _npv_and_slope(times, kinds, steps, amounts, grid[left - 1], scale)[0]
             if value == 0.0:
                 candidate = np.expm1(grid[left - 1])
                 best = candidate if abs(candidate) < abs(best) else best
             elif value * f_left < 0.0:
-                root = _refine(times, amounts, grid[left - 1], grid[left], value, scale)
+                low, high = grid[left - 1], grid[left]
+                root = _refine(times, kinds, steps, amounts, low, high, value, scale)
                 candidate = np.expm1(root)
                 best = candidate if abs(candidate) < abs(best) else best
             left -= 1
@@ -224,7 +245,7 @@ def _sign_changes(amounts):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-def]
+def _only_root(times, kinds, steps, amounts, grid, zero, scale):  # type: ignore[no-untyped-def]
     """The IRR of flows that change sign once, so that the NPV has exactly one root
     (Descartes' rule of signs, which holds for any real exponents): the grid cell where
     the NPV changes sign is found by galloping from L = 0 towards it, then halving, and
@@ -239,7 +260,7 @@ def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-de
             last_sign = 1.0 if amount > 0.0 else -1.0
             if first_sign == 0.0:
                 first_sign = last_sign
-    near = _npv_and_slope(times, amounts, grid[zero], scale)[0]
+    near = _npv_and_slope(times, kinds, steps, amounts, grid[zero], scale)[0]
     if near == 0.0:
         return np.expm1(grid[zero])
     if (near > 0.0) == (last_sign > 0.0):  # the root lies at larger L: gallop up
@@ -248,7 +269,7 @@ def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-de
             if low == last:
                 return np.nan  # beyond the grid
             high = min(low + step, last)
-            f_high = _npv_and_slope(times, amounts, grid[high], scale)[0]
+            f_high = _npv_and_slope(times, kinds, steps, amounts, grid[high], scale)[0]
             if f_high == 0.0:
                 return np.expm1(grid[high])
             if (f_high > 0.0) != (f_low > 0.0):
@@ -261,7 +282,7 @@ def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-de
             if high == 0:
                 return np.nan
             low = max(high - step, 0)
-            f_low = _npv_and_slope(times, amounts, grid[low], scale)[0]
+            f_low = _npv_and_slope(times, kinds, steps, amounts, grid[low], scale)[0]
             if f_low == 0.0:
                 return np.expm1(grid[low])
             if (f_low > 0.0) != (f_high > 0.0):
@@ -269,23 +290,23 @@ def _only_root(times, amounts, grid, zero, scale):  # type: ignore[no-untyped-de
             high, f_high, step = low, f_low, 2 * step
     while high - low > 1:  # halve down to one grid cell
         middle = (low + high) // 2
-        f_middle = _npv_and_slope(times, amounts, grid[middle], scale)[0]
+        f_middle = _npv_and_slope(times, kinds, steps, amounts, grid[middle], scale)[0]
         if f_middle == 0.0:
             return np.expm1(grid[middle])
         if (f_middle > 0.0) == (f_low > 0.0):
             low, f_low = middle, f_middle
         else:
             high = middle
-    return np.expm1(_refine(times, amounts, grid[low], grid[high], f_low, scale))
+    return np.expm1(_refine(times, kinds, steps, amounts, grid[low], grid[high], f_low, scale))
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _refine(times, amounts, low, high, f_low, scale):  # type: ignore[no-untyped-def]
+def _refine(times, kinds, steps, amounts, low, high, f_low, scale):  # type: ignore[no-untyped-def]
     """The root in [low, high] (L space; f_low the value at low): Newton steps kept
     inside the bracket, bisection when a step would leave it."""
     guess = 0.5 * (low + high)
     for _ in range(200):
-        value, slope = _npv_and_slope(times, amounts, guess, scale)
+        value, slope = _npv_and_slope(times, kinds, steps, amounts, guess, scale)
         if value == 0.0:
             return guess
         if (value > 0.0) == (f_low > 0.0):
@@ -302,18 +323,43 @@ def _refine(times, amounts, low, high, f_low, scale):  # type: ignore[no-untyped
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _npv_and_slope(times, amounts, growth, scale):  # type: ignore[no-untyped-def]
-    """NPV of the row at L = growth, divided by its largest discount factor exp(top) so
-    that nothing overflows (the sign and the root are the NPV's), and its derivative."""
-    top = -np.inf
-    top_slope = 0.0
-    for i in range(times.shape[0]):
-        if -times[i] * growth > top:
-            top, top_slope = -times[i] * growth, -times[i]
+def _npv_and_slope(times, kinds, steps, amounts, growth, scale):  # type: ignore[no-untyped-def]
+    """NPV of the row at L = growth, divided by ``scale`` and by its largest discount
+    factor (the first date's for L >= 0, the last's below) so that nothing overflows
+    (the sign and the root are the NPV's), and its derivative. Discount factors go date
+    to date, times exp(-L x gap), with one exponential per distinct gap."""
+    dates = times.shape[0]
+    rate = -growth if growth >= 0.0 else growth
+    kinds_known = steps.shape[0]  # a quarterly calendar's gaps, without an array
+    f0 = np.exp(rate * steps[0])
+    f1 = np.exp(rate * steps[1]) if kinds_known > 1 else 1.0
+    f2 = np.exp(rate * steps[2]) if kinds_known > 2 else 1.0
+    f3 = np.exp(rate * steps[3]) if kinds_known > 3 else 1.0
     value = 0.0
     slope = 0.0
-    for i in range(times.shape[0]):
-        term = amounts[i] / scale * np.exp(-times[i] * growth - top)
-        value += term
-        slope += (-times[i] - top_slope) * term
-    return value, slope
+    discount = 1.0
+    if growth >= 0.0:  # largest at the first date: walk forward
+        for i in range(dates):
+            if i > 0:
+                discount *= _factor(kinds[i], f0, f1, f2, f3, rate, steps)
+            term = amounts[i] * discount
+            value += term
+            slope -= times[i] * term
+    else:  # largest at the last date: walk back
+        end = times[dates - 1]
+        for i in range(dates - 1, -1, -1):
+            term = amounts[i] * discount
+            value += term
+            slope += (end - times[i]) * term
+            discount *= _factor(kinds[i], f0, f1, f2, f3, rate, steps)
+    return value / scale, slope / scale
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _factor(kind, f0, f1, f2, f3, rate, steps):  # type: ignore[no-untyped-def]
+    """exp(rate x steps[kind]), from the four worked out already where it can."""
+    if kind < 2:
+        return f0 if kind == 0 else f1
+    if kind < 4:
+        return f2 if kind == 2 else f3
+    return np.exp(rate * steps[kind])

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.analytics.irr import LOG_GRID, LOG_GRID_ZERO, irr_by_party, irr_of_row
+from sovfund.analytics.irr import LOG_GRID, LOG_GRID_ZERO, irr_by_party, irr_of_row, spacing
 from sovfund.analytics.metrics import debt_figures, ratio
 from sovfund.analytics.pme import direct_alpha, ks_pme, treasury_index
 from sovfund.engine.calendar import year_fractions
@@ -166,7 +166,7 @@ def _party_figures(
     paths, _, parties = fund.contributions.shape
     figures = np.empty((len(_PARTY_FIGURES), paths, parties))
     _party_kernel(
-        times - times.min(),
+        *spacing(times),
         LOG_GRID,
         LOG_GRID_ZERO,
         np.ascontiguousarray(fund.contributions),
@@ -230,10 +230,23 @@ paid pro rata have proportional flows, and their IRRs are worked out once."""
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _party_kernel(  # type: ignore[no-untyped-def]
-    times, grid, zero, paid_in, distributed, fees_received, residual, usd_jpy, short_rate, yen, out
+    times,
+    kinds,
+    steps,
+    grid,
+    zero,
+    paid_in,
+    distributed,
+    fees_received,
+    residual,
+    usd_jpy,
+    short_rate,
+    yen,
+    out,
 ):
     """Per path, every party's figures (rows of ``out`` in :data:`_PARTY_FIGURES`
-    order). Party flows are (paths, quarters, parties); ``times`` start at 0.
+    order). Party flows are (paths, quarters, parties); the dates come as
+    :func:`~sovfund.analytics.irr.spacing` gives them.
 
     Definitions (as in :mod:`sovfund.analytics.pme`): cash = distributed + fees -
     paid in; the Treasury index rolls 1 at short_rate / 4 a quarter and grows a flow
@@ -287,7 +300,7 @@ def _party_kernel(  # type: ignore[no-untyped-def]
                 if twin >= 0:
                     out[7 + kind, p, k] = out[7 + kind, p, twin]
                 else:
-                    out[7 + kind, p, k] = irr_of_row(times, cash[kind, k], grid, zero)
+                    out[7 + kind, p, k] = irr_of_row(times, kinds, steps, cash[kind, k], grid, zero)
 
 
 @numba.njit(cache=True, error_model="numpy")
