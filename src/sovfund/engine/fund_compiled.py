@@ -37,8 +37,9 @@ class FundOutcome:
     """What the compiled loop keeps: the fields of FundPaths that summaries read.
 
     Party arrays (paths, quarters, parties); fund arrays (paths, quarters) or (paths,).
-    ``party_nav`` is zero: the fund sells everything in its last quarter, so no NAV is
-    left to share at the end (``run_fund`` shows the NAV quarter by quarter).
+    ``party_nav`` has the last quarter only, (paths, 1, parties), and is zero: the fund
+    sells everything in its last quarter, so no NAV is left to share at the end
+    (``run_fund`` shows the NAV quarter by quarter).
     ``distributed`` and ``distributions`` include redemptions; ``redeemed`` is their
     fund total, ``gate_shut`` the quarters redemptions were asked for and nothing paid.
     """
@@ -90,8 +91,9 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
 
     out: dict[str, Any] = {
         name: np.zeros((paths, quarters, parties))
-        for name in ("contributions", "distributed", "fees_received", "party_nav")
+        for name in ("contributions", "distributed", "fees_received")
     }
+    out["party_nav"] = np.zeros((paths, 1, parties))
     out |= {
         name: np.zeros((paths, quarters))
         for name in (
@@ -169,7 +171,6 @@ def run_fund_compiled(terms: Terms, draws: Draws, projects: ProjectFlows) -> Fun
         out["contributions"],
         out["distributed"],
         out["fees_received"],
-        out["party_nav"],
         out["asset_value"],
         out["debt"],
         out["debt_repaid"],
@@ -238,7 +239,6 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
     contributions,
     distributed_out,
     fees_received,
-    party_nav,
     asset_value,
     debt_out,
     debt_repaid,
