@@ -7,7 +7,7 @@ and fund loop, one path at a time) on ``--reference-paths`` paths of the same ru
 two are timed alternately ``--repeat`` times and the medians give the per-path speed
 ratio, so that a busy machine slows both alike.
 
-    python benchmarks/monte_carlo.py [--paths 100000] [--reference-paths 256] [--repeat 3]
+    python benchmarks/monte_carlo.py [--paths 100000] [--reference-paths 256] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--paths", type=int, default=100_000)
     parser.add_argument("--reference-paths", type=int, default=256)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scenario", default="son-2025")
     args = parser.parse_args()
 

@@ -271,6 +271,10 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
     weights = np.zeros((paths, parties))
     paid = np.zeros((paths, parties))
     no_tiers = np.zeros((1, 1, 1))
+    fixed_growth = np.ones((tiers, quarters))  # a quarter's growth of fixed-rate hurdles
+    for h in hurdles:
+        for t in range(quarters):
+            fixed_growth[h, t] = (1.0 + fixed_rate[h]) ** years[t]
     for p in numba.prange(paths):
         unfunded = commitments.copy()
         invested_total = np.zeros(parties)
@@ -293,10 +297,9 @@ def _fund_kernel(  # type: ignore[no-untyped-def]
         for t in range(quarters):
             # 1. hurdles compound
             for h in hurdles:
-                rate = fixed_rate[h]
+                growth = fixed_growth[h, t]
                 if floating[h]:
-                    rate = short_rate[p, t] + floating_spread[h]
-                growth = (1.0 + rate) ** years[t]
+                    growth = (1.0 + (short_rate[p, t] + floating_spread[h])) ** years[t]
                 balance[p, h] *= growth
                 if redeeming:
                     for i in range(parties):
