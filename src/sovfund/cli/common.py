@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sovfund.errors import InputError
-from sovfund.run.backends import AUTO_PATHS
+from sovfund.run.backends import AUTO_CORES, AUTO_PATHS
 
 __all__ = [
     "BackendOpt",
@@ -83,8 +83,9 @@ BackendOpt = Annotated[
     typer.Option(
         "--backend",
         metavar="[auto|serial|process|dask]",
-        help=f"Where batches run; auto: a process pool from {AUTO_PATHS:,} paths on more"
-        " than one core, else serial. The numbers are the same on every backend.",
+        help=f"Where batches run; auto: a process pool from {AUTO_PATHS:,} paths on"
+        f" {AUTO_CORES} cores or more, else serial. The numbers are the same on every"
+        " backend.",
     ),
 ]
 WorkersOpt = Annotated[

@@ -14,9 +14,9 @@ the kernels work one path per thread. What a backend changes is speed.
 
 ``auto`` picks the process pool when the run is worth the start-up of its workers (a
 few seconds to spawn them, import sovfund and load the compiled kernels from Numba's
-on-disk cache): at least :data:`AUTO_PATHS` paths, at least two batches, and more than
-one core, or ``--workers`` above 1; otherwise it runs serially. ``--scheduler`` means
-Dask.
+on-disk cache): at least :data:`AUTO_PATHS` paths, at least two batches, and at least
+:data:`AUTO_CORES` cores, or ``--workers`` above 1; otherwise it runs serially.
+``--scheduler`` means Dask.
 
 Threads: the serial backend lets the compiled kernels use every core. A worker process
 gets ``cores // workers`` threads: Numba's count is set per job (it is per thread, and
@@ -42,6 +42,7 @@ from sovfund.errors import InputError
 from sovfund.scenarios.monte_carlo import BLOCK
 
 __all__ = [
+    "AUTO_CORES",
     "AUTO_PATHS",
     "BACKENDS",
     "BATCH_PATHS",
@@ -61,9 +62,14 @@ BackendName = Literal["serial", "process", "dask"]
 BACKENDS: tuple[BackendName, ...] = ("serial", "process", "dask")
 
 AUTO_PATHS = 100_000
-"""``auto`` uses the process pool from this many paths. Measured on 2 cores: serial
-(the kernels on both cores) ~93 µs a path; the pool ~2.5 s to start its workers, then
-~67 µs a path; they break even near 90,000 paths (docs/scale-out.md)."""
+"""``auto`` uses the process pool from this many paths (on :data:`AUTO_CORES` cores)."""
+
+AUTO_CORES = 4
+"""``auto`` uses the process pool only on this many cores or more. Measured on 2 cores
+(docs/scale-out.md): serial, whose kernels and draws use both cores, and a pool of 2
+workers get through the same ~26,000 paths a second once started, so the pool's ~2 s
+of start-up never pays back there. With more cores the pool also spreads the work
+serial does on one thread (batch glue, merging); that gain is not measured here."""
 
 BATCH_PATHS: dict[BackendName, int] = {
     "serial": 16 * BLOCK,
@@ -154,7 +160,7 @@ def choose(
             backend = "process" if workers > 1 else "serial"
         else:
             many = paths >= AUTO_PATHS and (batch_size is None or paths > batch_size)
-            backend = "process" if many and cores() > 1 else "serial"
+            backend = "process" if many and cores() >= AUTO_CORES else "serial"
     name = cast(BackendName, backend)
     if name == "serial" and workers not in (None, 1):
         raise InputError(
