@@ -179,7 +179,7 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
         return np.nan  # no IRR
     if not money_out:
         return -1.0
-    if _sign_changes(amounts) == 1:
+    if _sign_changes(amounts, 1e-12 * scale) == 1:
         return _only_root(times, kinds, steps, amounts, grid, zero, scale)
     # Walk outward from L = 0 on both sides, nearer |r| first; a sign change between
     # neighbours brackets a root. Stop when the nearest found root is nearer than
@@ -232,12 +232,12 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sign_changes(amounts):  # type: ignore[no-untyped-def]
-    """How often the nonzero amounts change sign, in date order."""
+def _sign_changes(amounts, floor):  # type: ignore[no-untyped-def]
+    """How often the amounts larger than ``floor`` change sign, in date order."""
     changes = 0
     previous = 0.0
     for amount in amounts:
-        if amount != 0.0:
+        if abs(amount) > floor:
             if previous != 0.0 and (amount > 0.0) != (previous > 0.0):
                 changes += 1
             previous = amount
@@ -253,41 +253,28 @@ def _only_root(times, kinds, steps, amounts, grid, zero, scale):  # type: ignore
 
     The NPV takes the sign of the last amount as L -> -inf and of the first as L -> +inf.
     """
-    last = grid.shape[0] - 1
-    first_sign = last_sign = 0.0
+    last_sign = 0.0
     for amount in amounts:
-        if amount != 0.0:
+        if abs(amount) > 1e-12 * scale:
             last_sign = 1.0 if amount > 0.0 else -1.0
-            if first_sign == 0.0:
-                first_sign = last_sign
     near = _npv_and_slope(times, kinds, steps, amounts, grid[zero], scale)[0]
     if near == 0.0:
         return np.expm1(grid[zero])
-    if (near > 0.0) == (last_sign > 0.0):  # the root lies at larger L: gallop up
-        low, f_low, step = zero, near, 1
-        while True:
-            if low == last:
-                return np.nan  # beyond the grid
-            high = min(low + step, last)
-            f_high = _npv_and_slope(times, kinds, steps, amounts, grid[high], scale)[0]
-            if f_high == 0.0:
-                return np.expm1(grid[high])
-            if (f_high > 0.0) != (f_low > 0.0):
-                break
-            low, f_low, step = high, f_high, 2 * step
-    else:  # at smaller L: gallop down from the grid point below zero
-        high, step = zero, 1
-        f_high = near
-        while True:
-            if high == 0:
-                return np.nan
-            low = max(high - step, 0)
-            f_low = _npv_and_slope(times, kinds, steps, amounts, grid[low], scale)[0]
-            if f_low == 0.0:
-                return np.expm1(grid[low])
-            if (f_low > 0.0) != (f_high > 0.0):
-                break
-            high, f_high, step = low, f_low, 2 * step
+    # the root lies at larger L if the NPV at 0 still has its sign at L -> -inf
+    up = (near > 0.0) == (last_sign > 0.0)
+    edge = grid.shape[0] - 1 if up else 0
+    known, f_known, step = zero, near, 1  # the last point on the root's near side
+    while True:
+        if known == edge:
+            return np.nan  # beyond the grid
+        probe = min(known + step, edge) if up else max(known - step, edge)
+        f_probe = _npv_and_slope(times, kinds, steps, amounts, grid[probe], scale)[0]
+        if f_probe == 0.0:
+            return np.expm1(grid[probe])
+        if (f_probe > 0.0) != (f_known > 0.0):
+            break
+        known, f_known, step = probe, f_probe, 2 * step
+    low, high, f_low = (known, probe, f_known) if up else (probe, known, f_probe)
     while high - low > 1:  # halve down to one grid cell
         middle = (low + high) // 2
         f_middle = _npv_and_slope(times, kinds, steps, amounts, grid[middle], scale)[0]
@@ -326,8 +313,9 @@ def _refine(times, kinds, steps, amounts, low, high, f_low, scale):  # type: ign
 def _npv_and_slope(times, kinds, steps, amounts, growth, scale):  # type: ignore[no-untyped-def]
     """NPV of the row at L = growth, divided by ``scale`` and by its largest discount
     factor (the first date's for L >= 0, the last's below) so that nothing overflows
-    (the sign and the root are the NPV's), and its derivative. Discount factors go date
-    to date, times exp(-L x gap), with one exponential per distinct gap."""
+    (the sign and the root are the NPV's), and its derivative. Like :func:`irr`, it
+    leaves out amounts of 1e-12 x ``scale`` or less. Discount factors go date to date,
+    times exp(-L x gap), with one exponential per distinct gap."""
     dates = times.shape[0]
     rate = -growth if growth >= 0.0 else growth
     kinds_known = steps.shape[0]  # a quarterly calendar's gaps, without an array
@@ -335,6 +323,7 @@ def _npv_and_slope(times, kinds, steps, amounts, growth, scale):  # type: ignore
     f1 = np.exp(rate * steps[1]) if kinds_known > 1 else 1.0
     f2 = np.exp(rate * steps[2]) if kinds_known > 2 else 1.0
     f3 = np.exp(rate * steps[3]) if kinds_known > 3 else 1.0
+    floor = 1e-12 * scale
     value = 0.0
     slope = 0.0
     discount = 1.0
@@ -342,15 +331,17 @@ def _npv_and_slope(times, kinds, steps, amounts, growth, scale):  # type: ignore
         for i in range(dates):
             if i > 0:
                 discount *= _factor(kinds[i], f0, f1, f2, f3, rate, steps)
-            term = amounts[i] * discount
-            value += term
-            slope -= times[i] * term
+            if abs(amounts[i]) > floor:
+                term = amounts[i] * discount
+                value += term
+                slope -= times[i] * term
     else:  # largest at the last date: walk back
         end = times[dates - 1]
         for i in range(dates - 1, -1, -1):
-            term = amounts[i] * discount
-            value += term
-            slope += (end - times[i]) * term
+            if abs(amounts[i]) > floor:
+                term = amounts[i] * discount
+                value += term
+                slope += (end - times[i]) * term
             discount *= _factor(kinds[i], f0, f1, f2, f3, rate, steps)
     return value / scale, slope / scale
 
