@@ -12,6 +12,7 @@ import pytest
 import sovfund
 from sovfund.engine.projects import project_flows, project_totals
 from sovfund.scenarios.draws import Draws, base_case
+from sovfund.terms.models import Terminal
 
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 
@@ -83,3 +84,37 @@ def test_tariff_snapback_raises_exposed_capex() -> None:
     np.testing.assert_allclose(flows.investment[0, :2], [50 * (1 + 0.3 * 0.10), 50])
     unexposed = project_flows(terms, draws, tariff_exposed=np.array([0.0]))
     np.testing.assert_allclose(unexposed.investment[0, :2], [50, 50])
+
+
+@pytest.mark.parametrize("terminal", ["multiple", "dcf"])
+def test_compiled_totals_at_every_edge_of_a_project_life(terminal: str) -> None:
+    """One project started in quarter 1, on every combination of a default quarter (none,
+    before, at and after each phase boundary) and a delay (completing inside, at and
+    after the end of the term, and a life ending inside the term): the compiled totals
+    equal the NumPy model's."""
+    tiny = sovfund.load_terms(TINY)
+    project = tiny.projects[0].model_copy(
+        update={
+            "start_quarter": 1,
+            "operating_years": 1,
+            "terminal": Terminal(method=terminal, multiple=5.0 if terminal == "multiple" else None),
+        }
+    )
+    terms = tiny.model_copy(update={"projects": (project,)})
+    quarters = terms.fund.quarters  # 12
+    cases = [(d, q) for d in range(0, quarters + 2) for q in range(-1, quarters)]
+    draws = dataclasses.replace(
+        base_case(terms, len(cases)),
+        delay=np.array([[d] for d, _ in cases]),
+        default_quarter=np.array([[q] for _, q in cases]),
+        recovery=np.full((len(cases), 1), 0.7),
+        inflation=np.full((len(cases), quarters), 0.02),
+    )
+    readable = project_flows(terms, draws)
+    fast = project_totals(terms, draws)
+    for name in ("investment", "operating_cash", "value", "exit_value"):
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(readable, name), rtol=1e-12, atol=1e-12, err_msg=name
+        )
+    assert (readable.exit_value > 0).any()  # sold at the end ...
+    assert (readable.exit_value == 0).any()  # ... or gone before it
