@@ -5,7 +5,8 @@ summaries) on ``--paths`` paths of son-2025 with the serial backend, reports the
 process's peak memory, and times the reference engine (the readable NumPy project model
 and fund loop, one path at a time) on ``--reference-paths`` paths of the same run. The
 two are timed alternately ``--repeat`` times and the medians give the per-path speed
-ratio, so that a busy machine slows both alike.
+ratio, so that a busy machine slows both alike. Last, where the fast engine's time goes:
+each stage timed on one batch of ``--stage-paths`` paths (medians of the repeats).
 
     python benchmarks/monte_carlo.py [--paths 100000] [--reference-paths 256] [--repeat 5]
 """
@@ -17,8 +18,33 @@ import resource
 import statistics
 import time
 
+import numpy as np
+
 import sovfund
+from sovfund.analytics.paths import summarize_paths
+from sovfund.engine.fund_compiled import run_fund_compiled
+from sovfund.engine.projects import project_totals
 from sovfund.run.simulate import simulate
+from sovfund.scenarios.monte_carlo import monte_carlo
+from sovfund.scenarios.sectors import tariff_exposure
+
+
+def stage_times(terms: sovfund.Terms, paths: int) -> dict[str, float]:
+    """Seconds for each stage of one batch of the fast engine, in order."""
+    times = {}
+    start = time.perf_counter()
+    draws = monte_carlo(terms, 1, 0, paths)
+    times["draws"] = time.perf_counter() - start
+    start = time.perf_counter()
+    projects = project_totals(terms, draws, tariff_exposed=tariff_exposure(terms))
+    times["project kernel"] = time.perf_counter() - start
+    start = time.perf_counter()
+    fund = run_fund_compiled(terms, draws, projects)
+    times["fund loop"] = time.perf_counter() - start
+    start = time.perf_counter()
+    summarize_paths(fund, draws, np.array([p.country == "JP" for p in terms.parties]))
+    times["summaries"] = time.perf_counter() - start
+    return times
 
 
 def main() -> None:
@@ -26,6 +52,7 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=100_000)
     parser.add_argument("--reference-paths", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--stage-paths", type=int, default=16_384)
     parser.add_argument("--scenario", default="son-2025")
     args = parser.parse_args()
 
@@ -57,6 +84,12 @@ def main() -> None:
         f" (timed on {args.reference_paths:,} paths)"
     )
     print(f"  speed-up per path  {reference_per_path / fast_per_path:8.1f}x")
+
+    stages = [stage_times(terms, args.stage_paths) for _ in range(args.repeat)]
+    print(f"  where the time goes, a batch of {args.stage_paths:,} paths:")
+    for name in stages[0]:
+        seconds = statistics.median(run[name] for run in stages)
+        print(f"    {name:16s} {seconds / args.stage_paths * 1e6:6.1f} us a path")
 
 
 if __name__ == "__main__":
