@@ -20,10 +20,10 @@ on-disk cache): at least :data:`AUTO_PATHS` paths, at least two batches, and at 
 
 Threads: the serial backend lets the compiled kernels and the random draws use every
 core. A worker process gets ``cores // workers`` threads for both: Numba's count is set
-per job (it is per thread, and
-Dask runs jobs on its own threads), and ``OMP_``/``MKL_``/``OPENBLAS_NUM_THREADS`` are
-set in each worker's environment (they take effect for what loads them afterwards;
-Dask's nanny sets them to 1 before it spawns a worker). The process pool spawns its
+per job (it is per thread, and Dask runs jobs on its own threads), and
+``OMP_``/``MKL_``/``OPENBLAS_NUM_THREADS`` are set in each worker's environment (they
+take effect for what loads them afterwards; Dask's nanny sets them to 1 before it
+spawns a worker). The process pool spawns its
 workers ('spawn' start method): forking a process whose Numba thread pool is running
 can deadlock.
 """
