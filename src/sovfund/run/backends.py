@@ -23,9 +23,8 @@ core. A worker process gets ``cores // workers`` threads for both: Numba's count
 per job (it is per thread, and Dask runs jobs on its own threads), and
 ``OMP_``/``MKL_``/``OPENBLAS_NUM_THREADS`` are set in each worker's environment (they
 take effect for what loads them afterwards; Dask's nanny sets them to 1 before it
-spawns a worker). The process pool spawns its
-workers ('spawn' start method): forking a process whose Numba thread pool is running
-can deadlock.
+spawns a worker). The process pool spawns its workers ('spawn' start method): forking
+a process whose Numba thread pool is running can deadlock.
 """
 
 from __future__ import annotations
