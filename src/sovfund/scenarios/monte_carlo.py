@@ -17,7 +17,8 @@ Within a block the numbers are drawn in this fixed order:
 3. project factors: ``standard_normal((3, BLOCK, 1 + len(SECTORS)))``: for each latent
    set (overrun and delay, default timing, revenue) and path, one macro factor, then one
    factor per sector in the order of :data:`~sovfund.terms.models.SECTORS`;
-4. project own shocks: ``standard_normal((3, BLOCK, projects))``, same sets;
+4. project own shocks: ``standard_normal((3, BLOCK, projects))``, same sets, then the
+   market credit spread's shocks: ``standard_normal((BLOCK, quarters))``;
 5. recoveries: ``beta`` draws for the (path, project) pairs that default, in row-major
    order. This comes last because the number of uniforms a Beta draw uses varies.
 
