@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import typer
@@ -18,20 +17,13 @@ import typer
 import sovfund
 from sovfund.cli.main import app
 
+if TYPE_CHECKING:
+    from conftest import CliRun
+
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 PRESETS = ("son-2025", "mou-550b")
 FEW = ("--paths", "256", "--study-paths", "256", "--quiet")  # small runs keep `run` tests quick
-
-
-def sovfund_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-m", "sovfund", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+CLI_TIMEOUT = 300  # seconds a CLI call may take (the sovfund_cli fixture reads it)
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -62,7 +54,7 @@ COMMANDS = command_paths(typer.main.get_command(app))
 # -- help and usage errors ----------------------------------------------------------------
 
 
-def test_help_lists_the_commands(tmp_path: Path) -> None:
+def test_help_lists_the_commands(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "--help")
 
     assert result.returncode == 0, result.stderr
@@ -75,7 +67,9 @@ def test_the_documented_commands_exist() -> None:
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
-def test_every_command_has_help(tmp_path: Path, words: tuple[str, ...]) -> None:
+def test_every_command_has_help(
+    tmp_path: Path, words: tuple[str, ...], sovfund_cli: CliRun
+) -> None:
     result = sovfund_cli(tmp_path, *words, "--help")
 
     assert result.returncode == 0, result.stderr
@@ -93,7 +87,9 @@ def test_every_command_has_help(tmp_path: Path, words: tuple[str, ...]) -> None:
         pytest.param(["scenarios", "show", "son-2025", "--no-such-option"], id="scenarios-show"),
     ],
 )
-def test_unknown_option_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+def test_unknown_option_is_a_usage_error(
+    tmp_path: Path, args: list[str], sovfund_cli: CliRun
+) -> None:
     result = sovfund_cli(tmp_path, *args)
 
     assert result.returncode == 2
@@ -101,14 +97,14 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path, args: list[str]) -> Non
     assert_no_traceback(result)
 
 
-def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
+def test_unknown_command_is_a_usage_error(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "no-such-command")
 
     assert result.returncode == 2
     assert_no_traceback(result)
 
 
-def test_missing_argument_is_a_usage_error(tmp_path: Path) -> None:
+def test_missing_argument_is_a_usage_error(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "validate")
 
     assert result.returncode == 2
@@ -118,7 +114,7 @@ def test_missing_argument_is_a_usage_error(tmp_path: Path) -> None:
 # -- run ----------------------------------------------------------------------------------
 
 
-def test_run_prints_a_row_for_each_party(tmp_path: Path) -> None:
+def test_run_prints_a_row_for_each_party(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(tmp_path / "out"), *FEW)
 
     assert result.returncode == 0, result.stderr
@@ -128,7 +124,9 @@ def test_run_prints_a_row_for_each_party(tmp_path: Path) -> None:
     assert_no_traceback(result)
 
 
-def test_run_writes_the_python_api_figures_to_summary_json(tmp_path: Path) -> None:
+def test_run_writes_the_python_api_figures_to_summary_json(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     out = tmp_path / "out"
 
     result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out), *FEW)
@@ -145,7 +143,7 @@ def test_run_writes_the_python_api_figures_to_summary_json(tmp_path: Path) -> No
         assert row["distributed"] == expected.loc[party, "distributed"]
 
 
-def test_run_json_prints_the_written_summary(tmp_path: Path) -> None:
+def test_run_json_prints_the_written_summary(tmp_path: Path, sovfund_cli: CliRun) -> None:
     out = tmp_path / "out"
 
     result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(out), "--json", *FEW)
@@ -156,7 +154,9 @@ def test_run_json_prints_the_written_summary(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_run_preset_matches_the_python_api(tmp_path: Path, preset: str) -> None:
+def test_run_preset_matches_the_python_api(
+    tmp_path: Path, preset: str, sovfund_cli: CliRun
+) -> None:
     require_preset(preset)
 
     result = sovfund_cli(tmp_path, "run", preset, "--out", str(tmp_path / "out"), "--json", *FEW)
@@ -172,7 +172,7 @@ def test_run_preset_matches_the_python_api(tmp_path: Path, preset: str) -> None:
         assert row["distributed"] == expected.loc[party, "distributed"]
 
 
-def test_run_unknown_preset_exits_1(tmp_path: Path) -> None:
+def test_run_unknown_preset_exits_1(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "run", "no-such-preset", "--out", str(tmp_path / "out"))
 
     assert result.returncode == 1
@@ -181,7 +181,9 @@ def test_run_unknown_preset_exits_1(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_run_scenario_name_with_markup_brackets_exits_1(tmp_path: Path) -> None:
+def test_run_scenario_name_with_markup_brackets_exits_1(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     result = sovfund_cli(tmp_path, "run", "my[/]preset", "--out", str(tmp_path / "out"))
 
     assert result.returncode == 1
@@ -192,7 +194,9 @@ def test_run_scenario_name_with_markup_brackets_exits_1(tmp_path: Path) -> None:
 # -- scenarios ----------------------------------------------------------------------------
 
 
-def test_scenarios_list_names_the_presets_default_first(tmp_path: Path) -> None:
+def test_scenarios_list_names_the_presets_default_first(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     for preset in PRESETS:
         require_preset(preset)
 
@@ -207,7 +211,7 @@ def test_scenarios_list_names_the_presets_default_first(tmp_path: Path) -> None:
     assert "(default)" not in mou[0]
 
 
-def test_scenarios_list_json(tmp_path: Path) -> None:
+def test_scenarios_list_json(tmp_path: Path, sovfund_cli: CliRun) -> None:
     for preset in PRESETS:
         require_preset(preset)
 
@@ -222,7 +226,9 @@ def test_scenarios_list_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_scenarios_show_prints_the_preset_as_toml(tmp_path: Path, preset: str) -> None:
+def test_scenarios_show_prints_the_preset_as_toml(
+    tmp_path: Path, preset: str, sovfund_cli: CliRun
+) -> None:
     require_preset(preset)
 
     result = sovfund_cli(tmp_path, "scenarios", "show", preset)
@@ -231,7 +237,7 @@ def test_scenarios_show_prints_the_preset_as_toml(tmp_path: Path, preset: str) -
     assert sovfund.parse_terms(result.stdout) == sovfund.load_terms(preset)
 
 
-def test_scenarios_show_unknown_preset_exits_1(tmp_path: Path) -> None:
+def test_scenarios_show_unknown_preset_exits_1(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "scenarios", "show", "nope")
 
     assert result.returncode == 1
@@ -244,7 +250,7 @@ def test_scenarios_show_unknown_preset_exits_1(tmp_path: Path) -> None:
 TINY_FLOWS = TINY.parent / "tiny-flows.csv"
 
 
-def test_waterfall_json_has_the_design_shape(tmp_path: Path) -> None:
+def test_waterfall_json_has_the_design_shape(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "waterfall", str(TINY), str(TINY_FLOWS), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -265,7 +271,7 @@ def test_waterfall_json_has_the_design_shape(tmp_path: Path) -> None:
     assert data["tiers"][0]["paid"] == {"lp": pytest.approx(100)}
 
 
-def test_waterfall_table_names_each_tier(tmp_path: Path) -> None:
+def test_waterfall_table_names_each_tier(tmp_path: Path, sovfund_cli: CliRun) -> None:
     result = sovfund_cli(tmp_path, "waterfall", str(TINY), str(TINY_FLOWS))
     assert result.returncode == 0, result.stderr
     for word in (
@@ -282,7 +288,7 @@ AMERICAN = TINY.read_text().split("[[waterfall.tier]]")[0] + '[waterfall]\nprese
 AMERICAN += "[[project]]" + TINY.read_text().split("[[project]]", 1)[1]
 
 
-def test_waterfall_deal_by_deal_reports_the_clawback(tmp_path: Path) -> None:
+def test_waterfall_deal_by_deal_reports_the_clawback(tmp_path: Path, sovfund_cli: CliRun) -> None:
     # Deal a doubles 50 in a year, deal b loses its 50: deal by deal the GP earns
     # carry on a; on the whole fund there is no profit, so it all comes back.
     (tmp_path / "terms.toml").write_text(AMERICAN)
@@ -315,7 +321,9 @@ BAD_FLOWS = {
 
 
 @pytest.mark.parametrize(("rows", "where"), BAD_FLOWS.values(), ids=BAD_FLOWS.keys())
-def test_waterfall_bad_flows_exit_1_with_the_line(tmp_path: Path, rows: str, where: str) -> None:
+def test_waterfall_bad_flows_exit_1_with_the_line(
+    tmp_path: Path, rows: str, where: str, sovfund_cli: CliRun
+) -> None:
     (tmp_path / "flows.csv").write_text("date,party,kind,amount\n" + rows)
     result = sovfund_cli(tmp_path, "waterfall", str(TINY), "flows.csv")
     assert result.returncode == 1
@@ -323,7 +331,7 @@ def test_waterfall_bad_flows_exit_1_with_the_line(tmp_path: Path, rows: str, whe
     assert_no_traceback(result)
 
 
-def test_waterfall_missing_column(tmp_path: Path) -> None:
+def test_waterfall_missing_column(tmp_path: Path, sovfund_cli: CliRun) -> None:
     (tmp_path / "flows.csv").write_text("date,party,amount\n2026-01-01,lp,5\n")
     result = sovfund_cli(tmp_path, "waterfall", str(TINY), "flows.csv")
     assert result.returncode == 1
@@ -331,7 +339,9 @@ def test_waterfall_missing_column(tmp_path: Path) -> None:
     assert_no_traceback(result)
 
 
-def test_waterfall_deal_by_deal_needs_the_investment_column(tmp_path: Path) -> None:
+def test_waterfall_deal_by_deal_needs_the_investment_column(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     (tmp_path / "terms.toml").write_text(AMERICAN)
     (tmp_path / "flows.csv").write_text("date,party,kind,amount\n2026-01-01,lp,contribution,5\n")
     result = sovfund_cli(tmp_path, "waterfall", "terms.toml", "flows.csv")
@@ -340,7 +350,7 @@ def test_waterfall_deal_by_deal_needs_the_investment_column(tmp_path: Path) -> N
     assert_no_traceback(result)
 
 
-def test_run_into_an_unwritable_folder_exits_1(tmp_path: Path) -> None:
+def test_run_into_an_unwritable_folder_exits_1(tmp_path: Path, sovfund_cli: CliRun) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = sovfund_cli(tmp_path, "run", str(TINY), "--out", str(blocker / "out"), *FEW)

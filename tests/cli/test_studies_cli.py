@@ -4,32 +4,28 @@ files `sovfund run` leaves behind, run as a user runs them."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import CliRun
 
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 SMALL = ("--paths", "256", "--quiet")
 
 
-def sovfund_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m sovfund ARGS`` in ``cwd``, warnings as errors."""
-    command = [sys.executable, "-W", "error", "-m", "sovfund", *args]
-    return subprocess.run(
-        command, capture_output=True, text=True, cwd=cwd, timeout=600, check=False
-    )
-
-
-def _json(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
+def _json(sovfund_cli: CliRun, tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
     result = sovfund_cli(tmp_path, *args, *SMALL, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def test_stress_json_lists_the_base_and_each_stress(tmp_path: Path) -> None:
-    data = _json(tmp_path, "stress", "mou-550b", "--only", "rates_up", "--only", "yen_strong")
+def test_stress_json_lists_the_base_and_each_stress(tmp_path: Path, sovfund_cli: CliRun) -> None:
+    data = _json(
+        sovfund_cli, tmp_path, "stress", "mou-550b", "--only", "rates_up", "--only", "yen_strong"
+    )
     assert [s["name"] for s in data["scenarios"]] == ["base", "rates_up", "yen_strong"]
     assert data["paths"] == 256
     for scenario in data["scenarios"]:
@@ -37,27 +33,31 @@ def test_stress_json_lists_the_base_and_each_stress(tmp_path: Path) -> None:
         assert 0.0 <= scenario["fund"]["p_default"] <= 1.0
 
 
-def test_simulate_with_a_stress_equals_that_row_of_the_stress_table(tmp_path: Path) -> None:
-    one = _json(tmp_path, "simulate", "mou-550b", "--stress", "rates_up")
-    table = _json(tmp_path, "stress", "mou-550b", "--only", "rates_up")
+def test_simulate_with_a_stress_equals_that_row_of_the_stress_table(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
+    one = _json(sovfund_cli, tmp_path, "simulate", "mou-550b", "--stress", "rates_up")
+    table = _json(sovfund_cli, tmp_path, "stress", "mou-550b", "--only", "rates_up")
     assert one["stress"] == "rates_up"
     assert one["parties"] == table["scenarios"][1]["parties"]
     assert one["fund"] == table["scenarios"][1]["fund"]
 
 
-def test_frontier_json_has_points_with_leverage_and_default(tmp_path: Path) -> None:
-    data = _json(tmp_path, "frontier", "son-2025", "--levels", "0,5,10")
+def test_frontier_json_has_points_with_leverage_and_default(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
+    data = _json(sovfund_cli, tmp_path, "frontier", "son-2025", "--levels", "0,5,10")
     assert [p["leverage"] for p in data["points"]] == [0.0, 5.0, 10.0]
     defaults = [p["fund"]["p_default"] for p in data["points"]]
     assert defaults == sorted(defaults)
     assert "japan_reserves" in data["points"][0]["parties"]
 
 
-def test_sensitivity_and_compare_json(tmp_path: Path) -> None:
-    tornado = _json(tmp_path, "sensitivity", str(TINY), "--metric", "irr_mean")
+def test_sensitivity_and_compare_json(tmp_path: Path, sovfund_cli: CliRun) -> None:
+    tornado = _json(sovfund_cli, tmp_path, "sensitivity", str(TINY), "--metric", "irr_mean")
     assert tornado["metric"] == "irr_mean"
     assert len(tornado["bars"]) == 7
-    both = _json(tmp_path, "compare", "son-2025", "mou-550b")
+    both = _json(sovfund_cli, tmp_path, "compare", "son-2025", "mou-550b")
     assert [s["scenario"] for s in both["structures"]] == ["son-2025", "mou-550b"]
 
 
@@ -72,14 +72,18 @@ def test_sensitivity_and_compare_json(tmp_path: Path) -> None:
         (["compare", "son-2025", "nowhere.toml"], "nowhere.toml"),
     ],
 )
-def test_study_input_errors_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
+def test_study_input_errors_exit_1(
+    tmp_path: Path, args: list[str], message: str, sovfund_cli: CliRun
+) -> None:
     result = sovfund_cli(tmp_path, *args, *SMALL)
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_run_writes_report_workbook_and_summary_with_the_verdict(tmp_path: Path) -> None:
+def test_run_writes_report_workbook_and_summary_with_the_verdict(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     out = tmp_path / "out"
     result = sovfund_cli(
         tmp_path, "run", "mou-550b", "--out", str(out), *SMALL, "--study-paths", "256"

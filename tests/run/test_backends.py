@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -33,8 +31,12 @@ from sovfund.run.backends import BATCH_PATHS, Runner, choose
 from sovfund.run.simulate import SAMPLED, Simulation, simulate
 from sovfund.scenarios.monte_carlo import BLOCK
 
+if TYPE_CHECKING:
+    from conftest import CliRun
+
 PATHS, SEED = 1000, 3  # four blocks of 256 paths, the last one short
 FIELDS = [f.name for f in dataclasses.fields(PathSummary)]
+CLI_TIMEOUT = 300  # seconds a CLI call may take (the sovfund_cli fixture reads it)
 
 
 def assert_identical(got: Simulation, expected: Simulation) -> None:
@@ -230,18 +232,9 @@ def test_an_unreachable_scheduler_is_a_clear_error(
     assert time.perf_counter() - start < 30
 
 
-def sovfund_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-m", "sovfund", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
-
-
-def test_cli_process_pool_prints_the_serial_json_byte_for_byte(tmp_path: Path) -> None:
+def test_cli_process_pool_prints_the_serial_json_byte_for_byte(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     args = ("simulate", "--paths", "512", "--seed", "5", "--json", "--quiet")
     serial = sovfund_cli(tmp_path, *args, "--backend", "serial")
     pool = sovfund_cli(tmp_path, *args, "--backend", "process", "--workers", "2")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -17,6 +16,9 @@ from sovfund.analytics.base_case import run_base_case
 from sovfund.analytics.paths import summarize_paths
 from sovfund.run.simulate import simulate
 from sovfund.scenarios.draws import base_case
+
+if TYPE_CHECKING:
+    from conftest import CliRun
 
 FIELDS = [f.name for f in dataclasses.fields(sovfund.analytics.paths.PathSummary)]
 
@@ -71,20 +73,11 @@ def test_without_volatility_or_defaults_every_path_is_the_base_case(preset: str)
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-6, err_msg=name)
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-m", "sovfund", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
-    )
-
-
-def test_simulate_json_has_the_design_keys_and_is_reproducible(tmp_path: Path) -> None:
+def test_simulate_json_has_the_design_keys_and_is_reproducible(
+    tmp_path: Path, sovfund_cli: CliRun
+) -> None:
     args = ("simulate", "son-2025", "--paths", "512", "--seed", "7", "--json")
-    first = run_cli(tmp_path, *args)
+    first = sovfund_cli(tmp_path, *args)
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
     assert (data["scenario"], data["paths"], data["seed"]) == ("son-2025", 512, 7)
@@ -95,12 +88,12 @@ def test_simulate_json_has_the_design_keys_and_is_reproducible(tmp_path: Path) -
         assert "p_loss" in entry
     assert 0.0 <= data["fund"]["p_default"] <= 1.0
     assert 0.0 <= data["fund"]["p_covenant_breach"] <= 1.0
-    smaller_batches = run_cli(tmp_path, *args, "--batch-size", "256")
+    smaller_batches = sovfund_cli(tmp_path, *args, "--batch-size", "256")
     assert smaller_batches.stdout == first.stdout
 
 
-def test_a_batch_size_off_the_block_is_refused(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "simulate", "--paths", "10", "--batch-size", "100")
+def test_a_batch_size_off_the_block_is_refused(tmp_path: Path, sovfund_cli: CliRun) -> None:
+    result = sovfund_cli(tmp_path, "simulate", "--paths", "10", "--batch-size", "100")
     assert result.returncode == 1
     assert "multiple of 256" in result.stderr
     assert "Traceback" not in result.stderr
