@@ -27,7 +27,7 @@ from sovfund.scenarios.monte_carlo import (
     BLOCK,
     DT,
     MERCHANT_REVENUE_UPLIFT,
-    _default_quarter,
+    _default_at,
     _plan,
     monte_carlo,
 )
@@ -505,7 +505,24 @@ def test_default_quarter_inverts_the_cumulative_default_curve() -> None:
     rng = np.random.default_rng(5)
     latent = 1.5 * rng.standard_normal((64, plan.start.size))
     delay = rng.integers(0, 20, latent.shape)
-    got = _default_quarter(plan, latent, delay)
+    got = np.array(
+        [
+            [
+                _default_at(
+                    z,
+                    plan.default_threshold[j],
+                    plan.hazard_construction[j],
+                    plan.hazard_operation[j],
+                    plan.start[j],
+                    plan.build[j] + delay[path, j],
+                    plan.operating[j],
+                    plan.quarters,
+                )
+                for j, z in enumerate(row)
+            ]
+            for path, row in enumerate(latent)
+        ]
+    )
     uniform = stats.norm.cdf(latent)
     for (path, j), quarter in np.ndenumerate(got):
         start, length = plan.start[j], plan.build[j] + delay[path, j]

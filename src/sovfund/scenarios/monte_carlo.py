@@ -491,24 +491,6 @@ def _latent(own, factors, column, loadings):  # type: ignore[no-untyped-def]
     return own * loadings[2] + loadings[1] * factors[column] + loadings[0] * factors[0]
 
 
-def _default_quarter(plan: _Plan, latent: Array, delay: IntArray) -> IntArray:
-    """The quarter each project defaults in, -1 if not within the term (see
-    :func:`_default_at`), for latents and delays of shape (paths, projects)."""
-    result = np.empty(latent.shape, dtype=np.int64)
-    for (i, j), z in np.ndenumerate(latent):
-        result[i, j] = _default_at(
-            z,
-            plan.default_threshold[j],
-            plan.hazard_construction[j],
-            plan.hazard_operation[j],
-            plan.start[j],
-            plan.build[j] + delay[i, j],
-            plan.operating[j],
-            plan.quarters,
-        )
-    return result
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _default_at(z, threshold, construction, operation, start, length, operating, quarters):  # type: ignore[no-untyped-def]
     """The quarter a project with default latent ``z`` defaults in, -1 if not within
