@@ -13,6 +13,7 @@ from sovfund.analytics.metrics import FundMetrics, PartyMetrics, fund_metrics, p
 from sovfund.engine.fund import FundPaths, run_fund
 from sovfund.scenarios.draws import base_case
 from sovfund.terms.models import Terms
+from sovfund.terms.sections import require_simulation
 
 __all__ = ["BaseCase", "run_base_case"]
 
@@ -68,6 +69,7 @@ class BaseCase:
 
 def run_base_case(terms: Terms) -> BaseCase:
     """Run the deterministic base case of ``terms``."""
+    require_simulation(terms)
     paths = run_fund(terms, base_case(terms))
     return summarize(terms, paths)
 

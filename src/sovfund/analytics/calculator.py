@@ -27,6 +27,7 @@ from sovfund.analytics.irr import irr_or_nan
 from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate, clawback_transfers
 from sovfund.terms.flows import Flow
 from sovfund.terms.models import Terms
+from sovfund.terms.sections import index_rate
 
 __all__ = ["WaterfallResult", "run_waterfall"]
 
@@ -78,6 +79,7 @@ class WaterfallResult:
 def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
     """Run dated ``flows`` (any order) through the waterfall of ``terms``."""
     spec = WaterfallSpec.from_terms(terms)
+    rate = index_rate(terms)
     flows = sorted(flows, key=lambda f: f.date)
     deals = sorted({f.investment or "" for f in flows}) if spec.deal_by_deal else [""]
     row_of = {deal: i for i, deal in enumerate(deals)}
@@ -93,7 +95,7 @@ def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
         if previous is not None:
             years = (date - previous).days / 365.0
             for s in (state, whole):
-                s.accrue(accrual_factors(spec, years, terms.macro.short_rate))
+                s.accrue(accrual_factors(spec, years, rate))
         previous = date
         contributions = np.zeros((len(deals), len(spec.parties)))
         proceeds = np.zeros(len(deals))

@@ -97,7 +97,7 @@ class ProjectTerms:
     @classmethod
     def from_terms(cls, terms: Terms, tariff_exposed: Array | None = None) -> ProjectTerms:
         projects = terms.projects
-        tariff = terms.macro.tariff
+        tariff = terms.market.tariff
         exposed = np.zeros(len(projects)) if tariff_exposed is None else tariff_exposed
         japanese = np.array([p.contractor_country == "JP" for p in projects])
         return cls(
@@ -134,7 +134,7 @@ def _discount_tables(terms: Terms, draws: Draws, longest: int) -> tuple[Array, A
     growing with expected CPI (G), for m = 0 .. longest; shapes (paths, quarters, longest + 1)."""
     rate = draws.yield_10y + terms.valuation.risk_premium
     v = (1.0 + rate) ** -0.25  # (P, T)
-    growth = (1.0 + terms.macro.inflation) ** 0.25
+    growth = (1.0 + terms.market.inflation) ** 0.25
     k = np.arange(longest + 1)
     powers = v[:, :, None] ** k  # v^0 .. v^longest
     annuity = np.cumsum(powers, axis=2) - 1.0  # sum_{k=1..m} v^k
@@ -195,7 +195,7 @@ def project_flows(
     # exit
     last = quarters - 1
     ahead = np.minimum(remaining[:, :, last], 4)  # operating quarters in the next year
-    growth = (1.0 + terms.macro.inflation) ** 0.25
+    growth = (1.0 + terms.market.inflation) ** 0.25
     forward = fixed * ahead + indexed * cpi[:, :, last] * _growth_sum(growth, ahead)
     on_multiple = np.where(
         complete[:, :, last], np.maximum(pt.multiple * forward, 0.0), value[:, :, last]
@@ -252,7 +252,7 @@ def project_totals(
         np.ascontiguousarray(draws.default_quarter),
         np.ascontiguousarray(draws.recovery),
         np.ascontiguousarray(draws.revenue_factor),
-        (1.0 + terms.macro.inflation) ** 0.25,
+        (1.0 + terms.market.inflation) ** 0.25,
         investment,
         operating_cash,
         value,

@@ -315,7 +315,7 @@ def _inputs(sheet: Worksheet, styles: Styles, terms: Terms) -> None:
     for title, model in (
         ("Leverage", terms.leverage),
         ("Policy", terms.policy),
-        ("Markets", terms.macro),
+        ("Markets", terms.market),
         ("Valuation", terms.valuation),
         ("Risk", terms.risk),
     ):

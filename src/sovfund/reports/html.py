@@ -618,7 +618,7 @@ def key_terms(terms: Terms) -> list[tuple[str, str]]:
     capex = sum(p.capex for p in terms.projects)
     sectors = ", ".join(sorted({p.sector.replace("_", " ") for p in terms.projects}))
     rows.append(("Projects", f"{len(terms.projects)} projects, {money(capex)} of capex; {sectors}"))
-    macro = terms.macro
+    macro = terms.market
     rows.append(
         (
             "Markets at the start",

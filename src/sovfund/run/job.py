@@ -30,6 +30,7 @@ from sovfund.run.studies import (
     stress_test,
 )
 from sovfund.terms.models import Terms
+from sovfund.terms.sections import require_simulation
 
 __all__ = ["STUDY_PATHS", "Job", "run_job", "steps"]
 
@@ -97,6 +98,7 @@ def run_job(
 ) -> Job:
     """Run the main job on ``terms``. ``options`` go to every
     :func:`~sovfund.run.simulate.simulate` (backend, workers, scheduler)."""
+    require_simulation(terms)
     started = time.perf_counter()
 
     def report(step: str) -> Callable[[int], Any] | None:

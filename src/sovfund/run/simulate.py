@@ -36,6 +36,7 @@ from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
 from sovfund.scenarios.stress import stress_draws, stress_named, stressed_terms
 from sovfund.terms.models import Stress, Terms
+from sovfund.terms.sections import require_simulation
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -191,6 +192,7 @@ def simulate(
     on ``batch_size``. ``on_progress(paths_done)`` is called after each batch, in path
     order.
     """
+    require_simulation(terms)
     spec = stress if isinstance(stress, Stress) else stress_named(terms, stress)
     terms = stressed_terms(terms, spec)
     if macro is not None and macro.fund.quarters < terms.fund.quarters:

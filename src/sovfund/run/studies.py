@@ -320,7 +320,7 @@ def _carry(terms: Terms, factor: float) -> Terms:
 
 
 def _fx_vol(terms: Terms, factor: float) -> Terms:
-    macro = terms.macro.model_copy(update={"usd_jpy_vol": terms.macro.usd_jpy_vol * factor})
+    macro = terms.market.model_copy(update={"usd_jpy_vol": terms.market.usd_jpy_vol * factor})
     return terms.model_copy(update={"macro": macro})
 
 

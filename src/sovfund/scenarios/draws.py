@@ -70,7 +70,7 @@ class Draws:
 def base_case(terms: Terms, paths: int = 1) -> Draws:
     """The deterministic base case: macro levels held at ``[macro]``, projects on plan."""
     quarters, projects = terms.fund.quarters, len(terms.projects)
-    macro = terms.macro
+    macro = terms.market
 
     def level(value: float) -> Array:
         return np.full((paths, quarters), value, dtype=np.float64)

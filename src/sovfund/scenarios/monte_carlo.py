@@ -182,7 +182,7 @@ class _Plan:
 
 
 def _plan(terms: Terms) -> _Plan:
-    macro, risk = terms.macro, terms.risk
+    macro, risk = terms.market, terms.risk
     volatility, defaults = risk.volatility, risk.defaults
     quarters = terms.fund.quarters
 

@@ -2,5 +2,6 @@
 
 from sovfund.terms.load import load_terms, parse_terms
 from sovfund.terms.models import Terms
+from sovfund.terms.sections import index_rate, require_simulation
 
-__all__ = ["Terms", "load_terms", "parse_terms"]
+__all__ = ["Terms", "index_rate", "load_terms", "parse_terms", "require_simulation"]

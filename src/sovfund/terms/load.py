@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from sovfund.errors import Problem, TermsError, UnknownScenarioError
 from sovfund.presets import preset_ids, preset_text
-from sovfund.terms.checks import check_terms
-from sovfund.terms.models import Terms
+from sovfund.terms.checks import Sheet, check_terms
+from sovfund.terms.models import Fee, Id, Party, Project, Stress, Terms, Tier, Waterfall
 
 __all__ = ["load_terms", "parse_terms"]
 
@@ -43,19 +44,123 @@ def load_terms(source: str | Path) -> Terms:
 
 
 def parse_terms(text: str, *, name: str = "<string>") -> Terms:
-    """Validate TOML text as a term sheet; ``name`` is used in error messages."""
+    """Validate TOML text as a term sheet; ``name`` is used in error messages.
+
+    Every problem is reported at once, whatever stage finds it: each section (and each
+    item of a list) is checked on its own, then the checks that relate several values
+    run on whatever passed, so a missing section does not hide a bad share elsewhere.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise TermsError([Problem(name, "", f"invalid TOML ({error})", "valid TOML")]) from None
-    try:
-        terms = Terms.model_validate(data)
-    except ValidationError as error:
-        raise TermsError(_problems(error, data, name)) from None
-    problems = check_terms(terms, name)
+    sheet, problems = _sections(data, name)
+    problems += check_terms(sheet, name)
     if problems:
         raise TermsError(problems)
+    try:
+        terms = Terms.model_validate(data)
+    except ValidationError as error:  # pragma: no cover - the sections passed one by one
+        raise TermsError(_problems(error, data, name)) from None
+    terms._source = name
     return terms
+
+
+_LISTS = {"party": Party, "fee": Fee, "project": Project}
+"""Top-level arrays of tables, validated item by item."""
+_STAND_IN_TIER = {"name": "stand-in", "pay": {"lps": 1.0}}
+
+
+def _sections(data: dict[str, Any], name: str) -> tuple[Sheet, list[Problem]]:
+    """Validate each section, and each item of a list, on its own."""
+    problems: list[Problem] = []
+    fields = {field.alias or key: key for key, field in Terms.model_fields.items()}
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            problems.append(
+                Problem(name, key, f"unknown key '{key}'", f"one of the keys {allowed}")
+            )
+    sheet = Sheet()
+    for key, field_name in fields.items():
+        field = Terms.model_fields[field_name]
+        if key not in data:
+            if field.is_required():
+                problems.append(Problem(name, key, "nothing", f"the required key '{key}'"))
+                sheet.failed.add(key)
+            continue
+        value = data[key]
+        if key in _LISTS and isinstance(value, list):
+            items = sheet.items.setdefault(key, [])
+            for i, item in enumerate(value):
+                valid = _one(_LISTS[key], item, data, name, [key, i], problems)
+                items.append(valid)
+                if valid is None:
+                    sheet.loose_ids.setdefault(key, set()).update(_raw_id(item))
+            if key == "party" and not value:
+                problems.append(Problem(name, key, "an empty list", "at least one [[party]]"))
+        elif key == "waterfall" and isinstance(value, Mapping) and "tier" in value:
+            tiers = value["tier"]
+            if isinstance(tiers, list):
+                sheet.items["waterfall.tier"] = checked = [
+                    _one(Tier, tier, data, name, [key, "tier", i], problems)
+                    for i, tier in enumerate(tiers)
+                ]
+                # the table's own keys, with the tiers that passed (or a stand-in for
+                # none): a bad tier must not hide a problem with the rest of it
+                good = [tiers[i] for i, tier in enumerate(checked) if tier is not None]
+                value = {**value, "tier": good or [_STAND_IN_TIER]}
+            sheet.sections[key] = _one(Waterfall, value, data, name, [key], problems)
+        elif key == "stress" and isinstance(value, Mapping):
+            sheet.stresses = {
+                stress: _one(Stress, table, data, name, [key, stress], problems)
+                for stress, table in value.items()
+            }
+            bad_names = TypeAdapter(dict[Id, Any]).validate_python  # the names themselves
+            _adapt(bad_names, value, data, name, [key], problems)
+        else:
+            sheet.sections[key] = _one(field.annotation, value, data, name, [key], problems)
+        if sheet.sections.get(key, True) is None:
+            sheet.failed.add(key)
+    return sheet, problems
+
+
+def _one(
+    model: Any,
+    value: Any,
+    data: Mapping[str, Any],
+    name: str,
+    keys: list[int | str],
+    problems: list[Problem],
+) -> Any:
+    """``value`` validated as ``model``, or None with its problems added."""
+    return _adapt(_adapter(model).validate_python, value, data, name, keys, problems)
+
+
+def _adapt(
+    validate: Any,
+    value: Any,
+    data: Mapping[str, Any],
+    name: str,
+    keys: list[int | str],
+    problems: list[Problem],
+) -> Any:
+    try:
+        return validate(value)
+    except ValidationError as error:
+        problems.extend(_problems(error, data, name, prefix=keys))
+        return None
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def _raw_id(item: Any) -> set[str]:
+    """The id an invalid list item names, if any: other sections may refer to it."""
+    raw = item.get("id") if isinstance(item, Mapping) else None
+    return {raw} if isinstance(raw, str) else set()
 
 
 def _read(source: str | Path) -> tuple[str, str]:
@@ -100,9 +205,18 @@ _PATTERN_WORDS = {
 }
 
 
-def _problems(error: ValidationError, data: Mapping[str, Any], name: str) -> list[Problem]:
+def _problems(
+    error: ValidationError,
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    prefix: list[int | str] | None = None,
+) -> list[Problem]:
+    """One problem per key path; ``prefix`` is where the validated value sits in ``data``."""
     problems: dict[str, Problem] = {}
+    root = tuple(prefix or ())
     for detail in error.errors():
+        detail = {**detail, "loc": root + tuple(detail["loc"])}
         keys, member = _clean_loc(detail["loc"])
         if member is not None:
             # A union (a number or a table): report only the branch the user wrote.

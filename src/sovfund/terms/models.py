@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "GROUPS",
@@ -572,7 +572,16 @@ class Stress(_Model):
 
 
 class Terms(_Model):
-    """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`."""
+    """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`.
+
+    The contract (``fund``, ``parties``, ``fees``, ``waterfall``, ``leverage``,
+    ``policy``, ``projects``) and the market model (``macro``, ``risk``, ``valuation``)
+    and the named stresses are read from one TOML file. A term sheet needs only the
+    sections of the command it is given to: ``[fund]``, ``[[party]]`` and
+    ``[waterfall]`` make a complete one for the calculator, ``validate`` and the books;
+    simulations also need ``[[project]]`` and ``[macro]``
+    (:func:`sovfund.terms.require_simulation`).
+    """
 
     fund: Fund
     parties: tuple[Party, ...] = Field(alias="party", min_length=1)
@@ -580,11 +589,32 @@ class Terms(_Model):
     waterfall: Waterfall
     leverage: Leverage = Field(default_factory=Leverage)
     policy: Policy = Field(default_factory=Policy)
-    projects: tuple[Project, ...] = Field(alias="project", min_length=1)
-    macro: Macro
+    projects: tuple[Project, ...] = Field(default=(), alias="project")
+    macro: Macro | None = None
     valuation: Valuation = Field(default_factory=Valuation)
     risk: Risk = Field(default_factory=Risk)
     stress: dict[Id, Stress] = Field(default_factory=dict)
+    _source: str = PrivateAttr(default="the term sheet")
+
+    @property
+    def source(self) -> str:
+        """Where the term sheet was read from (a file or ``preset ID``), for messages."""
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the contents are, wherever each was read from."""
+        if not isinstance(other, Terms):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = _Model.__hash__
+
+    @property
+    def market(self) -> Macro:
+        """``[macro]``; only for code behind :func:`~sovfund.terms.require_simulation`."""
+        if self.macro is None:
+            raise ValueError("this term sheet has no [macro] table (see require_simulation)")
+        return self.macro
 
     @property
     def lps(self) -> tuple[Party, ...]:

@@ -1,0 +1,63 @@
+"""Which sections a command needs (DESIGN.md, "Which sections a command needs").
+
+``[fund]``, ``[[party]]`` and ``[waterfall]`` make a complete term sheet for the
+calculator, ``validate`` and the books. Simulations (``run``, ``simulate``, the
+studies, the base case) also need ``[[project]]`` and ``[macro]``; given a term sheet
+without them they raise one :class:`~sovfund.errors.TermsError` naming each section
+that is missing, before any work is done.
+"""
+
+from __future__ import annotations
+
+from sovfund.errors import Problem, TermsError
+from sovfund.terms.models import FloatingRate, Terms
+
+__all__ = ["index_rate", "require_simulation"]
+
+
+def require_simulation(terms: Terms) -> None:
+    """Raise :class:`TermsError` unless ``terms`` has what a simulation needs."""
+    problems = []
+    if not terms.projects:
+        problems.append(
+            Problem(
+                terms.source,
+                "project",
+                "no [[project]] table",
+                "at least one [[project]]: a simulation invests in the fund's projects",
+            )
+        )
+    if terms.macro is None:
+        problems.append(
+            Problem(
+                terms.source,
+                "macro",
+                "no [macro] table",
+                "a [macro] table (short_rate, yield_10y, inflation, usd_jpy):"
+                " a simulation starts its markets from it",
+            )
+        )
+    if problems:
+        raise TermsError(problems)
+
+
+def index_rate(terms: Terms) -> float:
+    """The index rate floating hurdles accrue at without a rate path: ``macro.short_rate``.
+
+    Raises :class:`TermsError` when a tier's hurdle floats and there is no ``[macro]``.
+    """
+    if terms.macro is not None:
+        return terms.macro.short_rate
+    for i, tier in enumerate(terms.waterfall.tier):
+        if tier.until is not None and isinstance(tier.until.rate, FloatingRate):
+            raise TermsError(
+                [
+                    Problem(
+                        terms.source,
+                        f"waterfall.tier[{i}].until.rate",
+                        "a floating hurdle rate and no [macro] table",
+                        "a [macro] table whose short_rate is the index (or a fixed rate)",
+                    )
+                ]
+            )
+    return 0.0
