@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,15 +75,20 @@ def test_design_example_runs_through_the_calculator(example: str) -> None:
     assert gp["distributed"] == pytest.approx(2 + 0.2 * 40)
 
 
-@pytest.mark.parametrize("run", ["simulate", "base case"])
-def test_a_simulation_names_each_missing_section(example: str, run: str) -> None:
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda terms: sovfund.simulate(terms, paths=1, seed=0),
+        sovfund.run_base_case,
+        lambda terms: sovfund.stress_test(terms, paths=1, seed=0),
+    ],
+    ids=["simulate", "base case", "stress test"],
+)
+def test_a_simulation_names_each_missing_section(example: str, run: Any) -> None:
     terms = sovfund.parse_terms(example, name="design.toml")
 
     with pytest.raises(TermsError) as caught:
-        if run == "simulate":
-            sovfund.simulate(terms, paths=1, seed=0)
-        else:
-            sovfund.run_base_case(terms)
+        run(terms)
 
     assert {(p.file, p.path) for p in caught.value.problems} == {
         ("design.toml", "project"),
