@@ -26,6 +26,7 @@ reference the kernel is tested against.
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.terms.models import FloatingRate, Terms
+from sovfund.terms.models import FloatingRate, Party, Terms, Waterfall
 
 __all__ = [
     "WaterfallSpec",
@@ -90,16 +91,22 @@ class WaterfallSpec:
 
     @classmethod
     def from_terms(cls, terms: Terms) -> WaterfallSpec:
-        ids = tuple(p.id for p in terms.parties)
-        is_lp = np.array([p.role == "lp" for p in terms.parties])
-        carry = np.array(
-            [p.carry_share if p.carry_share is not None else 1.0 for p in terms.parties]
-        )
+        """The waterfall of ``terms`` over its parties."""
+        return cls.from_parties(terms.waterfall, terms.parties)
+
+    @classmethod
+    def from_parties(cls, waterfall: Waterfall, parties: Sequence[Party]) -> WaterfallSpec:
+        """The tiers of ``waterfall`` over ``parties`` (any LPs and GPs: the books pass
+        their partners). A tier or ``until`` naming an id not among ``parties`` pays or
+        measures nobody; groups (``lps``, ``gps``) cover the parties of that role."""
+        ids = tuple(p.id for p in parties)
+        is_lp = np.array([p.role == "lp" for p in parties], dtype=np.bool_)
+        carry = np.array([p.carry_share if p.carry_share is not None else 1.0 for p in parties])
         gp_weights = np.where(is_lp, 0.0, carry)
         if gp_weights.sum() > 0:
             gp_weights = gp_weights / gp_weights.sum()
         groups = {"lps": is_lp, "gps": ~is_lp}
-        tiers = terms.waterfall.tier
+        tiers = waterfall.tier
         kind, target, rate, floating, share = [], [], [], [], []
         for tier in tiers:
             until = tier.until
@@ -117,7 +124,7 @@ class WaterfallSpec:
             rate.append(hurdle.spread if isinstance(hurdle, FloatingRate) else (hurdle or 0.0))
             floating.append(isinstance(hurdle, FloatingRate))
             share.append(until.share or 0.0)
-        commitments = np.array([p.commitment or 0.0 for p in terms.parties])
+        commitments = np.array([p.commitment or 0.0 for p in parties])
         lp_commitments = np.where(is_lp, commitments, 0.0)
         return cls(
             parties=ids,
@@ -125,17 +132,19 @@ class WaterfallSpec:
             is_lp=is_lp,
             commitments=commitments,
             gp_weights=gp_weights,
-            direct=np.array([[t.pay.get(i, 0.0) for i in ids] for t in tiers]),
+            direct=np.array([[t.pay.get(i, 0.0) for i in ids] for t in tiers]).reshape(
+                len(tiers), len(ids)
+            ),
             lps=np.array([t.pay.get("lps", 0.0) for t in tiers]),
             gps=np.array([t.pay.get("gps", 0.0) for t in tiers]),
-            target=np.array(target),
+            target=np.array(target).reshape(len(tiers), len(ids)),
             kind=np.array(kind, dtype=np.int64),
             rate=np.array(rate),
-            floating=np.array(floating),
+            floating=np.array(floating, dtype=np.bool_),
             share=np.array(share),
             commitment_weights=lp_commitments / max(lp_commitments.sum(), 1e-300),
-            deal_by_deal=terms.waterfall.style == "deal_by_deal",
-            clawback=terms.waterfall.clawback,
+            deal_by_deal=waterfall.style == "deal_by_deal",
+            clawback=waterfall.clawback,
         )
 
     def empty_state(self, rows: int) -> WaterfallState:
