@@ -2,8 +2,9 @@
 
 Times ``simulate`` (draws, compiled project flows, the fund loop and waterfall, per-path
 summaries) on ``--paths`` paths of son-2025 with the serial backend, reports the
-process's peak memory, and times the reference engine (the readable NumPy project model
-and fund loop, one path at a time) on ``--reference-paths`` paths of the same run. The
+process's peak memory, and times the reference engine (the same project and fund
+kernels run as plain Python, and the NumPy summaries) on ``--reference-paths`` paths of
+the same run. The
 two are timed alternately ``--repeat`` times and the medians give the per-path speed
 ratio, so that a busy machine slows both alike. Last, where the fast engine's time goes:
 each stage timed on one batch of ``--stage-paths`` paths (medians of the repeats).
@@ -22,8 +23,8 @@ import numpy as np
 
 import sovfund
 from sovfund.analytics.paths import summarize_paths
-from sovfund.engine.fund_compiled import run_fund_compiled
-from sovfund.engine.projects import project_totals
+from sovfund.engine.fund import SUMMARY_SERIES, run_fund
+from sovfund.engine.projects import project_flows
 from sovfund.run.simulate import simulate
 from sovfund.scenarios.monte_carlo import monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
@@ -36,10 +37,10 @@ def stage_times(terms: sovfund.Terms, paths: int) -> dict[str, float]:
     draws = monte_carlo(terms, 1, 0, paths)
     times["draws"] = time.perf_counter() - start
     start = time.perf_counter()
-    projects = project_totals(terms, draws, tariff_exposed=tariff_exposure(terms))
+    projects = project_flows(terms, draws, tariff_exposed=tariff_exposure(terms))
     times["project kernel"] = time.perf_counter() - start
     start = time.perf_counter()
-    fund = run_fund_compiled(terms, draws, projects)
+    fund = run_fund(terms, draws, projects, record=SUMMARY_SERIES)
     times["fund loop"] = time.perf_counter() - start
     start = time.perf_counter()
     summarize_paths(fund, draws, np.array([p.country == "JP" for p in terms.parties]))

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import sovfund
 from sovfund.analytics.irr import irr, irr_or_nan, irr_rows, npv
 from sovfund.engine.calendar import year_fractions
-from sovfund.engine.fund_compiled import run_fund_compiled
-from sovfund.engine.projects import project_totals
+from sovfund.engine.fund import SUMMARY_SERIES, run_fund
+from sovfund.engine.projects import project_flows
 from sovfund.errors import ConvergenceError
 from sovfund.scenarios.monte_carlo import monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
@@ -96,8 +96,11 @@ def test_compiled_rows_on_fund_flows_of_both_presets() -> None:
     for preset in ("son-2025", "mou-550b"):
         terms = sovfund.load_terms(preset)
         draws = monte_carlo(terms, 2, 0, 128)
-        outcome = run_fund_compiled(
-            terms, draws, project_totals(terms, draws, tariff_exposed=tariff_exposure(terms))
+        outcome = run_fund(
+            terms,
+            draws,
+            project_flows(terms, draws, tariff_exposed=tariff_exposure(terms)),
+            record=SUMMARY_SERIES,
         )
         times = year_fractions(outcome.dates[0], outcome.dates)
         rows = outcome.party_cash.transpose(0, 2, 1).reshape(-1, len(times))

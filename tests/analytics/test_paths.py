@@ -12,8 +12,8 @@ import pytest
 
 import sovfund
 from sovfund.analytics.paths import PathSummary, summarize_paths
-from sovfund.engine.fund_compiled import run_fund_compiled
-from sovfund.engine.projects import project_totals
+from sovfund.engine.fund import run_fund
+from sovfund.engine.projects import project_flows
 from sovfund.scenarios.monte_carlo import monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
 from sovfund.scenarios.stress import stress_draws, stress_named, stressed_terms
@@ -28,8 +28,10 @@ def test_party_figures_follow_the_numpy_definitions(preset: str, stress: str | N
     spec = stress_named(terms, stress)
     terms = stressed_terms(terms, spec)
     draws = stress_draws(terms, spec, monte_carlo(terms, 21, 0, 512))
-    fund = run_fund_compiled(
-        terms, draws, project_totals(terms, draws, tariff_exposed=tariff_exposure(terms))
+    fund = run_fund(
+        terms,
+        draws,
+        project_flows(terms, draws, tariff_exposed=tariff_exposure(terms)),
     )
     yen = np.array([p.country == "JP" for p in terms.parties])
     summary = summarize_paths(fund, draws, yen)

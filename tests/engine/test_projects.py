@@ -1,5 +1,6 @@
-"""Project cash flows under shocks: the compiled totals agree with the NumPy model,
-and shocks move the numbers the way the model says."""
+"""Project cash flows under shocks: the kernels (compiled and plain) agree with the
+NumPy model kept as an oracle (tests/oracle/projects.py), and shocks move the numbers
+the way the model says."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 import sovfund
-from sovfund.engine.projects import project_flows, project_totals
+from oracle.projects import project_flows_reference
+from sovfund.engine.projects import project_flows
 from sovfund.scenarios.draws import Draws, base_case
 from sovfund.terms.models import Terminal
 
@@ -42,14 +44,34 @@ def test_compiled_totals_agree_with_the_numpy_model(preset: str) -> None:
     terms = sovfund.load_terms(preset)
     draws = shocked(terms, 40, seed=1)
     exposed = (np.arange(len(terms.projects)) % 2).astype(float)
-    readable = project_flows(terms, draws, tariff_exposed=exposed)
-    fast = project_totals(terms, draws, tariff_exposed=exposed)
+    readable = project_flows_reference(terms, draws, tariff_exposed=exposed)
+    fast = project_flows(terms, draws, tariff_exposed=exposed)
     for name in ("investment", "operating_cash", "value", "exit_value"):
         np.testing.assert_allclose(
             getattr(fast, name), getattr(readable, name), rtol=1e-9, atol=1e-3
         )
+    detail = project_flows(terms, draws, tariff_exposed=exposed, per_project=True)
+    assert detail.by_project is not None
     assert readable.by_project is not None
-    np.testing.assert_allclose(readable.by_project.value.sum(axis=1), readable.value, rtol=1e-12)
+    for name in ("investment", "operating_cash", "value", "exit_value"):
+        # per project as the oracle has it, and summed to exactly the same totals
+        np.testing.assert_allclose(
+            getattr(detail.by_project, name),
+            getattr(readable.by_project, name),
+            rtol=1e-9,
+            atol=1e-3,
+        )
+        np.testing.assert_array_equal(getattr(detail, name), getattr(fast, name))
+
+
+def test_the_plain_kernels_are_the_compiled_ones() -> None:
+    terms = sovfund.load_terms("son-2025")
+    draws = shocked(terms, 3, seed=2)
+    exposed = (np.arange(len(terms.projects)) % 2).astype(float)
+    plain = project_flows(terms, draws, tariff_exposed=exposed, fast=False)
+    fast = project_flows(terms, draws, tariff_exposed=exposed)
+    for name in ("investment", "operating_cash", "value", "exit_value"):
+        np.testing.assert_allclose(getattr(plain, name), getattr(fast, name), rtol=1e-13)
 
 
 def test_delay_and_overrun_spread_capex_over_the_longer_build() -> None:
@@ -110,8 +132,8 @@ def test_compiled_totals_at_every_edge_of_a_project_life(terminal: str) -> None:
         recovery=np.full((len(cases), 1), 0.7),
         inflation=np.full((len(cases), quarters), 0.02),
     )
-    readable = project_flows(terms, draws)
-    fast = project_totals(terms, draws)
+    readable = project_flows_reference(terms, draws)
+    fast = project_flows(terms, draws)
     for name in ("investment", "operating_cash", "value", "exit_value"):
         np.testing.assert_allclose(
             getattr(fast, name), getattr(readable, name), rtol=1e-12, atol=1e-12, err_msg=name

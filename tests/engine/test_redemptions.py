@@ -1,5 +1,5 @@
-"""Retail redemptions, gated: a tiny fund worked by hand, and both engines held to each
-other path by path.
+"""Retail redemptions, gated: a tiny fund worked by hand, and the engine held path by
+path to the NumPy fund loop kept as an oracle (tests/oracle/fund.py).
 
 The tiny fund (examples/tiny.toml) with its LP cut to 80 and a retail LP ("saver") of
 20, debt of 1x drawn pro rata, income distributed as it comes (``recycling = false``, so
@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 import sovfund
+from oracle import assert_same_paths
+from oracle.fund import run_fund_reference
 from sovfund.engine.fund import FundPaths, run_fund
-from sovfund.engine.fund_compiled import FundOutcome, run_fund_compiled
-from sovfund.engine.projects import project_totals
+from sovfund.engine.projects import project_flows
 from sovfund.errors import TermsError
 from sovfund.scenarios.draws import Draws, base_case
 from sovfund.scenarios.monte_carlo import monte_carlo
@@ -174,12 +175,12 @@ def test_the_gate_shuts_where_a_sale_cannot_keep_ltv() -> None:
 
 
 @pytest.mark.parametrize("discount", [0.2, 0.7])
-def test_the_fast_engine_matches_by_hand(discount: float) -> None:
+def test_compiled_plain_and_oracle_agree_on_the_tiny_fund(discount: float) -> None:
     terms = tiny_redeeming(discount)
     draws = asking(base_case(terms), ASKED, 0.15)
-    assert_same(
-        run_fund(terms, draws), run_fund_compiled(terms, draws, project_totals(terms, draws))
-    )
+    fast = run_fund(terms, draws)
+    assert_same_paths(run_fund_reference(terms, draws), fast)
+    assert_same_paths(run_fund(terms, draws, fast=False), fast)
 
 
 def son_redeeming(discount: float) -> tuple[sovfund.Terms, Draws]:
@@ -200,10 +201,10 @@ def test_engines_agree_path_by_path_on_a_retail_run(discount: float, start: int)
     # quarters' spare cash pays.
     terms, draws = son_redeeming(discount)
     draws = asking(draws, range(start, start + 8), 0.15)
-    projects = project_totals(terms, draws)
-    reference = run_fund(terms, draws, projects, interim_nav=False)
-    fast = run_fund_compiled(terms, draws, projects)
-    assert_same(reference, fast, terms.total_commitment)
+    projects = project_flows(terms, draws)
+    reference = run_fund_reference(terms, draws, projects)
+    fast = run_fund(terms, draws, projects)
+    assert_same_paths(reference, fast, terms.total_commitment)
     paid = reference.redeemed > 0
     by_sale = paid & (reference.sale_proceeds > 0)
     assert by_sale.any()
@@ -215,8 +216,8 @@ def test_without_requests_nothing_changes_bit_for_bit() -> None:
     terms, draws = son_redeeming(0.2)
     preset = sovfund.load_terms("son-2025")  # which has a [fund.redemptions] table
     plain = preset.model_copy(update={"fund": preset.fund.model_copy(update={"redemptions": None})})
-    projects = project_totals(plain, draws)
-    before = run_fund(plain, draws, projects), run_fund_compiled(plain, draws, projects)
+    projects = project_flows(plain, draws)
+    before = run_fund(plain, draws, projects), run_fund(plain, draws, projects, fast=False)
     for case_terms, case_draws in (
         (terms, draws),  # the table, no requests
         (terms, asking(draws, range(0), 0.15)),  # requests of zero
@@ -224,7 +225,7 @@ def test_without_requests_nothing_changes_bit_for_bit() -> None:
     ):
         after = (
             run_fund(case_terms, case_draws, projects),
-            run_fund_compiled(case_terms, case_draws, projects),
+            run_fund(case_terms, case_draws, projects, fast=False),
         )
         for old, new in zip(before, after, strict=True):
             for field in dataclasses.fields(old):
@@ -241,19 +242,3 @@ def test_redemptions_need_a_whole_fund_waterfall() -> None:
     )
     with pytest.raises(TermsError, match=r"fund\.redemptions"):
         sovfund.parse_terms(text + "\n[fund.redemptions]\ngate = 0.03\n", name="bad.toml")
-
-
-def assert_same(reference: FundPaths, fast: FundOutcome, size: float = 1.0) -> None:
-    """The two engines' common fields: events equal, amounts to 1e-9 relative (near
-    zero, to 1e-12 of the fund's ``size``: a residue of one rounding step either way)."""
-    for field in dataclasses.fields(fast):
-        got = getattr(fast, field.name)
-        if field.name == "party_nav" or not isinstance(got, np.ndarray):
-            continue
-        expected = getattr(reference, field.name)
-        if got.dtype.kind in "bi":
-            np.testing.assert_array_equal(got, expected, field.name)
-        else:
-            np.testing.assert_allclose(
-                got, expected, rtol=1e-9, atol=1e-12 * size, err_msg=field.name
-            )

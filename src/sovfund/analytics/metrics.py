@@ -73,7 +73,7 @@ def party_metrics(fund: FundPaths) -> PartyMetrics:
     invested = fund.invested_capital.sum(axis=1)
     distributed = fund.distributed.sum(axis=1)
     fees = fund.fees_received.sum(axis=1)
-    residual = fund.party_nav[:, -1, :]
+    residual = fund.residual
     received = distributed + fees
     times = year_fractions(fund.dates[0], fund.dates)
     rates = irr_by_party(times, fund.party_cash)

@@ -19,7 +19,6 @@ from sovfund.analytics.metrics import debt_figures, ratio
 from sovfund.analytics.pme import direct_alpha, ks_pme, treasury_index
 from sovfund.engine.calendar import year_fractions
 from sovfund.engine.fund import FundPaths
-from sovfund.engine.fund_compiled import FundOutcome
 from sovfund.scenarios.draws import Draws
 
 __all__ = ["PathSummary", "summarize_paths"]
@@ -105,7 +104,7 @@ class PathSummary:
 
 
 def summarize_paths(
-    fund: FundPaths | FundOutcome,
+    fund: FundPaths,
     draws: Draws,
     yen_parties: NDArray[np.bool_] | None = None,
     *,
@@ -161,7 +160,7 @@ def summarize_paths(
 
 
 def _party_figures(
-    times: Array, fund: FundPaths | FundOutcome, draws: Draws, yen: NDArray[np.bool_]
+    times: Array, fund: FundPaths, draws: Draws, yen: NDArray[np.bool_]
 ) -> dict[str, Array]:
     paths, _, parties = fund.contributions.shape
     figures = np.empty((len(_PARTY_FIGURES), paths, parties))
@@ -172,7 +171,7 @@ def _party_figures(
         np.ascontiguousarray(fund.contributions),
         np.ascontiguousarray(fund.distributed),
         np.ascontiguousarray(fund.fees_received),
-        np.ascontiguousarray(fund.party_nav[:, -1, :]),
+        np.ascontiguousarray(fund.residual),
         np.ascontiguousarray(draws.usd_jpy),
         np.ascontiguousarray(draws.short_rate),
         np.ascontiguousarray(yen),
@@ -182,13 +181,13 @@ def _party_figures(
 
 
 def _party_figures_numpy(
-    times: Array, fund: FundPaths | FundOutcome, draws: Draws, yen: NDArray[np.bool_]
+    times: Array, fund: FundPaths, draws: Draws, yen: NDArray[np.bool_]
 ) -> dict[str, Array]:
     """:func:`_party_figures` from the NumPy definitions, one array at a time."""
     usd_jpy = draws.usd_jpy[:, :, None]
     paid_in = fund.contributions
     paid_out = fund.distributed + fund.fees_received
-    residual = fund.party_nav[:, -1, :]
+    residual = fund.residual
     cash = paid_out - paid_in
     irr_jpy = np.full(residual.shape, np.nan)
     irr_jpy[:, yen] = irr_by_party(times, cash[:, :, yen] * usd_jpy)

@@ -42,7 +42,6 @@ from sovfund.reports.html import write_report
 from sovfund.run.job import STUDY_PATHS, run_job, steps
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import simulation_json
-from sovfund.scenarios.monte_carlo import BLOCK
 from sovfund.terms.flows import load_flows
 from sovfund.terms.load import load_terms
 from sovfund.terms.models import Terms
@@ -157,7 +156,9 @@ def simulate_command(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            "--batch-size", help=f"Paths per batch, a multiple of {BLOCK} (default: per backend)."
+            "--batch-size",
+            min=1,
+            help="Paths per batch (default: per backend); the numbers do not depend on it.",
         ),
     ] = None,
     engine: Annotated[

@@ -1,4 +1,4 @@
-"""The fund loop: quarter by quarter over the term, vectorized over paths.
+"""The fund loop: quarter by quarter over the term, one path at a time.
 
 Each quarter, on every path still alive (a defaulted fund stops):
 
@@ -10,13 +10,13 @@ Each quarter, on every path still alive (a defaulted fund stops):
    plus the path's credit-spread move);
 3. uses (equity for projects, fees, paid interest) net against the projects' operating
    cash (unless ``fund.recycling`` is false: then income is distributed as it comes and
-   LPs fund every use). The need left is met, in order, by a debt draw (``pro_rata``: the share
-   D/(1+D) of the quarter's investment, up to the target debt D x commitments), capital
-   calls pro rata to unfunded commitments, and more debt up to the hard cap
-   (``max_debt_to_equity``). A need still unmet is called from the LPs beyond their
-   commitments (pro rata to commitments) where ``fund.calls_beyond_commitment``, else it
-   is a funding shortfall: the fund sells everything at the fire-sale discount and
-   stops (a default if it owes debt);
+   LPs fund every use). The need left is met, in order, by a debt draw (``pro_rata``:
+   the share D/(1+D) of the quarter's investment, up to the target debt D x
+   commitments), capital calls pro rata to unfunded commitments, and more debt up to
+   the hard cap (``max_debt_to_equity``). A need still unmet is called from the LPs
+   beyond their commitments (pro rata to commitments) where
+   ``fund.calls_beyond_commitment``, else it is a funding shortfall: the fund sells
+   everything at the fire-sale discount and stops (a default if it owes debt);
 4. covenants are tested on the quarter-end marks: LTV = debt / asset value, and (from
    the end of the investment period) interest cover = operating cash / interest. A
    breach sweeps all spare cash to the debt (``on_breach = "sweep"``), or sells that
@@ -37,387 +37,55 @@ Each quarter, on every path still alive (a defaulted fund stops):
    each hurdle balance, unfunded commitment, invested capital) shrinks by the share
    redeemed, so later distributions treat it as the smaller investor it now is;
 7. spare cash, after any sweep, repayment or redemption, goes through the waterfall.
+   Deal by deal (``waterfall.style``), each project is a row of its own: the quarter's
+   calls are attributed to projects in proportion to the equity each received that
+   quarter, spare cash in proportion to the cash each produced (operating cash and sale
+   proceeds); when a quarter has no such activity, in proportion to equity invested so
+   far. A whole-fund row of the same tiers runs alongside: it values interim NAV and, at
+   the close, sizes the clawback (each GP returns what it got above its whole-fund
+   entitlement; the LPs share it pro rata to capital).
 
 Equity NAV is the asset marks less debt (zero once the fund has defaulted); each
 party's share of it is what the waterfall would pay it if the NAV were distributed
 now (a hypothetical liquidation), so TVPI at any date is comparable across parties.
 Redemptions are paid outside the waterfall (no tier records them) but count as
 distributions: in ``distributed``, ``distributions`` and so in every party's cash.
+
+The rules are kernels (:mod:`sovfund.engine.kernels`), one stage function each, run by
+:func:`fund_path` for one path; :func:`run_fund` runs them compiled, in parallel over
+paths, or as plain Python (the reference engine). There is no other copy of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.engine.calendar import quarter_dates, year_fractions
-from sovfund.engine.deals import FundWaterfall, attribution
-from sovfund.engine.projects import ProjectFlows, project_flows, project_totals
-from sovfund.engine.waterfall import HURDLE, WaterfallSpec, accrual_factors
+from sovfund.engine.kernels import compiled, kernel, prange
+from sovfund.engine.projects import ProjectFlows, project_flows
+from sovfund.engine.waterfall import (
+    WaterfallSpec,
+    allocate_row,
+    clawback_row,
+    hurdle_growth,
+    lp_weights,
+)
 from sovfund.scenarios.draws import Draws
-from sovfund.terms.models import Fee, Terms
+from sovfund.terms.models import Terms
 
-__all__ = ["FundPaths", "run_fund"]
+__all__ = ["FUND_SERIES", "PARTY_SERIES", "SUMMARY_SERIES", "FundPaths", "run_fund"]
 
 Array = NDArray[np.float64]
 
+# -- what the loop records -----------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class FundPaths:
-    """Every flow of the fund on every path.
-
-    Fund-level arrays have shape (paths, quarters); party-level arrays
-    (paths, quarters, parties) with parties in term-sheet order.
-    """
-
-    dates: tuple[dt.date, ...]
-    parties: tuple[str, ...]
-    tiers: tuple[str, ...]
-    projects: ProjectFlows
-    # fund level, (paths, quarters)
-    investment: Array
-    operating_cash: Array
-    fees: Array
-    interest: Array
-    interest_capitalised: Array
-    debt_drawn: Array
-    debt_repaid: Array
-    calls: Array
-    sale_proceeds: Array
-    distributions: Array  # through the waterfall and in redemptions
-    asset_value: Array
-    debt: Array
-    nav: Array
-    redeemed: Array  # paid to redeeming LPs (also in distributions)
-    breach: NDArray[np.bool_]
-    gate_shut: NDArray[np.bool_]  # redemptions asked for, nothing paid
-    # party level, (paths, quarters, parties)
-    contributions: Array
-    invested_capital: Array
-    distributed: Array  # through the waterfall and in redemptions
-    fees_received: Array
-    clawback: Array  # + a GP gave back, - an LP received (deal by deal with clawback)
-    party_nav: Array
-    # per path
-    tier_paid: Array  # (paths, tiers, parties)
-    default_quarter: NDArray[np.int_]  # (paths,), -1 where the fund never defaulted
-    shortfall_quarter: NDArray[np.int_]  # (paths,), -1 where the fund never ran short
-    lenders_loss: Array  # (paths,)
-
-    @property
-    def party_cash(self) -> Array:
-        """Each party's net cash flow: distributions and fees received less contributions."""
-        return self.distributed + self.fees_received - self.contributions
-
-
-def run_fund(
-    terms: Terms,
-    draws: Draws,
-    projects: ProjectFlows | None = None,
-    *,
-    interim_nav: bool = True,
-) -> FundPaths:
-    """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
-
-    ``projects`` are the project flows of these draws; when not given they are
-    computed here, with no project exposed to tariffs (pass them in for draws with
-    tariff snap-backs): the compiled totals, or the per-project flows that deal-by-deal
-    waterfalls need. With ``interim_nav=False`` each party's NAV is worked out for the
-    last quarter only (what per-path summaries need; the rest stay zero).
-    """
-    if projects is None:
-        per_project = terms.waterfall.style == "deal_by_deal"
-        projects = project_flows(terms, draws) if per_project else project_totals(terms, draws)
-    spec = WaterfallSpec.from_terms(terms)
-    fund, leverage = terms.fund, terms.leverage
-    paths, quarters, parties = draws.paths, fund.quarters, len(spec.parties)
-
-    dates = quarter_dates(fund.start, quarters)
-    years = np.diff(year_fractions(fund.start, dates), prepend=0.0)
-    investment, operating = projects.investment, projects.operating_cash
-    marks, exit_value = projects.value, projects.exit_value
-    detail = projects.by_project
-    if spec.deal_by_deal and detail is None:
-        raise ValueError("deal-by-deal terms need per-project flows (project_flows)")
-    requests, redeemer, gate = _redemption_terms(terms, draws)
-    if requests is not None and spec.deal_by_deal:
-        raise ValueError("redemptions are modelled for whole-fund waterfalls only")
-
-    commitment = spec.commitments.sum()
-    target_ratio = leverage.debt_to_equity
-    cap_ratio = max(
-        target_ratio,
-        leverage.max_debt_to_equity or terms.policy.max_debt_to_equity or target_ratio,
-    )
-    covenants = leverage.covenants
-    fee_terms = [(fee, *_fee_weights(terms, spec, fee)) for fee in terms.fees]
-
-    # Built quarter by quarter, so stored quarter-major (each quarter's row is
-    # contiguous), then handed out path-major: sums over quarters must not depend on
-    # how many paths share the array, and NumPy's depend on the layout.
-    def series() -> Array:
-        return np.zeros((quarters, paths))
-
-    def party_series() -> Array:
-        return np.zeros((quarters, paths, parties))
-
-    out = {name: series() for name in _FUND_SERIES}
-    party = {name: party_series() for name in _PARTY_SERIES}
-    breach_history = np.zeros((quarters, paths), dtype=bool)
-    shut_history = np.zeros((quarters, paths), dtype=bool)
-
-    book = FundWaterfall(spec, paths, len(terms.projects))
-    deal_by_deal = spec.deal_by_deal
-    cost = np.zeros((paths, len(terms.projects)))
-    unfunded = np.broadcast_to(spec.commitments, (paths, parties)).copy()
-    invested_total = np.zeros((paths, parties))
-    debt = np.zeros(paths)
-    nav_previous = np.zeros(paths)
-    alive = np.ones(paths, dtype=bool)
-    default_quarter = np.full(paths, -1)
-    shortfall_quarter = np.full(paths, -1)
-    lenders_loss = np.zeros(paths)
-    tier_paid = np.zeros((paths, len(spec.tier_names), parties))
-    held = np.ones(paths)  # share of the portfolio still held (forced sales cut it)
-    spread = np.full(paths, leverage.spread)  # the debt's spread, reset at refinancing
-    hurdles = np.flatnonzero(spec.kind == HURDLE)
-    # with redemptions: each party's part of each hurdle balance, and its NAV at the end
-    # of the previous quarter
-    party_hurdle = np.zeros((paths, len(spec.tier_names), parties) if requests is not None else 0)
-    nav_parties = np.zeros((paths, parties))
-
-    for t in range(quarters):
-        live = alive.astype(np.float64)
-        book.accrue(years[t], draws.short_rate[:, t])
-        if requests is not None:
-            party_hurdle *= accrual_factors(spec, years[t], draws.short_rate[:, t])[:, :, None]
-
-        if leverage.refinance_years and t > 0 and t % (4 * leverage.refinance_years) == 0:
-            spread = leverage.spread + draws.credit_spread[:, t]  # refinanced at market
-        interest = debt * (draws.short_rate[:, t] + spread) / 4.0 * live
-        capitalised = interest if leverage.interest == "capitalised" else np.zeros(paths)
-        debt = debt + capitalised
-        fees = np.zeros(paths)
-        fees_to = np.zeros((paths, parties))
-        for fee, payer_weights, receiver_weights in fee_terms:
-            amount = (
-                _fee_due(
-                    fee,
-                    t,
-                    fund.investment_quarters,
-                    payer_weights,
-                    spec.commitments,
-                    invested_total,
-                    nav_previous,
-                )
-                * live
-            )
-            fees += amount
-            fees_to += amount[:, None] * receiver_weights[None, :]
-
-        spend, cash_in = investment[:, t] * live * held, operating[:, t] * live * held
-        expenses = fees + (interest - capitalised)
-        # Income pays for uses first when recycling; otherwise only losses are funded
-        # and income is distributed as it comes.
-        offset = cash_in if fund.recycling else np.minimum(cash_in, 0.0)
-        need = spend + expenses - offset
-        drawn = np.zeros(paths)
-        if leverage.draw == "pro_rata" and target_ratio > 0:
-            drawn = np.clip(
-                spend * target_ratio / (1.0 + target_ratio),
-                0.0,
-                np.maximum(target_ratio * commitment - debt, 0.0),
-            )
-            need = need - drawn
-        calls_total = np.clip(need, 0.0, unfunded.sum(axis=1))
-        need = need - calls_total
-        extra = np.clip(need, 0.0, np.maximum(cap_ratio * commitment - debt - drawn, 0.0))
-        drawn, need = drawn + extra, need - extra
-        # beyond commitments: LPs pay the rest pro rata to commitments, if the terms say so
-        beyond = np.maximum(need, 0.0) if fund.calls_beyond_commitment else np.zeros(paths)
-        need = need - beyond
-        shortfall = need > 1e-9 * max(commitment, 1.0)
-        surplus = np.maximum(-need, 0.0) + (cash_in - offset)
-        debt = debt + drawn
-
-        with np.errstate(invalid="ignore", divide="ignore"):
-            calls = calls_total[:, None] * np.where(
-                unfunded.sum(axis=1, keepdims=True) > 0,
-                unfunded / unfunded.sum(axis=1, keepdims=True),
-                0.0,
-            )
-            unfunded = unfunded - calls
-            calls = calls + beyond[:, None] * spec.commitment_weights[None, :]
-            calls_total = calls_total + beyond
-            for_expenses = np.minimum(
-                calls_total, np.maximum(expenses - np.maximum(offset, 0.0), 0.0)
-            )
-            invested_part = np.where(calls_total > 0, 1.0 - for_expenses / calls_total, 0.0)
-        invested = calls * invested_part[:, None]
-        invested_total = invested_total + invested
-        weights = None
-        if detail is not None and deal_by_deal:
-            cost += detail.investment[:, :, t]
-            weights = attribution(detail.investment[:, :, t], cost)
-        book.contribute(calls, weights)
-        if requests is not None:
-            for k in hurdles:
-                party_hurdle[:, k, :] += spec.target[k] * calls
-
-        # on a shortfall the marks count work nobody paid for: a buyer takes it on
-        assets = marks[:, t] * live * held - np.where(shortfall, need, 0.0)
-        breach = alive & _breached(
-            covenants.max_ltv,
-            covenants.min_interest_cover,
-            debt,
-            assets,
-            cash_in,
-            interest,
-            t >= fund.investment_quarters,
-        )
-        sold_share, cannot_cure = _forced_sale(
-            breach & (covenants.on_breach == "sell"), debt, assets, covenants.max_ltv,
-            leverage.fire_sale_discount,
-        )  # fmt: skip
-        held = held * (1.0 - sold_share)
-        sale = sold_share * assets * (1.0 - leverage.fire_sale_discount)
-        assets = assets * (1.0 - sold_share)
-        covenant_default = breach & ((covenants.on_breach == "default") | cannot_cure)
-        default_now = alive & (shortfall | covenant_default)
-        last = t == quarters - 1
-        proceeds = np.where(
-            default_now,
-            assets * (1.0 - leverage.fire_sale_discount),
-            exit_value * live * held if last else 0.0,
-        )
-        sweeping = (breach & (covenants.on_breach != "default")) | (
-            leverage.repayment == "sweep" and t >= fund.investment_quarters
-        )
-        proceeds = proceeds + sale
-        cash = surplus + proceeds
-        closing = default_now | (alive & last)
-        repaid = np.where(closing | sweeping, np.minimum(cash, debt), 0.0)
-        debt, cash = debt - repaid, cash - repaid
-        unpaid = np.where(closing, debt, 0.0)
-        lenders_loss += unpaid
-        # A default is on debt: a covenant default, a shortfall with debt outstanding,
-        # or debt left unpaid. A shortfall without debt is not one (nobody lent).
-        owed = debt + repaid > 0  # debt outstanding before any repayment this quarter
-        debt_default = covenant_default | (shortfall & owed)
-        default_quarter = np.where(
-            alive & (debt_default | (unpaid > 0)) & (default_quarter < 0), t, default_quarter
-        )
-        shortfall_quarter = np.where(alive & shortfall, t, shortfall_quarter)
-        debt = np.where(closing, 0.0, debt)
-
-        redeemed = np.zeros(paths)
-        gate_shut = np.zeros(paths, dtype=bool)
-        if requests is not None:
-            ask = requests[:, t]
-            pending = alive & (ask > 0) & ~(last & ~default_now)  # the last quarter pays all
-            rate = np.minimum(ask, gate)
-            due = np.where(
-                (pending & ~closing)[:, None] & redeemer & (nav_parties > 0),
-                rate[:, None] * nav_parties,
-                0.0,
-            )
-            total = np.zeros(paths)
-            for i in range(parties):
-                total += due[:, i]
-            from_cash = np.minimum(cash, total)
-            short = total - from_cash  # to raise by a sale
-            free = assets * (1.0 - leverage.fire_sale_discount) - debt  # a sale of all, net
-            can = (total > 0) & ((short <= 0) | ((free > 0) & (short < free)))
-            gate_shut = pending & ~can
-            if can.any():
-                redeemed = np.where(can, total, 0.0)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    share = np.where(can & (short > 0), short / free, 0.0)
-                sold = share * assets * (1.0 - leverage.fire_sale_discount)
-                to_lenders = np.where(share > 0, sold - short, 0.0)  # share x debt: LTV kept
-                held, assets = held * (1.0 - share), assets * (1.0 - share)
-                debt, repaid = debt - to_lenders, repaid + to_lenders
-                proceeds = proceeds + sold
-                cash = cash - np.where(can, from_cash, 0.0)
-                due = np.where(can[:, None], due, 0.0)
-                cut = np.where(due > 0, rate[:, None], 0.0)  # the share of units cancelled
-                _cancel_units(book, party_hurdle, hurdles, cut)
-                unfunded = unfunded * (1.0 - cut)
-                invested_total = invested_total * (1.0 - cut)
-            else:
-                due = np.zeros_like(due)
-
-        by_project = None
-        if detail is not None and deal_by_deal:  # the cash each project produced
-            sold = detail.exit_value if last else np.zeros_like(cost)
-            sold = np.where(
-                default_now[:, None],
-                detail.value[:, :, t] * (1 - leverage.fire_sale_discount),
-                sold,
-            )
-            by_project = attribution(np.maximum(detail.operating_cash[:, :, t], 0.0) + sold, cost)
-        paid = book.distribute(cash, by_project, tier_paid)
-        if requests is not None:
-            for k in hurdles:
-                party_hurdle[:, k, :] -= spec.target[k] * paid
-            paid = paid + due
-        clawback = book.clawback(closing)
-        paid -= clawback
-        alive = alive & ~closing
-        nav = np.where(alive, assets - debt, 0.0)
-        nav_previous = np.maximum(nav, 0.0)
-        asked_next = requests is not None and t + 1 < quarters and bool(requests[:, t + 1].any())
-        if interim_nav or t == quarters - 1 or asked_next:
-            nav_parties = book.hypothetical(nav_previous)
-
-        for name, value in (
-            ("investment", spend),
-            ("operating_cash", cash_in),
-            ("fees", fees),
-            ("interest", interest),
-            ("interest_capitalised", capitalised),
-            ("debt_drawn", drawn),
-            ("debt_repaid", repaid),
-            ("calls", calls_total),
-            ("sale_proceeds", proceeds),
-            ("distributions", cash + redeemed),
-            ("asset_value", np.where(alive, assets, 0.0)),
-            ("debt", debt),
-            ("nav", nav),
-            ("redeemed", redeemed),
-        ):
-            out[name][t] = value
-        breach_history[t] = breach
-        shut_history[t] = gate_shut
-        party["contributions"][t] = calls
-        party["invested_capital"][t] = invested
-        party["distributed"][t] = paid
-        party["fees_received"][t] = fees_to
-        party["clawback"][t] = clawback
-        if interim_nav or t == quarters - 1:
-            party["party_nav"][t] = nav_parties
-
-    return FundPaths(
-        dates=dates,
-        parties=spec.parties,
-        tiers=spec.tier_names,
-        projects=projects,
-        breach=_path_major(breach_history),
-        gate_shut=_path_major(shut_history),
-        tier_paid=tier_paid,
-        default_quarter=default_quarter,
-        shortfall_quarter=shortfall_quarter,
-        lenders_loss=lenders_loss,
-        **{name: _path_major(values) for name, values in out.items()},
-        **{name: _path_major(values) for name, values in party.items()},
-    )
-
-
-_FUND_SERIES = (
+FUND_SERIES = (
     "investment",
     "operating_cash",
     "fees",
@@ -433,7 +101,26 @@ _FUND_SERIES = (
     "nav",
     "redeemed",
 )
-_PARTY_SERIES = (
+"""Fund-level series, each (paths, quarters). ``distributions`` are through the waterfall
+and in redemptions; ``redeemed`` what redeeming LPs were paid (also in distributions)."""
+(
+    S_INVESTMENT,
+    S_OPERATING_CASH,
+    S_FEES,
+    S_INTEREST,
+    S_INTEREST_CAPITALISED,
+    S_DEBT_DRAWN,
+    S_DEBT_REPAID,
+    S_CALLS,
+    S_SALE_PROCEEDS,
+    S_DISTRIBUTIONS,
+    S_ASSET_VALUE,
+    S_DEBT,
+    S_NAV,
+    S_REDEEMED,
+) = range(len(FUND_SERIES))
+
+PARTY_SERIES = (
     "contributions",
     "invested_capital",
     "distributed",
@@ -441,106 +128,799 @@ _PARTY_SERIES = (
     "clawback",
     "party_nav",
 )
+"""Party-level series, each (paths, quarters, parties). ``distributed`` is through the
+waterfall and in redemptions, net of any clawback; ``clawback`` is + where a GP gave
+back, - where an LP received; ``party_nav`` each party's share of NAV (a hypothetical
+liquidation)."""
+P_CONTRIBUTIONS, P_INVESTED, P_DISTRIBUTED, P_FEES_RECEIVED, P_CLAWBACK, P_NAV = range(
+    len(PARTY_SERIES)
+)
+
+SUMMARY_SERIES = frozenset(
+    {
+        "contributions",
+        "distributed",
+        "fees_received",
+        "fees",
+        "calls",
+        "distributions",
+        "asset_value",
+        "debt",
+        "debt_repaid",
+        "nav",
+        "redeemed",
+    }
+)
+"""What per-path summaries and the sampled chart paths read (the Monte Carlo's record)."""
+
+# -- the terms as the kernels take them ------------------------------------------------
+
+(
+    F_TARGET_RATIO,  # target debt / commitments
+    F_CAP_RATIO,  # the hard cap
+    F_SPREAD,  # the debt's spread over the short rate
+    F_MAX_LTV,  # NaN: no LTV covenant
+    F_MIN_COVER,  # NaN: no interest-cover covenant
+    F_DISCOUNT,  # fire-sale discount
+    F_GATE,  # the most redeemed a quarter, a share of NAV
+) = range(7)
+(
+    M_INVESTMENT_QUARTERS,
+    M_RECYCLING,
+    M_BEYOND_COMMITMENT,
+    M_PRO_RATA_DRAW,
+    M_CAPITALISE,
+    M_SWEEP_REPAYMENT,
+    M_REFINANCE_QUARTERS,  # 0: never refinanced
+    M_ON_BREACH,
+    M_REDEEMING,
+    M_DEAL_BY_DEAL,
+    M_CLAWBACK,
+    M_INTERIM_NAV,
+) = range(12)
+SWEEP, SELL, DEFAULT = range(3)
+"""``leverage.covenants.on_breach``."""
+COMMITTED, INVESTED, NAV = range(3)
+"""A fee's basis."""
+FEE_RATE, FEE_BASIS, FEE_STEPS, FEE_STEP_RATE, FEE_STEP_BASIS = range(5)
 
 
-def _redemption_terms(terms: Terms, draws: Draws) -> tuple[Array | None, NDArray[np.bool_], float]:
-    """(requests, which parties redeem, the gate); requests None where nobody can redeem."""
-    table = terms.fund.redemptions
-    classes = table.classes if table is not None else ()
-    redeemer = np.array([p.role == "lp" and p.investor_class in classes for p in terms.parties])
-    gate = table.gate if table is not None else 0.0
-    requests = draws.redemption
-    if requests is None or gate <= 0 or not redeemer.any():
-        return None, redeemer, gate
-    return np.ascontiguousarray(requests, dtype=np.float64), redeemer, gate
+class Rules(NamedTuple):
+    """The fund's terms as arrays: ``scalars`` (F_*), ``modes`` (M_*), one row per fee
+    (FEE_* columns) with its payers' and receivers' weights (fees, parties), the
+    parties' commitments and which of them may redeem."""
+
+    scalars: Array
+    modes: NDArray[np.int64]
+    fees: Array
+    payers: Array
+    receivers: Array
+    commitments: Array
+    redeemer: NDArray[np.bool_]
 
 
-def _cancel_units(
-    book: FundWaterfall, party_hurdle: Array, hurdles: NDArray[np.int_], cut: Array
-) -> None:
-    """Shrink each party's capital account by ``cut`` (paths, parties), the share of its
-    units redeemed: contributions, distributions and its part of every hurdle balance."""
-    state, keep = book.whole, 1.0 - cut
-    state.contributed *= keep
-    state.distributed *= keep
-    for k in hurdles:
-        part = party_hurdle[:, k, :]
-        gone = np.zeros(cut.shape[0])
-        for i in range(cut.shape[1]):
-            gone += cut[:, i] * part[:, i]
-        state.balance[:, k] -= gone
-        party_hurdle[:, k, :] = part * keep
+class Market(NamedTuple):
+    """The path-dependent inputs: year fraction of each quarter (quarters,); the growth
+    of fixed-rate hurdles each quarter (quarters, tiers), the same on every path; the
+    short rate, credit-spread move and redemption requests (paths, quarters)."""
+
+    years: Array
+    fixed_growth: Array
+    short_rate: Array
+    credit_spread: Array
+    requests: Array
 
 
-def _forced_sale(
-    selling: NDArray[np.bool_], debt: Array, assets: Array, max_ltv: float | None, discount: float
-) -> tuple[Array, NDArray[np.bool_]]:
-    """The share of the portfolio to sell at ``discount`` below its marks so that LTV is
-    back at ``max_ltv`` (debt - s A (1 - d) = m A (1 - s)), and where no sale can do it."""
-    if max_ltv is None:
-        return np.zeros_like(debt), np.zeros_like(selling)
-    room = 1.0 - discount - max_ltv  # LTV falls only if a sale repays more than it removes
-    over = selling & (debt > max_ltv * assets)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(over & (assets > 0), (debt - max_ltv * assets) / (assets * room), 1.0)
-    cannot_cure = over & ((room <= 0) | (share >= 1.0))
-    return np.where(over & ~cannot_cure, share, 0.0), cannot_cure
+class Pipeline(NamedTuple):
+    """Project totals (paths, quarters) and exit (paths,); per project (paths, projects,
+    quarters) and (paths, projects) for deal-by-deal terms (empty otherwise)."""
+
+    investment: Array
+    operating: Array
+    marks: Array
+    exit_value: Array
+    deal_investment: Array
+    deal_operating: Array
+    deal_marks: Array
+    deal_exit: Array
 
 
-def _path_major(values: NDArray[Any]) -> NDArray[Any]:
-    return np.ascontiguousarray(values.swapaxes(0, 1))
+class Record(NamedTuple):
+    """Where the loop writes: a slot per series (-1: not kept) into ``fund`` (slots,
+    paths, quarters) and ``party`` (slots, paths, quarters, parties); ``flags`` breach
+    and gate shut (2, paths, quarters); ``events`` default and shortfall quarters (2,
+    paths; -1: none); ``lenders_loss`` (paths,); ``tiers`` (paths, tiers, parties);
+    ``residual`` each party's NAV after the last quarter (paths, parties)."""
+
+    fund_slots: NDArray[np.int64]
+    party_slots: NDArray[np.int64]
+    fund: Array
+    party: Array
+    flags: NDArray[np.bool_]
+    events: NDArray[np.int64]
+    lenders_loss: Array
+    tiers: Array
+    residual: Array
 
 
-def _fee_weights(terms: Terms, spec: WaterfallSpec, fee: Fee) -> tuple[Array, Array]:
-    """(payers' weights over parties, receivers' shares over parties) for one fee."""
-    ids = spec.parties
-    payers = np.array(
-        [p.id in fee.paid_by or ("lps" in fee.paid_by and p.role == "lp") for p in terms.parties],
-        dtype=np.float64,
+@dataclass(frozen=True, slots=True)
+class FundPaths:
+    """Every flow of the fund on every path: the one result of the fund loop.
+
+    Fund series (:data:`FUND_SERIES`) have shape (paths, quarters); party series
+    (:data:`PARTY_SERIES`) (paths, quarters, parties), parties in term-sheet order. Only
+    the series in ``recorded`` were kept (the Monte Carlo keeps
+    :data:`SUMMARY_SERIES`); the others are empty arrays of shape (paths, 0) or
+    (paths, 0, parties).
+    """
+
+    dates: tuple[dt.date, ...]
+    parties: tuple[str, ...]
+    tiers: tuple[str, ...]
+    projects: ProjectFlows
+    recorded: frozenset[str]
+    investment: Array
+    operating_cash: Array
+    fees: Array
+    interest: Array
+    interest_capitalised: Array
+    debt_drawn: Array
+    debt_repaid: Array
+    calls: Array
+    sale_proceeds: Array
+    distributions: Array
+    asset_value: Array
+    debt: Array
+    nav: Array
+    redeemed: Array
+    breach: NDArray[np.bool_]  # (paths, quarters)
+    gate_shut: NDArray[np.bool_]  # (paths, quarters): redemptions asked for, nothing paid
+    contributions: Array
+    invested_capital: Array
+    distributed: Array
+    fees_received: Array
+    clawback: Array
+    party_nav: Array
+    tier_paid: Array  # (paths, tiers, parties)
+    residual: Array  # (paths, parties): NAV left after the last quarter (the fund sells up)
+    default_quarter: NDArray[np.int64]  # (paths,), -1 where the fund never defaulted
+    shortfall_quarter: NDArray[np.int64]  # (paths,), -1 where the fund never ran short
+    lenders_loss: Array  # (paths,)
+
+    @property
+    def party_cash(self) -> Array:
+        """Each party's net cash flow: distributions and fees received less contributions."""
+        return self.distributed + self.fees_received - self.contributions
+
+
+def run_fund(
+    terms: Terms,
+    draws: Draws,
+    projects: ProjectFlows | None = None,
+    *,
+    record: Iterable[str] | None = None,
+    fast: bool = True,
+) -> FundPaths:
+    """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
+
+    ``projects`` are the project flows of these draws (per project for deal-by-deal
+    terms); when not given they are computed here, with no project exposed to tariffs
+    (pass them in for draws with tariff snap-backs). ``record`` names the series to
+    keep (all by default; each party's NAV is worked out every quarter only if
+    ``party_nav`` is kept). ``fast``: compiled and parallel over paths; else the same
+    kernels as plain Python (the reference engine).
+    """
+    spec = WaterfallSpec.from_terms(terms)
+    if projects is None:
+        projects = project_flows(terms, draws, per_project=spec.deal_by_deal, fast=fast)
+    if spec.deal_by_deal and projects.by_project is None:
+        raise ValueError("deal-by-deal terms need per-project flows (per_project=True)")
+    kept = frozenset(FUND_SERIES + PARTY_SERIES if record is None else record)
+    unknown = kept - set(FUND_SERIES + PARTY_SERIES)
+    if unknown:
+        raise ValueError(f"no such series: {', '.join(sorted(unknown))}")
+    paths, quarters, parties = draws.paths, terms.fund.quarters, len(spec.parties)
+    dates = quarter_dates(terms.fund.start, quarters)
+
+    fund_names = [name for name in FUND_SERIES if name in kept]
+    party_names = [name for name in PARTY_SERIES if name in kept]
+    rec = Record(
+        fund_slots=_slots(FUND_SERIES, fund_names),
+        party_slots=_slots(PARTY_SERIES, party_names),
+        fund=np.zeros((len(fund_names), paths, quarters)),
+        party=np.zeros((len(party_names), paths, quarters, parties)),
+        flags=np.zeros((2, paths, quarters), dtype=np.bool_),
+        events=np.full((2, paths), -1, dtype=np.int64),
+        lenders_loss=np.zeros(paths),
+        tiers=np.zeros((paths, len(spec.tier_names), parties)),
+        residual=np.zeros((paths, parties)),
     )
-    receivers = np.zeros(len(ids))
-    for who, share in fee.to.items():
-        receivers += share * (
-            spec.gp_weights if who == "gps" else np.array([i == who for i in ids])
+    detail = projects.by_project
+    none = np.zeros((paths, 0, quarters))
+    pipeline = Pipeline(
+        np.ascontiguousarray(projects.investment),
+        np.ascontiguousarray(projects.operating_cash),
+        np.ascontiguousarray(projects.value),
+        np.ascontiguousarray(projects.exit_value),
+        none if detail is None else np.ascontiguousarray(detail.investment),
+        none if detail is None else np.ascontiguousarray(detail.operating_cash),
+        none if detail is None else np.ascontiguousarray(detail.value),
+        np.zeros((paths, 0)) if detail is None else np.ascontiguousarray(detail.exit_value),
+    )
+    rules = _rules(terms, spec, interim_nav="party_nav" in kept, redeeming=draws.redemption)
+    years = np.diff(year_fractions(terms.fund.start, dates), prepend=0.0)
+    fixed_growth = np.ones((quarters, len(spec.tier_names)))
+    tiers = spec.tiers
+    for k in tiers.hurdles:
+        if not tiers.floating[k]:
+            fixed_growth[:, k] = [hurdle_growth(tiers, k, year, 0.0) for year in years]
+    market = Market(
+        years,
+        fixed_growth,
+        np.ascontiguousarray(draws.short_rate),
+        np.ascontiguousarray(draws.credit_spread),
+        np.zeros((paths, 1))
+        if draws.redemption is None
+        else np.ascontiguousarray(draws.redemption, dtype=np.float64),
+    )
+    run = compiled(fund_paths) if fast else fund_paths
+    run(rules, tiers, market, pipeline, rec)
+
+    series = {name: rec.fund[k] for k, name in enumerate(fund_names)}
+    series |= {name: rec.party[k] for k, name in enumerate(party_names)}
+    empty = {name: np.zeros((paths, 0)) for name in FUND_SERIES if name not in kept}
+    empty |= {name: np.zeros((paths, 0, parties)) for name in PARTY_SERIES if name not in kept}
+    return FundPaths(
+        dates=dates,
+        parties=spec.parties,
+        tiers=spec.tier_names,
+        projects=projects,
+        recorded=kept,
+        breach=rec.flags[0],
+        gate_shut=rec.flags[1],
+        tier_paid=rec.tiers,
+        residual=rec.residual,
+        default_quarter=rec.events[0],
+        shortfall_quarter=rec.events[1],
+        lenders_loss=rec.lenders_loss,
+        **series,
+        **empty,
+    )
+
+
+def _slots(names: tuple[str, ...], kept: list[str]) -> NDArray[np.int64]:
+    return np.array([kept.index(name) if name in kept else -1 for name in names], np.int64)
+
+
+def _rules(
+    terms: Terms, spec: WaterfallSpec, *, interim_nav: bool, redeeming: Array | None
+) -> Rules:
+    fund, leverage = terms.fund, terms.leverage
+    covenants = leverage.covenants
+    target = leverage.debt_to_equity
+    cap = max(target, leverage.max_debt_to_equity or terms.policy.max_debt_to_equity or target)
+    table = fund.redemptions
+    classes = table.classes if table is not None else ()
+    redeemer = np.array(
+        [p.role == "lp" and p.investor_class in classes for p in terms.parties], dtype=np.bool_
+    )
+    gate = table.gate if table is not None else 0.0
+    redeems = redeeming is not None and gate > 0 and bool(redeemer.any())
+    scalars = np.array(
+        [
+            target,
+            cap,
+            leverage.spread,
+            np.nan if covenants.max_ltv is None else covenants.max_ltv,
+            np.nan if covenants.min_interest_cover is None else covenants.min_interest_cover,
+            leverage.fire_sale_discount,
+            gate,
+        ]
+    )
+    modes = np.array(
+        [
+            fund.investment_quarters,
+            fund.recycling,
+            fund.calls_beyond_commitment,
+            leverage.draw == "pro_rata",
+            leverage.interest == "capitalised",
+            leverage.repayment == "sweep",
+            4 * (leverage.refinance_years or 0),
+            {"sweep": SWEEP, "sell": SELL, "default": DEFAULT}[covenants.on_breach],
+            redeems,
+            spec.deal_by_deal,
+            spec.clawback,
+            interim_nav,
+        ],
+        dtype=np.int64,
+    )
+    bases = {"committed": COMMITTED, "invested": INVESTED, "nav": NAV}
+    fees = np.zeros((len(terms.fees), 5))
+    payers = np.zeros((len(terms.fees), len(spec.parties)))
+    receivers = np.zeros((len(terms.fees), len(spec.parties)))
+    for f, fee in enumerate(terms.fees):
+        step = fee.step_down
+        fees[f] = (
+            fee.rate,
+            bases[fee.basis],
+            step is not None,
+            step.rate if step else 0.0,
+            bases[(step.basis or fee.basis) if step else fee.basis],
         )
-    return payers, receivers
+        payers[f] = [
+            p.id in fee.paid_by or ("lps" in fee.paid_by and p.role == "lp") for p in terms.parties
+        ]
+        for who, share in fee.to.items():
+            receivers[f] += share * (
+                spec.gp_weights if who == "gps" else np.array([i == who for i in spec.parties])
+            )
+    return Rules(scalars, modes, fees, payers, receivers, spec.commitments, redeemer)
 
 
-def _fee_due(
-    fee: Fee,
-    t: int,
-    investment_quarters: int,
-    payers: Array,
-    commitments: Array,
-    invested: Array,
-    nav: Array,
-) -> Array:
-    """The fee for quarter t, shape (paths,)."""
-    rate, basis = fee.rate, fee.basis
-    if fee.step_down is not None and t >= investment_quarters:
-        rate, basis = fee.step_down.rate, fee.step_down.basis or basis
-    payer_share = (commitments * payers).sum() / max(commitments.sum(), 1e-300)
-    if basis == "committed":
-        amount = np.full(invested.shape[0], (commitments * payers).sum())
-    elif basis == "invested":
-        amount = (invested * payers[None, :]).sum(axis=1)
-    else:
-        amount = nav * payer_share
-    return amount * rate / 4.0
+# -- the kernels -----------------------------------------------------------------------
 
 
-def _breached(
-    max_ltv: float | None,
-    min_cover: float | None,
-    debt: Array,
-    assets: Array,
-    cash_in: Array,
-    interest: Array,
-    cover_tested: bool,
-) -> NDArray[np.bool_]:
-    breach = np.zeros(debt.shape[0], dtype=bool)
-    if max_ltv is not None:
-        breach |= (debt > 0) & (debt > max_ltv * assets)
-    if min_cover is not None and cover_tested:
-        breach |= (interest > 0) & (cash_in < min_cover * interest)
-    return breach
+@kernel(parallel=True)
+def fund_paths(rules, tiers, market, pipeline, record):  # type: ignore[no-untyped-def]
+    """:func:`fund_path` on every path."""
+    for p in prange(market.short_rate.shape[0]):
+        fund_path(p, rules, tiers, market, pipeline, record)
+
+
+@kernel
+def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped-def]
+    """The fund on path p, quarter by quarter (the module docstring gives the rules)."""
+    scalars, modes = rules.scalars, rules.modes
+    quarters = market.years.shape[0]
+    parties = rules.commitments.shape[0]
+    tiers = w.kind.shape[0]
+    deals = pipeline.deal_investment.shape[1]
+    deal_by_deal = modes[M_DEAL_BY_DEAL] != 0
+    redeeming = modes[M_REDEEMING] != 0
+    commitment = 0.0
+    for i in range(parties):
+        commitment += rules.commitments[i]
+    tolerance = 1e-9 * max(commitment, 1.0)
+    discount = scalars[F_DISCOUNT]
+
+    # the fund's state on this path
+    unfunded = rules.commitments.copy()
+    invested_total = np.zeros(parties)
+    calls = np.zeros(parties)
+    invested = np.zeros(parties)
+    fees_to = np.zeros(parties)
+    paid = np.zeros(parties)
+    due = np.zeros(parties)
+    clawback = np.zeros(parties)
+    nav_parties = np.zeros(parties)
+    party_hurdle = np.zeros((tiers, parties))  # each party's part of each hurdle balance
+    debt = 0.0
+    nav_previous = 0.0
+    held = 1.0  # share of the portfolio still held (forced sales cut it)
+    spread = scalars[F_SPREAD]
+    # the waterfall: the whole-fund row, and one row per deal where deal by deal
+    whole = new_rows(1, parties, tiers)
+    scratch = new_rows(1, parties, tiers)  # for hypothetical liquidations
+    by_deal = new_rows(deals if deal_by_deal else 0, parties, tiers)
+    cost = np.zeros(deals)  # equity each deal has received
+    weights = np.zeros(deals)  # each deal's share of this quarter's calls or cash
+    deal_cash = np.zeros(deals)
+    deal_received = np.zeros((1, parties))  # what the deals paid each party so far
+
+    for t in range(quarters):
+        last = t == quarters - 1
+        # 1. hurdles compound
+        for h in w.hurdles:
+            growth = market.fixed_growth[t, h]
+            if w.floating[h]:
+                growth = hurdle_growth(w, h, market.years[t], market.short_rate[p, t])
+            whole.balance[0, h] *= growth
+            for d in range(by_deal.rows):
+                by_deal.balance[d, h] *= growth
+            if redeeming:
+                for i in range(parties):
+                    party_hurdle[h, i] *= growth
+
+        # 2. interest and fees
+        if modes[M_REFINANCE_QUARTERS] > 0 and t > 0 and t % modes[M_REFINANCE_QUARTERS] == 0:
+            spread = scalars[F_SPREAD] + market.credit_spread[p, t]  # refinanced at market
+        interest = debt * (market.short_rate[p, t] + spread) / 4.0
+        capitalised = interest if modes[M_CAPITALISE] else 0.0
+        debt += capitalised
+        fees = fees_due(rules, t, invested_total, nav_previous, fees_to)
+
+        # 3. uses, met by debt, calls, more debt, calls beyond commitments
+        spend = pipeline.investment[p, t] * held
+        cash_in = pipeline.operating[p, t] * held
+        expenses = fees + (interest - capitalised)
+        # income pays for uses first when recycling; otherwise only losses are funded
+        # and income is distributed as it comes
+        offset = cash_in if modes[M_RECYCLING] else min(cash_in, 0.0)
+        need = spend + expenses - offset
+        drawn = 0.0
+        target_ratio, cap_ratio = scalars[F_TARGET_RATIO], scalars[F_CAP_RATIO]
+        if modes[M_PRO_RATA_DRAW] and target_ratio > 0:
+            drawn = min(
+                max(spend * target_ratio / (1.0 + target_ratio), 0.0),
+                max(target_ratio * commitment - debt, 0.0),
+            )
+            need -= drawn
+        unfunded_total = 0.0
+        for i in range(parties):
+            unfunded_total += unfunded[i]
+        called = min(max(need, 0.0), unfunded_total)
+        need -= called
+        extra = min(max(need, 0.0), max(cap_ratio * commitment - debt - drawn, 0.0))
+        drawn += extra
+        need -= extra
+        beyond = max(need, 0.0) if modes[M_BEYOND_COMMITMENT] else 0.0
+        need -= beyond
+        shortfall = need > tolerance
+        surplus = max(-need, 0.0) + (cash_in - offset)
+        debt += drawn
+        for i in range(parties):
+            calls[i] = called * unfunded[i] / unfunded_total if unfunded_total > 0 else 0.0
+            unfunded[i] -= calls[i]
+            calls[i] += beyond * w.commitment_weights[i]
+        called += beyond
+        for_expenses = min(called, max(expenses - max(offset, 0.0), 0.0))
+        invested_part = 1.0 - for_expenses / called if called > 0 else 0.0
+        for i in range(parties):
+            invested[i] = calls[i] * invested_part
+            invested_total[i] += invested[i]
+        if deal_by_deal:
+            for d in range(deals):
+                cost[d] += pipeline.deal_investment[p, d, t]
+            attribution(pipeline.deal_investment[p, :, t], cost, weights)
+        contribute(whole, by_deal, weights, w, calls, party_hurdle, redeeming)
+
+        # 4. covenants, forced sales, defaults and the close
+        assets = pipeline.marks[p, t] * held - (need if shortfall else 0.0)
+        breach, sold_share, cannot_cure = covenant_test(
+            scalars, modes, t, debt, assets, cash_in, interest
+        )
+        held *= 1.0 - sold_share
+        sale = sold_share * assets * (1.0 - discount)
+        assets *= 1.0 - sold_share
+        covenant_default = breach and (modes[M_ON_BREACH] == DEFAULT or cannot_cure)
+        default_now = shortfall or covenant_default
+        if default_now:
+            proceeds = assets * (1.0 - discount)
+        elif last:
+            proceeds = pipeline.exit_value[p] * held
+        else:
+            proceeds = 0.0
+        sweeping = (breach and modes[M_ON_BREACH] != DEFAULT) or (
+            modes[M_SWEEP_REPAYMENT] and t >= modes[M_INVESTMENT_QUARTERS]
+        )
+        proceeds += sale
+        cash = surplus + proceeds
+        closing = default_now or last
+        repaid = min(cash, debt) if (closing or sweeping) else 0.0
+        debt -= repaid
+        cash -= repaid
+        unpaid = debt if closing else 0.0
+        record.lenders_loss[p] += unpaid
+        # A default is on debt: a covenant default, a shortfall with debt outstanding,
+        # or debt left unpaid. A shortfall without debt is not one (nobody lent).
+        owed = debt + repaid > 0  # debt outstanding before any repayment this quarter
+        if (covenant_default or (shortfall and owed) or unpaid > 0) and record.events[0, p] < 0:
+            record.events[0, p] = t
+        if shortfall:
+            record.events[1, p] = t
+        if closing:
+            debt = 0.0
+
+        # 5. redemptions, paid from spare cash, then by a sale that keeps LTV
+        redeemed = 0.0
+        for i in range(parties):
+            due[i] = 0.0
+        ask = market.requests[p, t] if redeeming else 0.0
+        if ask > 0 and not (last and not default_now):  # the last quarter pays all
+            rate = min(ask, scalars[F_GATE])
+            total = 0.0
+            for i in range(parties):
+                if not closing and rules.redeemer[i] and nav_parties[i] > 0:
+                    due[i] = rate * nav_parties[i]
+                total += due[i]
+            from_cash = min(cash, total)
+            short = total - from_cash  # to raise by a sale
+            free = assets * (1.0 - discount) - debt  # a sale of everything, net of debt
+            if total > 0 and (short <= 0 or (free > 0 and short < free)):
+                redeemed = total
+                if short > 0:
+                    cut = short / free
+                    sold = cut * assets * (1.0 - discount)
+                    to_lenders = sold - short  # the sale's share of the debt: LTV kept
+                    held *= 1.0 - cut
+                    assets *= 1.0 - cut
+                    debt -= to_lenders
+                    repaid += to_lenders
+                    proceeds += sold
+                cash -= from_cash
+                cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total)
+            else:
+                record.flags[1, p, t] = True
+                for i in range(parties):
+                    due[i] = 0.0
+
+        # 6. the waterfall, and the clawback at the close
+        if deal_by_deal:  # each deal's part: the cash it produced
+            for d in range(deals):
+                sold = pipeline.deal_exit[p, d] if last else 0.0
+                if default_now:
+                    sold = pipeline.deal_marks[p, d, t] * (1.0 - discount)
+                deal_cash[d] = max(pipeline.deal_operating[p, d, t], 0.0) + sold
+            attribution(deal_cash, cost, weights)
+        distribute(whole, by_deal, weights, w, cash, paid, record.tiers[p])
+        for i in range(parties):
+            clawback[i] = 0.0
+        if closing and deal_by_deal and modes[M_CLAWBACK]:
+            for i in range(parties):
+                deal_received[0, i] = 0.0
+                for d in range(deals):
+                    deal_received[0, i] += by_deal.distributed[d, i]
+            clawback_row(
+                0, w, deal_received, whole.distributed, whole.contributed, scratch.received
+            )
+            for i in range(parties):
+                clawback[i] = scratch.received[0, i]
+        if redeeming:
+            for h in w.hurdles:
+                for i in range(parties):
+                    party_hurdle[h, i] -= w.target[h, i] * paid[i]
+        nav = 0.0 if closing else assets - debt
+        nav_previous = max(nav, 0.0)
+        asked_next = redeeming and not closing and not last and market.requests[p, t + 1] > 0
+        if modes[M_INTERIM_NAV] or asked_next:
+            hypothetical(whole, scratch, w, nav_previous, nav_parties)
+
+        # 7. record
+        put(record, S_INVESTMENT, p, t, spend)
+        put(record, S_OPERATING_CASH, p, t, cash_in)
+        put(record, S_FEES, p, t, fees)
+        put(record, S_INTEREST, p, t, interest)
+        put(record, S_INTEREST_CAPITALISED, p, t, capitalised)
+        put(record, S_DEBT_DRAWN, p, t, drawn)
+        put(record, S_DEBT_REPAID, p, t, repaid)
+        put(record, S_CALLS, p, t, called)
+        put(record, S_SALE_PROCEEDS, p, t, proceeds)
+        put(record, S_DISTRIBUTIONS, p, t, cash + redeemed)
+        put(record, S_ASSET_VALUE, p, t, 0.0 if closing else assets)
+        put(record, S_DEBT, p, t, debt)
+        put(record, S_NAV, p, t, nav)
+        put(record, S_REDEEMED, p, t, redeemed)
+        record.flags[0, p, t] = breach
+        for i in range(parties):
+            put_party(record, P_CONTRIBUTIONS, p, t, i, calls[i])
+            put_party(record, P_INVESTED, p, t, i, invested[i])
+            put_party(record, P_DISTRIBUTED, p, t, i, paid[i] + due[i] - clawback[i])
+            put_party(record, P_FEES_RECEIVED, p, t, i, fees_to[i])
+            put_party(record, P_CLAWBACK, p, t, i, clawback[i])
+            put_party(record, P_NAV, p, t, i, nav_parties[i])
+        if closing:
+            break
+    for i in range(parties):
+        record.residual[p, i] = 0.0  # the fund has sold everything by the end of its term
+
+
+class Rows(NamedTuple):
+    """Waterfall rows of one path: cumulative contributions and distributions (rows,
+    parties), hurdle balances (rows, tiers), LP weights (rows, parties) and a scratch
+    row for payments (rows, parties)."""
+
+    rows: int
+    contributed: Array
+    distributed: Array
+    balance: Array
+    weights: Array
+    received: Array
+
+
+@kernel
+def new_rows(rows, parties, tiers):  # type: ignore[no-untyped-def]
+    """``rows`` empty waterfall rows."""
+    return Rows(
+        rows,
+        np.zeros((rows, parties)),
+        np.zeros((rows, parties)),
+        np.zeros((rows, tiers)),
+        np.zeros((rows, parties)),
+        np.zeros((rows, parties)),
+    )
+
+
+@kernel
+def fees_due(rules, t, invested_total, nav_previous, fees_to):  # type: ignore[no-untyped-def]
+    """The management fees for quarter t, each on its basis over its payers (committed
+    capital, capital invested so far, or NAV at the end of the previous quarter, the
+    payers' share by commitment), stepped down after the investment period; each GP's
+    share into ``fees_to``. Returns their total."""
+    parties = fees_to.shape[0]
+    for i in range(parties):
+        fees_to[i] = 0.0
+    commitment = 0.0
+    for i in range(parties):
+        commitment += rules.commitments[i]
+    total = 0.0
+    for f in range(rules.fees.shape[0]):
+        rate = rules.fees[f, FEE_RATE]
+        basis = rules.fees[f, FEE_BASIS]
+        if rules.fees[f, FEE_STEPS] != 0.0 and t >= rules.modes[M_INVESTMENT_QUARTERS]:
+            rate = rules.fees[f, FEE_STEP_RATE]
+            basis = rules.fees[f, FEE_STEP_BASIS]
+        committed = 0.0
+        for i in range(parties):
+            committed += rules.commitments[i] * rules.payers[f, i]
+        if basis == COMMITTED:
+            base = committed
+        elif basis == INVESTED:
+            base = 0.0
+            for i in range(parties):
+                base += invested_total[i] * rules.payers[f, i]
+        else:
+            base = nav_previous * (committed / max(commitment, 1e-300))
+        amount = base * rate / 4.0
+        total += amount
+        for i in range(parties):
+            fees_to[i] += amount * rules.receivers[f, i]
+    return total
+
+
+@kernel
+def covenant_test(scalars, modes, t, debt, assets, cash_in, interest):  # type: ignore[no-untyped-def]
+    """(breach, share of the portfolio to sell, whether no sale can cure it) on the
+    quarter-end marks. A sale at the fire-sale discount d brings LTV back to its maximum
+    m where debt - s A (1 - d) = m A (1 - s); it can only lower LTV if 1 - d - m > 0."""
+    max_ltv, min_cover = scalars[F_MAX_LTV], scalars[F_MIN_COVER]
+    over = not np.isnan(max_ltv) and debt > 0 and debt > max_ltv * assets
+    cover_breach = (
+        not np.isnan(min_cover)
+        and t >= modes[M_INVESTMENT_QUARTERS]
+        and interest > 0
+        and cash_in < min_cover * interest
+    )
+    breach = over or cover_breach
+    sold_share = 0.0
+    cannot_cure = False
+    if breach and modes[M_ON_BREACH] == SELL and over:
+        room = 1.0 - scalars[F_DISCOUNT] - max_ltv
+        if room <= 0 or assets <= 0:
+            cannot_cure = True
+        else:
+            cut = (debt - max_ltv * assets) / (assets * room)
+            if cut >= 1.0:
+                cannot_cure = True
+            else:
+                sold_share = cut
+    return breach, sold_share, cannot_cure
+
+
+@kernel
+def attribution(current, invested, out):  # type: ignore[no-untyped-def]
+    """Each deal's share into ``out``: of ``current`` where it is positive, else of
+    ``invested`` so far, else equal."""
+    deals = current.shape[0]
+    total = 0.0
+    invested_total = 0.0
+    for d in range(deals):
+        total += current[d]
+        invested_total += invested[d]
+    for d in range(deals):
+        if total > 0.0:
+            out[d] = current[d] / total
+        elif invested_total > 0.0:
+            out[d] = invested[d] / invested_total
+        else:
+            out[d] = 1.0 / deals
+
+
+@kernel
+def contribute(whole, by_deal, weights, w, calls, party_hurdle, redeeming):  # type: ignore[no-untyped-def]
+    """Book the quarter's calls: on the whole-fund row (and each party's part of its
+    hurdle balances where units may be redeemed), and on each deal's row its share."""
+    parties = calls.shape[0]
+    for i in range(parties):
+        if calls[i] == 0.0:
+            continue
+        whole.contributed[0, i] += calls[i]
+        for h in w.hurdles:
+            whole.balance[0, h] += w.target[h, i] * calls[i]
+            if redeeming:
+                party_hurdle[h, i] += w.target[h, i] * calls[i]
+        for d in range(by_deal.rows):
+            amount = calls[i] * weights[d]
+            by_deal.contributed[d, i] += amount
+            for h in w.hurdles:
+                by_deal.balance[d, h] += w.target[h, i] * amount
+
+
+@kernel
+def distribute(whole, by_deal, weights, w, cash, paid, tiers_out):  # type: ignore[no-untyped-def]
+    """Pay ``cash`` through the waterfall; each party's share into ``paid``, each tier's
+    payments added to ``tiers_out`` (tiers, parties). Whole fund: one row. Deal by deal:
+    each deal's row pays its share of the cash; the whole-fund row runs too (what the
+    clawback measures against, and interim NAV)."""
+    parties = paid.shape[0]
+    deal_by_deal = by_deal.rows > 0
+    for i in range(parties):
+        whole.received[0, i] = 0.0
+        paid[i] = 0.0
+    lp_weights(0, w, whole.contributed, whole.weights)
+    allocate_row(
+        0, cash, w, whole.contributed, whole.distributed, whole.balance, whole.weights,
+        whole.received, tiers_out, not deal_by_deal,
+    )  # fmt: skip
+    if not deal_by_deal:
+        for i in range(parties):
+            paid[i] = whole.received[0, i]
+        return
+    for d in range(by_deal.rows):
+        for i in range(parties):
+            by_deal.received[d, i] = 0.0
+        lp_weights(d, w, by_deal.contributed, by_deal.weights)
+        allocate_row(
+            d, cash * weights[d], w, by_deal.contributed, by_deal.distributed,
+            by_deal.balance, by_deal.weights, by_deal.received, tiers_out, True,
+        )  # fmt: skip
+        for i in range(parties):
+            paid[i] += by_deal.received[d, i]
+
+
+@kernel
+def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
+    """Each party's share if ``nav`` were distributed now, into ``out``: the waterfall
+    on a copy of the whole-fund row."""
+    parties = out.shape[0]
+    for i in range(parties):
+        scratch.contributed[0, i] = whole.contributed[0, i]
+        scratch.distributed[0, i] = whole.distributed[0, i]
+        scratch.received[0, i] = 0.0
+    for k in range(whole.balance.shape[1]):
+        scratch.balance[0, k] = whole.balance[0, k]
+    lp_weights(0, w, scratch.contributed, scratch.weights)
+    allocate_row(
+        0, nav, w, scratch.contributed, scratch.distributed, scratch.balance, scratch.weights,
+        scratch.received, scratch.weights, False,
+    )  # fmt: skip
+    for i in range(parties):
+        out[i] = scratch.received[0, i]
+
+
+@kernel
+def cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total):  # type: ignore[no-untyped-def]
+    """Shrink the capital account of each party paid (``due > 0``) by ``rate``, the share
+    of its units redeemed: contributions, distributions, its part of every hurdle
+    balance, its unfunded commitment and its invested capital."""
+    parties = due.shape[0]
+    for h in w.hurdles:
+        gone = 0.0
+        for i in range(parties):
+            if due[i] > 0:
+                gone += rate * party_hurdle[h, i]
+        whole.balance[0, h] -= gone
+        for i in range(parties):
+            if due[i] > 0:
+                party_hurdle[h, i] = party_hurdle[h, i] * (1.0 - rate)
+    for i in range(parties):
+        if due[i] > 0:
+            whole.contributed[0, i] = whole.contributed[0, i] * (1.0 - rate)
+            whole.distributed[0, i] = whole.distributed[0, i] * (1.0 - rate)
+            unfunded[i] = unfunded[i] * (1.0 - rate)
+            invested_total[i] = invested_total[i] * (1.0 - rate)
+
+
+@kernel
+def put(record, series, p, t, value):  # type: ignore[no-untyped-def]
+    """Record a fund series' value, if that series is kept."""
+    slot = record.fund_slots[series]
+    if slot >= 0:
+        record.fund[slot, p, t] = value
+
+
+@kernel
+def put_party(record, series, p, t, i, value):  # type: ignore[no-untyped-def]
+    """Record a party series' value, if that series is kept."""
+    slot = record.party_slots[series]
+    if slot >= 0:
+        record.party[slot, p, t, i] = value

@@ -1,15 +1,15 @@
-"""The distribution waterfall: one allocator, vectorized over a leading axis of rows.
+"""The distribution waterfall: one rule, for one row or many.
 
 A row is a path of a simulation (or a path x deal for deal-by-deal terms); the
-calculator and, later, the ledger use one row. Each distribution runs through the
+calculator and the books use one row per deal. Each distribution runs through the
 tiers from the first; a tier's capacity is what its ``until`` still needs given every
 flow so far (DESIGN.md):
 
 - ``capital_returned = X``: X's distributions reach X's contributions;
 - ``hurdle = X, rate = r``: the value of X's net flows compounded at r (annual
   compounding, Actual/365) to the distribution date reaches zero, i.e. X's IRR is r.
-  A running balance per hurdle tier is compounded between flow dates (by
-  :func:`accrual_factors`: a fixed rate, or the row's index rate plus a spread);
+  A running balance per hurdle tier is compounded between flow dates
+  (:func:`hurdle_growth`: a fixed rate, or the row's index rate plus a spread);
 - ``profit_share = X, share = s``: X's distributions reach s x (all distributions
   minus all contributions). A tier paying X a share g > s fills after
   ``(s * profit - paid_to_X) / (g - s)``;
@@ -18,38 +18,63 @@ flow so far (DESIGN.md):
 Groups: ``lps`` are paid pro rata to contributed capital (to commitments before any
 contribution), ``gps`` pro rata to ``carry_share`` (equally if none is given).
 
-:func:`allocate` runs a compiled (Numba) kernel, parallel over rows;
-:func:`allocate_reference` is the same rule in plain NumPy, kept as the readable
-reference the kernel is tested against.
+The rule is written once, as the kernels :func:`allocate_row` and :func:`lp_weights`
+(:mod:`sovfund.engine.kernels`): :func:`allocate` runs them as plain Python, or
+compiled over many rows; the fund loop calls their compiled twins path by path. This
+module never imports Numba, so the calculator and the books start fast.
 """
 
 from __future__ import annotations
 
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from sovfund.engine.kernels import compiled, kernel, prange
 from sovfund.terms.models import FloatingRate, Party, Terms, Waterfall
 
 __all__ = [
+    "CAPITAL_RETURNED",
+    "HURDLE",
+    "PROFIT_SHARE",
+    "RESIDUAL",
+    "Tiers",
     "WaterfallSpec",
     "WaterfallState",
     "accrual_factors",
     "allocate",
-    "allocate_reference",
-    "allocate_series",
+    "allocate_row",
+    "clawback_row",
     "clawback_transfers",
+    "hurdle_growth",
+    "lp_weights",
 ]
 
 Array = NDArray[np.float64]
 
 RESIDUAL, CAPITAL_RETURNED, HURDLE, PROFIT_SHARE = range(4)
+"""Tier kinds: the last tier, and the three ``until`` conditions."""
 _KINDS = {"capital_returned": CAPITAL_RETURNED, "hurdle": HURDLE, "profit_share": PROFIT_SHARE}
+
+
+class Tiers(NamedTuple):
+    """A waterfall as the kernels take it (see :class:`WaterfallSpec` for each array)."""
+
+    kind: NDArray[np.int64]
+    direct: Array
+    lps: Array
+    gps: Array
+    target: Array
+    share: Array
+    rate: Array
+    floating: NDArray[np.bool_]
+    gp_weights: Array
+    is_lp: NDArray[np.bool_]
+    commitment_weights: Array
+    hurdles: NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -147,6 +172,24 @@ class WaterfallSpec:
             clawback=waterfall.clawback,
         )
 
+    @property
+    def tiers(self) -> Tiers:
+        """The arrays the kernels read."""
+        return Tiers(
+            self.kind,
+            self.direct,
+            self.lps,
+            self.gps,
+            self.target,
+            self.share,
+            self.rate,
+            self.floating,
+            self.gp_weights,
+            self.is_lp,
+            self.commitment_weights,
+            np.flatnonzero(self.kind == HURDLE).astype(np.int64),
+        )
+
     def empty_state(self, rows: int) -> WaterfallState:
         parties, tiers = len(self.parties), len(self.tier_names)
         return WaterfallState(
@@ -192,155 +235,56 @@ def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float
     """Growth of each hurdle balance over ``years``, shape (rows, tiers) or (1, tiers).
 
     ``index_rate`` (a scalar or shape (rows,)) is the floating index (SOFR) over the
-    period; floating hurdles compound at it plus their spread, fixed ones at their rate.
+    period; floating hurdles compound at it plus their spread, fixed ones at their rate
+    (:func:`hurdle_growth`).
     """
-    hurdle = spec.kind == HURDLE
-    fixed = np.where(hurdle & ~spec.floating, (1.0 + spec.rate) ** years, 1.0)[None, :]
-    if not (hurdle & spec.floating).any():
-        return fixed  # shape (1, tiers): the same for every row
-    index = np.atleast_1d(np.asarray(index_rate, dtype=np.float64))[:, None]
-    floating = (1.0 + index + spec.rate[None, :]) ** years
-    return np.where((hurdle & spec.floating)[None, :], floating, fixed)
+    w = spec.tiers
+    index = np.atleast_1d(np.asarray(index_rate, dtype=np.float64))
+    rows = index.shape[0] if spec.floating[spec.kind == HURDLE].any() else 1
+    factors = np.ones((rows, len(spec.tier_names)))
+    for r in range(rows):
+        for k in w.hurdles:
+            factors[r, k] = hurdle_growth(w, k, years, float(index[r]))
+    return factors
 
 
-def allocate(
-    spec: WaterfallSpec, state: WaterfallState, amount: Array, *, tiers_out: Array | None = None
-) -> Array:
-    """Run ``amount`` (shape (rows,), >= 0) through the tiers; update ``state``.
-
-    Returns what each party receives, shape (rows, parties). If ``tiers_out`` (shape
-    (rows, tiers, parties)) is given, each tier's payments are added to it.
-    """
-    by_party = np.zeros_like(state.distributed)
-    # Waking worker threads costs more than a few hundred rows of work.
-    kernel = _allocate_parallel if amount.shape[0] >= _PARALLEL_ROWS else _allocate_serial
-    kernel(
-        *_spec_arrays(spec),
-        state.contributed,
-        state.distributed,
-        state.balance,
-        np.ascontiguousarray(amount, dtype=np.float64),
-        by_party,
-        *_tier_buffer(tiers_out),
-    )
-    return by_party
+@kernel
+def hurdle_growth(w, k, years, index_rate):  # type: ignore[no-untyped-def]
+    """How much hurdle tier k's balance grows over ``years``: at its fixed rate, or at
+    the index rate plus its spread where it floats."""
+    rate = w.rate[k] + index_rate if w.floating[k] else w.rate[k]
+    return (1.0 + rate) ** years
 
 
-def allocate_series(
-    spec: WaterfallSpec,
-    state: WaterfallState,
-    contributions: Array,
-    amounts: Array,
-    factors: Array,
-    *,
-    tiers_out: Array | None = None,
-) -> Array:
-    """Many periods at once: per period, accrue, contribute, then distribute; update ``state``.
-
-    The same rule as calling :meth:`WaterfallState.accrue`, :meth:`WaterfallState.contribute`
-    and :func:`allocate` period by period, fused into one pass per row so that each
-    row's state stays in cache.
-
-    Parameters
-    ----------
-    contributions : ndarray, shape (rows, periods, parties)
-    amounts : ndarray, shape (rows, periods)
-        Cash to distribute at the end of each period.
-    factors : ndarray, shape (periods, tiers), (1, periods, tiers) or (rows, periods, tiers)
-        Hurdle growth over each period (see :func:`accrual_factors`).
-
-    Returns
-    -------
-    ndarray, shape (rows, parties)
-        What each party received over all the periods.
-    """
-    rows = amounts.shape[0]
-    received = np.zeros_like(state.distributed)
-    factors = np.ascontiguousarray(
-        factors if factors.ndim == 3 else factors[None], dtype=np.float64
-    )
-    kernel = _series_parallel if rows >= _PARALLEL_ROWS // 16 else _series_serial
-    kernel(
-        *_spec_arrays(spec),
-        state.contributed,
-        state.distributed,
-        state.balance,
-        factors,
-        np.ascontiguousarray(contributions, dtype=np.float64),
-        np.ascontiguousarray(amounts, dtype=np.float64),
-        received,
-        *_tier_buffer(tiers_out),
-    )
-    return received
-
-
-def _spec_arrays(spec: WaterfallSpec) -> tuple[Array, ...]:
-    """The spec as the kernels take it: loose arrays. (Bundling them in a NamedTuple
-    reads better but measured 3-5x slower: Numba copies the tuple into every per-row
-    call, and its parallel lowering mishandled in-place updates through one.)"""
-    return (
-        spec.kind,
-        spec.direct,
-        spec.lps,
-        spec.gps,
-        spec.target,
-        spec.share,
-        spec.gp_weights,
-        spec.is_lp,
-        spec.commitment_weights,
-        np.flatnonzero(spec.kind == HURDLE),
-    )  # type: ignore[return-value]
-
-
-def _tier_buffer(tiers_out: Array | None) -> tuple[Array, bool]:
-    return (tiers_out, True) if tiers_out is not None else (np.zeros((1, 1, 1)), False)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _lp_weights(r, is_lp, commitment_weights, contributed, weights):  # type: ignore[no-untyped-def]
+@kernel
+def lp_weights(r, w, contributed, weights):  # type: ignore[no-untyped-def]
     """Each LP's share of the LP group on row r: pro rata to contributions, else to
     commitments; they change only when contributions do."""
     lp_total = 0.0
     for i in range(contributed.shape[1]):
-        if is_lp[i]:
+        if w.is_lp[i]:
             lp_total += contributed[r, i]
     for i in range(contributed.shape[1]):
-        if not is_lp[i]:
+        if not w.is_lp[i]:
             weights[r, i] = 0.0
         elif lp_total > 0.0:
             weights[r, i] = contributed[r, i] / lp_total
         else:
-            weights[r, i] = commitment_weights[i]
+            weights[r, i] = w.commitment_weights[i]
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _allocate_row(  # type: ignore[no-untyped-def]
-    r,
-    amount,
-    kind,
-    direct,
-    lps,
-    gps,
-    target,
-    share,
-    gp_weights,
-    is_lp,
-    commitment_weights,
-    hurdles,
-    contributed,
-    distributed,
-    balance,
-    weights,
-    received,
-    tiers_out,
-    track,
+@kernel
+def allocate_row(  # type: ignore[no-untyped-def]
+    r, amount, w, contributed, distributed, balance, weights, received, tiers_out, track
 ):
-    """Distribute ``amount`` on row r: the rule, written once for both kernels.
+    """Distribute ``amount`` on row r through the tiers; update the row's state.
 
-    ``weights[r]`` must hold the row's LP weights (see :func:`_lp_weights`).
+    ``weights[r]`` must hold the row's LP weights (:func:`lp_weights`); each party's
+    payment is added to ``received[r]`` and, where ``track``, to ``tiers_out``
+    (shape (tiers, parties)).
     """
     parties = contributed.shape[1]
-    tiers = kind.shape[0]
+    tiers = w.kind.shape[0]
     contributed_total = 0.0
     distributed_total = 0.0
     for i in range(parties):
@@ -350,197 +294,123 @@ def _allocate_row(  # type: ignore[no-untyped-def]
     for k in range(tiers):
         if remaining <= 0.0:
             break
-        if kind[k] == RESIDUAL:
+        if w.kind[k] == RESIDUAL:
             size = remaining
         else:
             # the target's share of the tier, and what it still needs
             target_share = 0.0
             need = 0.0
             for i in range(parties):
-                if target[k, i] != 0.0:
-                    target_share += direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i]
-                    if kind[k] == CAPITAL_RETURNED:
+                if w.target[k, i] != 0.0:
+                    target_share += (
+                        w.direct[k, i] + w.lps[k] * weights[r, i] + w.gps[k] * w.gp_weights[i]
+                    )
+                    if w.kind[k] == CAPITAL_RETURNED:
                         need += contributed[r, i] - distributed[r, i]
-                    elif kind[k] == PROFIT_SHARE:
+                    elif w.kind[k] == PROFIT_SHARE:
                         need -= distributed[r, i]
             divisor = target_share
-            if kind[k] == HURDLE:
+            if w.kind[k] == HURDLE:
                 need = balance[r, k]
-            elif kind[k] == PROFIT_SHARE:
-                need += share[k] * (distributed_total - contributed_total)
-                divisor = target_share - share[k]
+            elif w.kind[k] == PROFIT_SHARE:
+                need += w.share[k] * (distributed_total - contributed_total)
+                divisor = target_share - w.share[k]
             size = need / divisor if divisor > 0.0 else 0.0
             size = min(max(size, 0.0), remaining)
         if size <= 0.0:
             continue
         for i in range(parties):
-            pay = size * (direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i])
+            pay = size * (w.direct[k, i] + w.lps[k] * weights[r, i] + w.gps[k] * w.gp_weights[i])
             if pay == 0.0:
                 continue
             distributed[r, i] += pay
             received[r, i] += pay
             if track:
-                tiers_out[r, k, i] += pay
-            for h in hurdles:
-                balance[r, h] -= target[h, i] * pay
+                tiers_out[k, i] += pay
+            for h in w.hurdles:
+                balance[r, h] -= w.target[h, i] * pay
         distributed_total += size
         remaining -= size
 
 
-def _allocate_rows(  # type: ignore[no-untyped-def]
-    kind,
-    direct,
-    lps,
-    gps,
-    target,
-    share,
-    gp_weights,
-    is_lp,
-    commitment_weights,
-    hurdles,
-    contributed,
-    distributed,
-    balance,
-    amount,
-    received,
-    tiers_out,
-    track,
+@kernel(parallel=True)
+def allocate_rows(  # type: ignore[no-untyped-def]
+    w, contributed, distributed, balance, amount, received, tiers_out, track
 ):
+    """:func:`allocate_row` on every row; ``tiers_out`` shape (rows, tiers, parties)
+    where ``track``, else any one row of that shape."""
     weights = np.empty_like(contributed)
-    for r in numba.prange(contributed.shape[0]):
-        _lp_weights(r, is_lp, commitment_weights, contributed, weights)
-        _allocate_row(
-            r, amount[r], kind, direct, lps, gps, target, share, gp_weights, is_lp,
-            commitment_weights, hurdles, contributed, distributed, balance, weights, received,
-            tiers_out, track,
-        )  # fmt: skip
+    for r in prange(contributed.shape[0]):
+        lp_weights(r, w, contributed, weights)
+        # (no arithmetic on r: Numba's parallel loop index is unsigned)
+        tiers = tiers_out[r] if track else tiers_out[0]
+        allocate_row(
+            r, amount[r], w, contributed, distributed, balance, weights, received, tiers, track
+        )
 
 
-def _series_rows(  # type: ignore[no-untyped-def]
-    kind,
-    direct,
-    lps,
-    gps,
-    target,
-    share,
-    gp_weights,
-    is_lp,
-    commitment_weights,
-    hurdles,
-    contributed,
-    distributed,
-    balance,
-    factors,
-    contributions,
-    amounts,
-    received,
-    tiers_out,
-    track,
-):
-    rows, periods, parties = contributions.shape
-    stride = 0 if factors.shape[0] == 1 else 1  # factors shared by all rows, or per row
-    weights = np.empty_like(contributed)
-    for r in numba.prange(rows):
-        f = r * stride
-        _lp_weights(r, is_lp, commitment_weights, contributed, weights)
-        for t in range(periods):
-            for h in hurdles:
-                balance[r, h] *= factors[f, t, h]
-            paid = False
-            for i in range(parties):
-                paid_in = contributions[r, t, i]
-                if paid_in != 0.0:
-                    paid = True
-                    contributed[r, i] += paid_in
-                    for h in hurdles:
-                        balance[r, h] += target[h, i] * paid_in
-            if paid:
-                _lp_weights(r, is_lp, commitment_weights, contributed, weights)
-            if amounts[r, t] > 0.0:
-                _allocate_row(
-                    r, amounts[r, t], kind, direct, lps, gps, target, share, gp_weights,
-                    is_lp, commitment_weights, hurdles, contributed, distributed, balance,
-                    weights, received, tiers_out, track,
-                )  # fmt: skip
-
-
-_PARALLEL_ROWS = 4096
-
-
-def _compile(function: Any, *, parallel: bool) -> Any:
-    """Compile ``function``, serial for few rows or parallel over rows for many.
-
-    Numba's on-disk cache is keyed by the function's name, not by ``parallel``, so
-    each variant gets a name of its own (else the second would load the first).
-    """
-    variant = types.FunctionType(
-        function.__code__, function.__globals__, function.__name__, function.__defaults__
-    )
-    variant.__qualname__ = f"{function.__qualname__}_{'parallel' if parallel else 'serial'}"
-    return numba.njit(parallel=parallel, cache=True, error_model="numpy")(variant)
-
-
-_allocate_serial = _compile(_allocate_rows, parallel=False)
-_allocate_parallel = _compile(_allocate_rows, parallel=True)
-_series_serial = _compile(_series_rows, parallel=False)
-_series_parallel = _compile(_series_rows, parallel=True)
-
-
-def allocate_reference(
-    spec: WaterfallSpec, state: WaterfallState, amount: Array, *, tiers_out: Array | None = None
+def allocate(
+    spec: WaterfallSpec,
+    state: WaterfallState,
+    amount: Array,
+    *,
+    tiers_out: Array | None = None,
+    fast: bool = False,
 ) -> Array:
-    """Plain-NumPy twin of :func:`allocate`: the same rule, written to be read."""
-    rows = amount.shape[0]
-    by_party = np.zeros_like(state.distributed)
-    remaining = np.asarray(amount, dtype=np.float64).copy()
-    lp_contributed = np.where(spec.is_lp, state.contributed, 0.0)
-    lp_total = lp_contributed.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lp_weights = np.where(lp_total > 0, lp_contributed / lp_total, spec.commitment_weights)
-    contributed_total = state.contributed.sum(axis=1)
-    hurdles = spec.kind == HURDLE
+    """Run ``amount`` (shape (rows,), >= 0) through the tiers; update ``state``.
 
-    for k in range(len(spec.tier_names)):
-        shares = spec.direct[k] + spec.lps[k] * lp_weights + spec.gps[k] * spec.gp_weights
-        kind = spec.kind[k]
-        if kind == RESIDUAL:
-            size = remaining.copy()
+    Returns what each party receives, shape (rows, parties). If ``tiers_out`` (shape
+    (rows, tiers, parties)) is given, each tier's payments are added to it. ``fast``
+    runs the compiled twin (worth it from a few hundred rows; it loads Numba).
+    """
+    rows = amount.shape[0]
+    received = np.zeros_like(state.distributed)
+    track = tiers_out is not None
+    buffer = tiers_out if tiers_out is not None else np.zeros((1, len(spec.tier_names), 1))
+    run = compiled(allocate_rows) if fast else allocate_rows
+    run(
+        spec.tiers,
+        state.contributed,
+        state.distributed,
+        state.balance,
+        np.ascontiguousarray(amount, dtype=np.float64).reshape(rows),
+        received,
+        buffer,
+        track,
+    )
+    return received
+
+
+@kernel
+def clawback_row(r, w, received, entitled, contributed, out):  # type: ignore[no-untyped-def]
+    """The clawback on row r into ``out[r]``: + a GP gives back, - an LP receives.
+
+    ``received`` is what each party got deal by deal, ``entitled`` what the same tiers
+    pay on the whole fund, ``contributed`` each party's capital; all (rows, parties).
+    Each GP returns its excess over its entitlement; LPs share it pro rata to capital
+    (to commitments before any).
+    """
+    parties = received.shape[1]
+    excess = 0.0
+    lp_total = 0.0
+    for i in range(parties):
+        if w.is_lp[i]:
+            lp_total += contributed[r, i]
+            out[r, i] = 0.0
         else:
-            target_share = shares @ spec.target[k]
-            divisor = target_share
-            if kind == CAPITAL_RETURNED:
-                need = (state.contributed - state.distributed) @ spec.target[k]
-            elif kind == HURDLE:
-                need = state.balance[:, k].copy()
-            else:
-                profit = state.distributed.sum(axis=1) - contributed_total
-                need = spec.share[k] * profit - state.distributed @ spec.target[k]
-                divisor = target_share - spec.share[k]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                size = np.where(divisor > 0, need / divisor, 0.0)
-            size = np.clip(size, 0.0, np.maximum(remaining, 0.0))
-        payment = size[:, None] * shares * np.ones((rows, 1))
-        state.distributed += payment
-        by_party += payment
-        state.balance -= (payment @ spec.target.T) * hurdles
-        if tiers_out is not None:
-            tiers_out[:, k, :] += payment
-        remaining = remaining - size
-    return by_party
+            out[r, i] = max(received[r, i] - entitled[r, i], 0.0)
+            excess += out[r, i]
+    for i in range(parties):
+        if w.is_lp[i]:
+            share = contributed[r, i] / lp_total if lp_total > 0.0 else w.commitment_weights[i]
+            out[r, i] -= excess * share
 
 
 def clawback_transfers(
     spec: WaterfallSpec, received: Array, entitled: Array, contributed: Array
 ) -> Array:
-    """End-of-fund clawback, shape (rows, parties): + a GP gives back, - an LP receives.
-
-    ``received`` is what each party got deal by deal, ``entitled`` what the same tiers
-    pay on the whole fund, ``contributed`` each party's capital; all (rows, parties).
-    Each GP returns its excess over its entitlement; LPs share it pro rata to capital.
-    """
-    excess = np.where(spec.is_lp, 0.0, np.maximum(received - entitled, 0.0))
-    lp_contributed = np.where(spec.is_lp, contributed, 0.0)
-    total = lp_contributed.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        weights = np.where(total > 0, lp_contributed / total, spec.commitment_weights)
-    return excess - excess.sum(axis=1, keepdims=True) * weights
+    """End-of-fund clawback per row (:func:`clawback_row`), shape (rows, parties)."""
+    out = np.zeros_like(received)
+    for r in range(received.shape[0]):
+        clawback_row(r, spec.tiers, received, entitled, contributed, out)
+    return out

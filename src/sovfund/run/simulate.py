@@ -1,7 +1,8 @@
 """Monte Carlo runs: batches of paths, each a pure function, merged in path order.
 
 Random streams belong to blocks of paths (``BLOCK``), not to batches, so path i gets
-the same draws whatever the batch size: a batch is a whole number of blocks. Each
+the same draws whatever the batch size (a batch that starts or ends inside a block
+draws the whole block and keeps its own paths). Each
 batch goes scenario generator -> engine -> per-path summaries; only the summaries
 (and the full quarterly paths of the first ``SAMPLE`` paths, for charts) are kept.
 
@@ -9,29 +10,28 @@ Where batches run â€” in this process, a local process pool or a Dask cluster â€
 backend's business (:mod:`sovfund.run.backends`); results come back in path order and
 are merged as they arrive, so memory holds the summaries, not the batches.
 
-Engines: ``fast`` runs compiled kernels over the whole batch (project flows, then the
-fund loop and the per-path summaries, one path per thread); ``reference`` runs the
-readable NumPy project model, fund loop and summaries one path at a time. The tests
-hold the two to the same numbers path by path. Deal-by-deal terms use the NumPy fund
-loop in both.
+Engines: ``fast`` runs the compiled kernels over the whole batch (project flows, then
+the fund loop and the per-path summaries, one path per thread); ``reference`` runs the
+same project and fund kernels as plain Python (:mod:`sovfund.engine.kernels`) and the
+NumPy definitions of the summaries. The tests hold the two to the same numbers path by
+path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.analytics.paths import PathSummary, summarize_paths
-from sovfund.engine.fund import FundPaths, run_fund
-from sovfund.engine.fund_compiled import FundOutcome, run_fund_compiled
-from sovfund.engine.projects import project_flows, project_totals
+from sovfund.engine.fund import SUMMARY_SERIES, run_fund
+from sovfund.engine.projects import project_flows
 from sovfund.errors import InputError
 from sovfund.run.backends import choose, start
-from sovfund.scenarios.draws import Draws, with_markets
+from sovfund.scenarios.draws import with_markets
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.scenarios.sectors import tariff_exposure
 from sovfund.scenarios.stress import stress_draws, stress_named, stressed_terms
@@ -106,21 +106,18 @@ def batches(
     stress: Stress | None = None,
     macro: Terms | None = None,
 ) -> list[Batch]:
-    """Split a run of ``paths`` paths into batches of ``batch_size`` (a multiple of
-    ``BLOCK``; forced to ``BLOCK`` where the engine works one path or one project at a
-    time). Checks the arguments. ``terms`` are the stressed terms if there is a stress
-    (:func:`~sovfund.scenarios.stress.stressed_terms`)."""
+    """Split a run of ``paths`` paths into batches of ``batch_size`` paths (the last one
+    shorter). ``terms`` are the stressed terms if there is a stress
+    (:func:`~sovfund.scenarios.stress.stressed_terms`). Path i's numbers do not depend
+    on the batch it falls in."""
     if paths < 1:
-        raise InputError(f"--paths: found {paths}; expected at least 1")
-    if batch_size < 1 or batch_size % BLOCK:
-        raise InputError(
-            f"--batch-size: found {batch_size}; expected a positive multiple of {BLOCK}"
-            " (random streams come in blocks of that many paths)"
-        )
+        raise InputError(f"paths: found {paths}; expected at least 1")
+    if batch_size < 1:
+        raise InputError(f"batch_size: found {batch_size}; expected at least 1")
     if engine == "reference" or terms.waterfall.style == "deal_by_deal":
-        # one path at a time, or per-project arrays (paths x projects x quarters):
-        # small batches keep memory flat; results do not depend on the batch size
-        batch_size = BLOCK
+        # plain Python, or per-project arrays (paths x projects x quarters): small
+        # batches keep memory flat; results do not depend on the batch size
+        batch_size = min(batch_size, BLOCK)
     return [
         Batch(terms, seed, first, min(batch_size, paths - first), engine, stress, macro)
         for first in range(0, paths, batch_size)
@@ -130,37 +127,24 @@ def batches(
 def run_batch(batch: Batch) -> BatchResult:
     """The batch's per-path summaries and, for the sampled paths among them, their
     full quarterly paths. A pure function of ``batch``."""
-    terms, first_path, paths, engine = batch.terms, batch.first_path, batch.paths, batch.engine
+    terms, first_path, paths = batch.terms, batch.first_path, batch.paths
     draws = monte_carlo(terms, batch.seed, first_path, paths)
     if batch.macro is not None:
         draws = with_markets(draws, monte_carlo(batch.macro, batch.seed, first_path, paths))
     draws = stress_draws(terms, batch.stress, draws)
-    exposure = tariff_exposure(terms)
+    fast = batch.engine == "fast"
+    projects = project_flows(
+        terms,
+        draws,
+        tariff_exposed=tariff_exposure(terms),
+        per_project=terms.waterfall.style == "deal_by_deal",
+        fast=fast,
+    )
+    fund = run_fund(terms, draws, projects, record=SUMMARY_SERIES, fast=fast)
     yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
-    if engine == "reference":
-        singles = [_one_path(draws, i) for i in range(paths)]
-        funds = [
-            run_fund(terms, d, project_flows(terms, d, tariff_exposed=exposure), interim_nav=False)
-            for d in singles
-        ]
-        summary = PathSummary.concatenate(
-            [
-                summarize_paths(f, d, yen, compiled=False)
-                for f, d in zip(funds, singles, strict=True)
-            ]
-        )
-        sample = {name: np.concatenate([getattr(f, name) for f in funds]) for name in SAMPLED}
-    elif terms.waterfall.style == "deal_by_deal":
-        fund = run_fund(
-            terms, draws, project_flows(terms, draws, tariff_exposed=exposure), interim_nav=False
-        )
-        summary, sample = summarize_paths(fund, draws, yen), _sample(fund)
-    else:
-        projects = project_totals(terms, draws, tariff_exposed=exposure)
-        outcome = run_fund_compiled(terms, draws, projects)
-        summary, sample = summarize_paths(outcome, draws, yen), _sample(outcome)
+    summary = summarize_paths(fund, draws, yen, compiled=fast)
     keep = max(0, min(SAMPLE - first_path, paths))
-    return summary, {name: values[:keep] for name, values in sample.items()}
+    return summary, {name: getattr(fund, name)[:keep] for name in SAMPLED}
 
 
 def simulate(
@@ -258,17 +242,3 @@ class _Merged:
         summary = PathSummary(**self.arrays)
         merged = {name: np.concatenate([s[name] for s in self.samples]) for name in SAMPLED}
         return Simulation(terms, seed, engine, summary, merged, stress)
-
-
-def _one_path(draws: Draws, i: int) -> Draws:
-    return replace(draws, **{name: value[i : i + 1] for name, value in _fields(draws).items()})
-
-
-def _fields(draws: Draws) -> dict[str, NDArray[Any]]:
-    """The draws' arrays; optional draws left at None (``redemption``) are left out."""
-    values = {name: getattr(draws, name) for name in draws.__dataclass_fields__}
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def _sample(fund: FundPaths | FundOutcome) -> dict[str, Array]:
-    return {name: getattr(fund, name)[:SAMPLE] for name in SAMPLED}
