@@ -5,12 +5,17 @@ Every sentence comes from one figure of the summary and says where it comes from
 rules. The headline answers "fantasy finance or real risk?":
 
 - **real risk** when the fund defaults on its debt in at least half the paths, or
-  Japan's sovereign money loses in at least half of them (``RISK``);
+  the money of the party the verdict speaks for loses in at least half of them
+  (``RISK``);
 - **fantasy finance on paper** when, besides, the base case (everything on plan)
   pays the LPs at least the hurdle: the plan looks good and the distribution does not;
-- **sound on these assumptions** when default and Japan's chance of a loss are both
-  below ``SOUND`` (20%);
+- **sound on these assumptions** when default and that party's chance of a loss are
+  both below ``SOUND`` (20%);
 - otherwise **mixed**.
+
+The verdict speaks for the parties the term sheet has (:func:`focus_party`): its
+largest sovereign LP, else its largest LP. Japan's FX reserves and yen funding come
+into it only where that party is Japan's.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from sovfund.analytics.context import JAPAN_FX_RESERVES
-from sovfund.terms.models import Terms
+from sovfund.terms.models import Party, Terms
 
-__all__ = ["RISK", "SOUND", "japan_sovereign", "short_name", "verdict"]
+__all__ = ["RISK", "SOUND", "focus_party", "japan_sovereign", "verdict"]
 
 RISK = 0.5
 """A chance of default or of loss at or above this is "real risk"."""
@@ -53,41 +58,12 @@ def verdict(
                 "stated whenever the fund borrows (leverage.debt_to_equity > 0)",
             )
         )
-    japan = japan_sovereign(terms)
-    p_japan = None
-    if japan is not None and parties[japan]["p_loss"] is not None:
-        entry = parties[japan]
-        p_japan = float(entry["p_loss"])
-        worst = entry.get("loss_usd", {}).get("es99")
-        who = short_name(terms, japan)
-        named = "" if who.lower() == "japan" else f" ({who})"
-        text = f"Japan's sovereign stake{named} loses money in {_pct(p_japan)} of paths"
-        if worst is not None and worst > 0:
-            text += (
-                f"; in the worst 1% it loses {_money(worst)} on average, as much as "
-                f"{_pct(worst / JAPAN_FX_RESERVES)} of Japan's {_money(JAPAN_FX_RESERVES)}"
-                " of FX reserves"
-            )
-        sentences.append(
-            _say(
-                text + ".",
-                f"parties.{japan}.p_loss",
-                p_japan,
-                "stated for Japan's sovereign LP; the worst-1% figure is the 99% expected"
-                " shortfall of the money lost (contributed less what came back)",
-            )
-        )
-        net = entry.get("irr_jpy_net_of_funding", {}).get("p50")
-        if net is not None and net > -1.0 + 1e-9:  # a median total loss is said above
-            sentences.append(
-                _say(
-                    f"Measured in yen and net of the cost of the yen bills that fund the"
-                    f" reserves, its median return is {_pct(net, 1)} a year.",
-                    f"parties.{japan}.irr_jpy_net_of_funding.p50",
-                    net,
-                    "stated for Japan's sovereign LP when its yen IRR exists",
-                )
-            )
+    focus = focus_party(terms)
+    p_focus = None
+    if focus is not None and parties[focus]["p_loss"] is not None:
+        entry = parties[focus]
+        p_focus = float(entry["p_loss"])
+        sentences.extend(_focus_sentences(terms, focus, entry))
     sentences.extend(_gps(terms, parties))
     hurdle = _hurdle(terms)
     base_irr = _base_lp_irr(terms, base_case)
@@ -107,16 +83,71 @@ def verdict(
             )
         )
     if stress is not None:
-        sentences.extend(_worst_stress(terms, stress, leverage > 0, japan))
+        sentences.extend(_worst_stress(terms, stress, leverage > 0, focus))
+    who = _possessive(terms, focus) if focus is not None else ""
     return {
-        "headline": _headline(p_default, p_japan, base_irr, hurdle, leverage > 0),
+        "headline": _headline(p_default, p_focus, who, base_irr, hurdle, leverage > 0),
         "sentences": sentences,
     }
 
 
+def _focus_sentences(terms: Terms, focus: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """How the focus party's money fares; for Japan's reserves, against their size and
+    their yen funding cost."""
+    p_loss = float(entry["p_loss"])
+    worst = entry.get("loss_usd", {}).get("es99")
+    party = _party(terms, focus)
+    japanese = focus == japan_sovereign(terms)
+    if japanese:
+        named = "" if party.short_name.lower() == "japan" else f" ({party.short_name})"
+        text = f"Japan's sovereign stake{named} loses money in {_pct(p_loss)} of paths"
+        rule = "stated for Japan's sovereign LP"
+    else:
+        role = "the largest sovereign LP" if party.investor_class == "sovereign" else "the LPs"
+        text = f"{party.short_name} ({role}) loses money in {_pct(p_loss)} of paths"
+        rule = "stated for the largest sovereign LP, else the largest LP"
+    if worst is not None and worst > 0:
+        text += f"; in the worst 1% it loses {_money(worst)} on average"
+        if japanese:
+            text += (
+                f", as much as {_pct(worst / JAPAN_FX_RESERVES)} of Japan's"
+                f" {_money(JAPAN_FX_RESERVES)} of FX reserves"
+            )
+    sentences = [
+        _say(
+            text + ".",
+            f"parties.{focus}.p_loss",
+            p_loss,
+            rule + "; the worst-1% figure is the 99% expected shortfall of the money lost"
+            " (contributed less what came back)",
+        )
+    ]
+    net = entry.get("irr_jpy_net_of_funding", {}).get("p50")
+    if japanese and net is not None and net > -1.0 + 1e-9:  # a median total loss is said
+        sentences.append(
+            _say(
+                f"Measured in yen and net of the cost of the yen bills that fund the"
+                f" reserves, its median return is {_pct(net, 1)} a year.",
+                f"parties.{focus}.irr_jpy_net_of_funding.p50",
+                net,
+                "stated for Japan's sovereign LP when its yen IRR exists",
+            )
+        )
+    return sentences
+
+
+def _possessive(terms: Terms, party_id: str) -> str:
+    """Whose money the headline speaks of: "Japan's", else the party's name's."""
+    if party_id == japan_sovereign(terms):
+        return "Japan's"
+    name = _party(terms, party_id).short_name
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def _headline(
     p_default: float,
-    p_japan: float | None,
+    p_focus: float | None,
+    who: str,
     base_irr: float | None,
     hurdle: float | None,
     borrows: bool,
@@ -124,19 +155,22 @@ def _headline(
     risk = []
     if borrows and p_default >= RISK:
         risk.append(f"the fund defaults on its debt in {_pct(p_default)} of paths")
-    if p_japan is not None and p_japan >= RISK:
+    if p_focus is not None and p_focus >= RISK:
         of = "of them" if risk else "of paths"
-        risk.append(f"Japan's money loses in {_pct(p_japan)} {of}")
+        risk.append(f"{who} money loses in {_pct(p_focus)} {of}")
     if risk:
         on_paper = base_irr is not None and base_irr >= (hurdle if hurdle is not None else 0.08)
         lead = "Fantasy finance on paper, real risk in the numbers" if on_paper else "Real risk"
         return f"{lead}: {' and '.join(risk)}."
-    calm = (not borrows or p_default < SOUND) and (p_japan is None or p_japan < SOUND)
+    calm = (not borrows or p_default < SOUND) and (p_focus is None or p_focus < SOUND)
     if calm:
-        return (
-            "Sound on these assumptions: default and Japan's chance of a loss are both"
-            f" below {_pct(SOUND)}."
-        )
+        subjects = ["default"] if borrows else []
+        if p_focus is not None:
+            subjects.append(f"{who} chance of a loss")
+        if not subjects:
+            return "Sound on these assumptions: no debt, and no LP's money at stake."
+        verb = "are both" if len(subjects) == 2 else "is"
+        return f"Sound on these assumptions: {' and '.join(subjects)} {verb} below {_pct(SOUND)}."
     return "Mixed: neither safe nor likely to fail; read the risks below."
 
 
@@ -148,14 +182,14 @@ def _gps(terms: Terms, parties: dict[str, Any]) -> list[dict[str, Any]]:
         received = entry["received"]
         if fees.get("p50"):
             text = (
-                f"{short_name(terms, gp.id)} earns {_money(fees['p50'])} in fees (median;"
+                f"{gp.short_name} earns {_money(fees['p50'])} in fees (median;"
                 f" {_money(fees['p05'])} even in the worst 5% of paths) and"
                 f" {_money(carry.get('p50') or 0.0)} of carry."
             )
             metric, value = f"parties.{gp.id}.fees.p50", fees["p50"]
         else:
             text = (
-                f"{short_name(terms, gp.id)} receives {_money(received['p50'] or 0.0)} (median)"
+                f"{gp.short_name} receives {_money(received['p50'] or 0.0)} (median)"
                 " without putting in capital."
             )
             metric, value = f"parties.{gp.id}.received.p50", received["p50"]
@@ -164,7 +198,7 @@ def _gps(terms: Terms, parties: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _worst_stress(
-    terms: Terms, stress: dict[str, Any], borrows: bool, japan: str | None
+    terms: Terms, stress: dict[str, Any], borrows: bool, focus: str | None
 ) -> list[dict[str, Any]]:
     named = [s for s in stress["scenarios"] if s["name"] != "base"]
     if not named:
@@ -174,25 +208,42 @@ def _worst_stress(
         value = float(worst["fund"]["p_default"])
         text = f"The worst named stress, {worst['title']}, takes default to {_pct(value)}."
         metric = f"stress.{worst['name']}.fund.p_default"
-    elif japan is not None:
-        worst = max(named, key=lambda s: s["parties"][japan]["p_loss"] or 0.0)
-        value = float(worst["parties"][japan]["p_loss"] or 0.0)
+    elif focus is not None:
+        worst = max(named, key=lambda s: s["parties"][focus]["p_loss"] or 0.0)
+        value = float(worst["parties"][focus]["p_loss"] or 0.0)
+        whom = "Japan" if focus == japan_sovereign(terms) else _party(terms, focus).short_name
         text = (
-            f"The worst named stress for Japan, {worst['title']}, takes its chance of a"
+            f"The worst named stress for {whom}, {worst['title']}, takes its chance of a"
             f" loss to {_pct(value)}."
         )
-        metric = f"stress.{worst['name']}.parties.{japan}.p_loss"
+        metric = f"stress.{worst['name']}.parties.{focus}.p_loss"
     else:
         return []
     return [_say(text, metric, value, "the named stress with the highest such figure")]
 
 
 def japan_sovereign(terms: Terms) -> str | None:
-    """Japan's sovereign LP (the money the verdict weighs against the FX reserves)."""
-    for party in terms.lps:
-        if party.country == "JP" and party.investor_class == "sovereign":
-            return party.id
-    return None
+    """Japan's sovereign LP (the money the verdict weighs against the FX reserves): the
+    largest, if there are several."""
+    japanese = [p for p in terms.lps if p.country == "JP" and p.investor_class == "sovereign"]
+    return _largest(japanese)
+
+
+def focus_party(terms: Terms) -> str | None:
+    """The party the verdict speaks for: the largest sovereign LP, else the largest LP
+    (by commitment; the first of equals)."""
+    sovereign = [p for p in terms.lps if p.investor_class == "sovereign"]
+    return _largest(sovereign) or _largest(list(terms.lps))
+
+
+def _largest(parties: list[Party]) -> str | None:
+    if not parties:
+        return None
+    return max(parties, key=lambda p: p.commitment or 0.0).id  # max keeps the first
+
+
+def _party(terms: Terms, party_id: str) -> Party:
+    return next(p for p in terms.parties if p.id == party_id)
 
 
 def _hurdle(terms: Terms) -> float | None:
@@ -208,12 +259,6 @@ def _base_lp_irr(terms: Terms, base_case: dict[str, Any]) -> float | None:
         if value is not None:
             return float(value)
     return None
-
-
-def short_name(terms: Terms, party: str) -> str:
-    """The party's name without its parenthesis (a sentence, not a register)."""
-    found = next(p for p in terms.parties if p.id == party)
-    return (found.name or found.id).split(" (")[0]
 
 
 def _say(text: str, metric: str, value: float | None, rule: str) -> dict[str, Any]:

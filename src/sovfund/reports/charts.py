@@ -37,7 +37,6 @@ __all__ = [
     "party_rows",
     "percent",
     "probability",
-    "short_name",
     "structure",
     "tier_rows",
     "tornado",
@@ -157,7 +156,7 @@ class PartyStyle:
     def of(cls, terms: Terms) -> PartyStyle:
         label, color, used = {}, {}, dict.fromkeys((*TONES, "gp"), 0)
         for party in terms.parties:
-            label[party.id] = short_name(party)
+            label[party.id] = party.short_name
             if party.role == "gp":
                 color[party.id] = GP_TONES[used["gp"] % len(GP_TONES)]
                 used["gp"] += 1
@@ -184,13 +183,6 @@ def tier_rows(base: BaseCase) -> dict[str, dict[str, float]]:
 
 def _total(rows: Mapping[str, Mapping[str, Any]], ids: Sequence[str], key: str) -> float:
     return float(sum(float(rows[i][key]) for i in ids))
-
-
-def short_name(party: Party) -> str:
-    """``US institutional LPs`` for "US institutional LPs (pensions, ...)"; the id if no name."""
-    if party.name:
-        return party.name.split(" (")[0].strip()
-    return party.id.replace("_", " ")
 
 
 def _layout(

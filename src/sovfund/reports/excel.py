@@ -27,7 +27,6 @@ from xlsxwriter.worksheet import Worksheet
 
 import sovfund
 from sovfund.analytics.base_case import BaseCase
-from sovfund.reports.charts import short_name
 from sovfund.reports.files import write_bytes
 from sovfund.run.simulate import Simulation
 from sovfund.terms.models import Terms
@@ -541,7 +540,7 @@ def _party_metrics(
         row, data = i + 1, parties[party.id]
         r = row + 1  # the row's A1 number
         sheet.write_string(row, 0, party.id, styles.text)
-        sheet.write_string(row, 1, short_name(party), styles.text)
+        sheet.write_string(row, 1, party.short_name, styles.text)
         sheet.write_string(row, 2, party.role, styles.text)
         _write(sheet, row, 3, party.investor_class, styles.text)
         _write(sheet, row, 4, party.commitment, b)
@@ -670,7 +669,7 @@ def _simulation(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], te
         rows.append(
             [
                 party.id,
-                short_name(party),
+                party.short_name,
                 irr["mean"],
                 irr["se"],
                 irr["p05"],

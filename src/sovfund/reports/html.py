@@ -586,7 +586,7 @@ BASIS = {"committed": "committed capital", "invested": "invested capital", "nav"
 def key_terms(terms: Terms) -> list[tuple[str, str]]:
     """The terms a reader needs first, in words."""
     fund = terms.fund
-    names = {p.id: charts.short_name(p) for p in terms.parties}
+    names = {p.id: p.short_name for p in terms.parties}
     rows = [
         (
             "Fund",

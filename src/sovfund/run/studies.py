@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sovfund.analytics.distribution import summary_dict
-from sovfund.analytics.verdict import japan_sovereign, short_name
+from sovfund.analytics.verdict import focus_party, japan_sovereign
 from sovfund.errors import InputError
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.scenarios.stress import stress_named
@@ -396,8 +396,9 @@ def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> flo
 
 
 def default_party(terms: Terms) -> str:
-    """The party a tornado looks at by default: Japan's sovereign LP, else the first LP."""
-    return japan_sovereign(terms) or terms.lps[0].id
+    """The party a tornado looks at by default: the one the verdict speaks for (the
+    largest sovereign LP, else the largest LP)."""
+    return focus_party(terms) or terms.lps[0].id
 
 
 def sensitivity(
@@ -411,7 +412,7 @@ def sensitivity(
     on_progress: Progress = None,
     **options: Any,
 ) -> Sensitivity:
-    """The tornado of ``metric`` for ``party`` (Japan's sovereign LP by default)."""
+    """The tornado of ``metric`` for ``party`` (by default the party the verdict speaks for)."""
     if metric not in METRICS:
         raise InputError(f"--metric: found '{metric}'; expected one of {', '.join(METRICS)}")
     if metric != "p_default":
@@ -441,7 +442,9 @@ def sensitivity(
             }
         )
     bars.sort(key=lambda bar: -_swing(bar["low"], bar["high"]))
-    who = "The fund" if party is None else short_name(terms, party)
+    who = (
+        "The fund" if party is None else next(p for p in terms.parties if p.id == party).short_name
+    )
     label = f"{who}: {METRIC_LABELS[metric]}"
     return Sensitivity(paths, seed, metric, party, label, base, bars)
 

@@ -134,6 +134,14 @@ class Party(_Model):
     commitment: Amount | None = None
     carry_share: Share | None = None
 
+    @property
+    def short_name(self) -> str:
+        """``US institutional LPs`` for "US institutional LPs (pensions, ...)"; the id,
+        in words, if there is no name: how sentences and charts call the party."""
+        if self.name:
+            return self.name.split(" (")[0].strip()
+        return self.id.replace("_", " ")
+
 
 class StepDown(_Model):
     """A fee's change after the investment period ends."""
