@@ -38,7 +38,9 @@ class BaseCase:
         What each waterfall tier paid each party (index: tier name).
     fund : dict
         Fund-level figures: invested, gross MOIC, peak debt, peak debt-to-equity, peak
-        LTV, fees and interest paid, fees and carry to each GP, default and breach.
+        LTV, fees and interest paid, fees and carry to each GP, default and breach, and
+        a funding shortfall (commitments and debt could not pay for the pipeline, so
+        the fund sold everything) with its date.
     """
 
     terms: Terms
@@ -152,6 +154,7 @@ def _fund_figures(terms: Terms, paths: FundPaths, m: FundMetrics) -> dict[str, A
     gps = [i for i, p in enumerate(terms.parties) if p.role == "gp"]
     first_breach = int(m.first_breach_quarter[0])
     default_quarter = int(paths.default_quarter[0])
+    shortfall_quarter = int(paths.shortfall_quarter[0])
     return {
         "commitments": terms.total_commitment,
         "invested": m.invested[0],
@@ -167,6 +170,10 @@ def _fund_figures(terms: Terms, paths: FundPaths, m: FundMetrics) -> dict[str, A
         "first_breach": paths.dates[first_breach].isoformat() if first_breach >= 0 else None,
         "defaulted": bool(m.defaulted[0]),
         "default_date": paths.dates[default_quarter].isoformat() if default_quarter >= 0 else None,
+        "funding_shortfall": shortfall_quarter >= 0,
+        "shortfall_date": (
+            paths.dates[shortfall_quarter].isoformat() if shortfall_quarter >= 0 else None
+        ),
         "lenders_loss": m.lenders_loss[0],
     }
 

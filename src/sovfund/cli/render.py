@@ -101,6 +101,14 @@ def base_case_view(result: BaseCase, scenario: str) -> Group:
         rows.append((f"  {gp}: fees / carry", f"{money(fees)} / {money(fund['gp_carry'][gp])}"))
     rows.append(("Covenant breach", _when(fund["covenant_breach"], fund["first_breach"])))
     rows.append(("Fund-debt default", _when(fund["defaulted"], fund["default_date"])))
+    if fund["funding_shortfall"]:
+        rows.append(
+            (
+                "[red]Funding shortfall[/]",
+                f"[red]yes, on {fund['shortfall_date']}: commitments and debt cannot pay"
+                " for the pipeline, so the fund sold up[/]",
+            )
+        )
     if fund["lenders_loss"] > 0:
         rows.append(("Lenders' loss", money(fund["lenders_loss"])))
     for label, value in rows:

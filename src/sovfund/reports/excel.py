@@ -632,6 +632,7 @@ def _fund_figures(
         ("Lenders' loss", fund["lenders_loss"], styles.billions, None),
         ("Covenant breach", fund["covenant_breach"], styles.text, None),
         ("Defaulted", fund["defaulted"], styles.text, None),
+        ("Funding shortfall (sold up)", fund["funding_shortfall"], styles.text, None),
     ]
     for label, value, style, formula in figures:
         row += 1

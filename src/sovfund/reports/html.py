@@ -164,7 +164,16 @@ def _key_figures(
     lp = party_rows(base)[headline]
     name = style.label[headline]
     mc = sim["parties"][headline]
-    out = [
+    out = []
+    if fund["funding_shortfall"]:
+        out.append(
+            Figure(
+                "Runs out of money on plan",
+                str(fund["shortfall_date"]),
+                "commitments and debt cannot pay for the pipeline: the base case sells up",
+            )
+        )
+    out += [
         Figure(
             "Equity committed",
             money(terms.total_commitment),
