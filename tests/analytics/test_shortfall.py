@@ -1,11 +1,11 @@
 """An over-committed fund: the base case runs out of money, and says so everywhere.
 
 The tiny fund (examples/tiny.toml: one LP committing 100, no debt, a bridge of 100
-built over quarters 0 and 1) with a port of 12 built in quarter 0 (another sector: each sector fits the policy): 112 of
-capex against 100 of equity ($560M against $500M, scaled). Quarter 0 calls 62, quarter
-1 the last 38 against a need of 50: 12 cannot be paid, so the fund sells everything (a
-funding shortfall; not a default, since nobody lent).
-"""
+built over quarters 0 and 1) with a port of 12 built in quarter 0 (another sector, so
+each sector fits the policy): 112 of capex against 100 of equity ($560M against $500M,
+scaled). Quarter 0 calls 62, quarter 1 the last 38 against a need of 50: 12 cannot be
+paid, so the fund sells everything (a funding shortfall; not a default, since nobody
+lent)."""
 
 from __future__ import annotations
 
