@@ -136,6 +136,9 @@ P_CONTRIBUTIONS, P_INVESTED, P_DISTRIBUTED, P_FEES_RECEIVED, P_CLAWBACK, P_NAV =
     len(PARTY_SERIES)
 )
 
+RECORDABLE = (*FUND_SERIES, *PARTY_SERIES, "tier_paid")
+"""Everything :func:`run_fund` can keep: the series, and what each tier paid each party."""
+
 SUMMARY_SERIES = frozenset(
     {
         "contributions",
@@ -177,12 +180,17 @@ SUMMARY_SERIES = frozenset(
     M_DEAL_BY_DEAL,
     M_CLAWBACK,
     M_INTERIM_NAV,
-) = range(12)
+    M_TRACK_TIERS,
+) = range(13)
 SWEEP, SELL, DEFAULT = range(3)
 """``leverage.covenants.on_breach``."""
 COMMITTED, INVESTED, NAV = range(3)
 """A fee's basis."""
-FEE_RATE, FEE_BASIS, FEE_STEPS, FEE_STEP_RATE, FEE_STEP_BASIS = range(5)
+FEE_RATE, FEE_BASIS, FEE_STEPS, FEE_STEP_RATE, FEE_STEP_BASIS, FEE_COMMITTED, FEE_NAV_SHARE = range(
+    7
+)
+"""A fee's columns: its rate and basis, whether it steps down and to what, and its
+payers' commitments (in money, and as a share of all commitments: their part of NAV)."""
 
 
 class Rules(NamedTuple):
@@ -315,8 +323,8 @@ def run_fund(
         projects = project_flows(terms, draws, per_project=spec.deal_by_deal, fast=fast)
     if spec.deal_by_deal and projects.by_project is None:
         raise ValueError("deal-by-deal terms need per-project flows (per_project=True)")
-    kept = frozenset(FUND_SERIES + PARTY_SERIES if record is None else record)
-    unknown = kept - set(FUND_SERIES + PARTY_SERIES)
+    kept = frozenset(RECORDABLE if record is None else record)
+    unknown = kept - set(RECORDABLE)
     if unknown:
         raise ValueError(f"no such series: {', '.join(sorted(unknown))}")
     paths, quarters, parties = draws.paths, terms.fund.quarters, len(spec.parties)
@@ -332,7 +340,7 @@ def run_fund(
         flags=np.zeros((2, paths, quarters), dtype=np.bool_),
         events=np.full((2, paths), -1, dtype=np.int64),
         lenders_loss=np.zeros(paths),
-        tiers=np.zeros((paths, len(spec.tier_names), parties)),
+        tiers=np.zeros((paths if "tier_paid" in kept else 1, len(spec.tier_names), parties)),
         residual=np.zeros((paths, parties)),
     )
     detail = projects.by_project
@@ -347,7 +355,13 @@ def run_fund(
         none if detail is None else np.ascontiguousarray(detail.value),
         np.zeros((paths, 0)) if detail is None else np.ascontiguousarray(detail.exit_value),
     )
-    rules = _rules(terms, spec, interim_nav="party_nav" in kept, redeeming=draws.redemption)
+    rules = _rules(
+        terms,
+        spec,
+        interim_nav="party_nav" in kept,
+        track_tiers="tier_paid" in kept,
+        redeeming=draws.redemption,
+    )
     years = np.diff(year_fractions(terms.fund.start, dates), prepend=0.0)
     fixed_growth = np.ones((quarters, len(spec.tier_names)))
     tiers = spec.tiers
@@ -378,7 +392,7 @@ def run_fund(
         recorded=kept,
         breach=rec.flags[0],
         gate_shut=rec.flags[1],
-        tier_paid=rec.tiers,
+        tier_paid=rec.tiers if "tier_paid" in kept else np.zeros((paths, 0, parties)),
         residual=rec.residual,
         default_quarter=rec.events[0],
         shortfall_quarter=rec.events[1],
@@ -393,7 +407,12 @@ def _slots(names: tuple[str, ...], kept: list[str]) -> NDArray[np.int64]:
 
 
 def _rules(
-    terms: Terms, spec: WaterfallSpec, *, interim_nav: bool, redeeming: Array | None
+    terms: Terms,
+    spec: WaterfallSpec,
+    *,
+    interim_nav: bool,
+    track_tiers: bool,
+    redeeming: Array | None,
 ) -> Rules:
     fund, leverage = terms.fund, terms.leverage
     covenants = leverage.covenants
@@ -431,25 +450,31 @@ def _rules(
             spec.deal_by_deal,
             spec.clawback,
             interim_nav,
+            track_tiers,
         ],
         dtype=np.int64,
     )
     bases = {"committed": COMMITTED, "invested": INVESTED, "nav": NAV}
-    fees = np.zeros((len(terms.fees), 5))
+    fees = np.zeros((len(terms.fees), 7))
     payers = np.zeros((len(terms.fees), len(spec.parties)))
     receivers = np.zeros((len(terms.fees), len(spec.parties)))
     for f, fee in enumerate(terms.fees):
         step = fee.step_down
+        payers[f] = [
+            p.id in fee.paid_by or ("lps" in fee.paid_by and p.role == "lp") for p in terms.parties
+        ]
+        committed = 0.0  # summed in party order, as the kernels sum
+        for commitment, payer in zip(spec.commitments, payers[f], strict=True):
+            committed += commitment * payer
         fees[f] = (
             fee.rate,
             bases[fee.basis],
             step is not None,
             step.rate if step else 0.0,
             bases[(step.basis or fee.basis) if step else fee.basis],
+            committed,
+            committed / max(sum(spec.commitments.tolist()), 1e-300),
         )
-        payers[f] = [
-            p.id in fee.paid_by or ("lps" in fee.paid_by and p.role == "lp") for p in terms.parties
-        ]
         for who, share in fee.to.items():
             receivers[f] += share * (
                 spec.gp_weights if who == "gps" else np.array([i == who for i in spec.parties])
@@ -470,29 +495,44 @@ def fund_paths(rules, tiers, market, pipeline, record):  # type: ignore[no-untyp
 @kernel
 def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped-def]
     """The fund on path p, quarter by quarter (the module docstring gives the rules)."""
-    scalars, modes = rules.scalars, rules.modes
-    quarters = market.years.shape[0]
-    parties = rules.commitments.shape[0]
+    scalars, modes, _, _, _, commitments, redeemer = rules
+    years, fixed_growth, short_rate, credit_spread, requests = market
+    (
+        investment,
+        operating,
+        marks,
+        exit_value,
+        deal_investment,
+        deal_operating,
+        deal_marks,
+        deal_exit,
+    ) = pipeline
+    hurdles, floating, target = w.hurdles, w.floating, w.target
+    flags, events, lenders_loss, tier_paid = (
+        record.flags,
+        record.events,
+        record.lenders_loss,
+        record.tiers,
+    )
+    quarters = years.shape[0]
+    parties = commitments.shape[0]
     tiers = w.kind.shape[0]
-    deals = pipeline.deal_investment.shape[1]
+    deals = deal_investment.shape[1]
     deal_by_deal = modes[M_DEAL_BY_DEAL] != 0
     redeeming = modes[M_REDEEMING] != 0
     commitment = 0.0
     for i in range(parties):
-        commitment += rules.commitments[i]
+        commitment += commitments[i]
     tolerance = 1e-9 * max(commitment, 1.0)
     discount = scalars[F_DISCOUNT]
 
     # the fund's state on this path
-    unfunded = rules.commitments.copy()
-    invested_total = np.zeros(parties)
-    calls = np.zeros(parties)
-    invested = np.zeros(parties)
-    fees_to = np.zeros(parties)
-    paid = np.zeros(parties)
-    due = np.zeros(parties)
-    clawback = np.zeros(parties)
-    nav_parties = np.zeros(parties)
+    # (per-party arrays as rows of one block: one allocation a path, not ten)
+    work = np.zeros((9, parties))
+    unfunded, invested_total, calls, invested = work[0], work[1], work[2], work[3]
+    fees_to, paid, due, clawback, nav_parties = work[4], work[5], work[6], work[7], work[8]
+    for i in range(parties):
+        unfunded[i] = commitments[i]
     party_hurdle = np.zeros((tiers, parties))  # each party's part of each hurdle balance
     debt = 0.0
     nav_previous = 0.0
@@ -502,18 +542,21 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
     whole = new_rows(1, parties, tiers)
     scratch = new_rows(1, parties, tiers)  # for hypothetical liquidations
     by_deal = new_rows(deals if deal_by_deal else 0, parties, tiers)
-    cost = np.zeros(deals)  # equity each deal has received
-    weights = np.zeros(deals)  # each deal's share of this quarter's calls or cash
-    deal_cash = np.zeros(deals)
+    deal_work = np.zeros((3, deals))
+    cost = deal_work[0]  # equity each deal has received
+    weights = deal_work[1]  # each deal's share of this quarter's calls or cash
+    deal_cash = deal_work[2]
     deal_received = np.zeros((1, parties))  # what the deals paid each party so far
+    fund_out, fund_slots = record.fund, record.fund_slots
+    party_out, party_slots = record.party, record.party_slots
 
     for t in range(quarters):
         last = t == quarters - 1
         # 1. hurdles compound
-        for h in w.hurdles:
-            growth = market.fixed_growth[t, h]
-            if w.floating[h]:
-                growth = hurdle_growth(w, h, market.years[t], market.short_rate[p, t])
+        for h in hurdles:
+            growth = fixed_growth[t, h]
+            if floating[h]:
+                growth = hurdle_growth(w, h, years[t], short_rate[p, t])
             whole.balance[0, h] *= growth
             for d in range(by_deal.rows):
                 by_deal.balance[d, h] *= growth
@@ -523,15 +566,15 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
 
         # 2. interest and fees
         if modes[M_REFINANCE_QUARTERS] > 0 and t > 0 and t % modes[M_REFINANCE_QUARTERS] == 0:
-            spread = scalars[F_SPREAD] + market.credit_spread[p, t]  # refinanced at market
-        interest = debt * (market.short_rate[p, t] + spread) / 4.0
+            spread = scalars[F_SPREAD] + credit_spread[p, t]  # refinanced at market
+        interest = debt * (short_rate[p, t] + spread) / 4.0
         capitalised = interest if modes[M_CAPITALISE] else 0.0
         debt += capitalised
         fees = fees_due(rules, t, invested_total, nav_previous, fees_to)
 
         # 3. uses, met by debt, calls, more debt, calls beyond commitments
-        spend = pipeline.investment[p, t] * held
-        cash_in = pipeline.operating[p, t] * held
+        spend = investment[p, t] * held
+        cash_in = operating[p, t] * held
         expenses = fees + (interest - capitalised)
         # income pays for uses first when recycling; otherwise only losses are funded
         # and income is distributed as it comes
@@ -570,12 +613,12 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
             invested_total[i] += invested[i]
         if deal_by_deal:
             for d in range(deals):
-                cost[d] += pipeline.deal_investment[p, d, t]
-            attribution(pipeline.deal_investment[p, :, t], cost, weights)
+                cost[d] += deal_investment[p, d, t]
+            attribution(deal_investment[p, :, t], cost, weights)
         contribute(whole, by_deal, weights, w, calls, party_hurdle, redeeming)
 
         # 4. covenants, forced sales, defaults and the close
-        assets = pipeline.marks[p, t] * held - (need if shortfall else 0.0)
+        assets = marks[p, t] * held - (need if shortfall else 0.0)
         breach, sold_share, cannot_cure = covenant_test(
             scalars, modes, t, debt, assets, cash_in, interest
         )
@@ -587,7 +630,7 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
         if default_now:
             proceeds = assets * (1.0 - discount)
         elif last:
-            proceeds = pipeline.exit_value[p] * held
+            proceeds = exit_value[p] * held
         else:
             proceeds = 0.0
         sweeping = (breach and modes[M_ON_BREACH] != DEFAULT) or (
@@ -600,14 +643,14 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
         debt -= repaid
         cash -= repaid
         unpaid = debt if closing else 0.0
-        record.lenders_loss[p] += unpaid
+        lenders_loss[p] += unpaid
         # A default is on debt: a covenant default, a shortfall with debt outstanding,
         # or debt left unpaid. A shortfall without debt is not one (nobody lent).
         owed = debt + repaid > 0  # debt outstanding before any repayment this quarter
-        if (covenant_default or (shortfall and owed) or unpaid > 0) and record.events[0, p] < 0:
-            record.events[0, p] = t
+        if (covenant_default or (shortfall and owed) or unpaid > 0) and events[0, p] < 0:
+            events[0, p] = t
         if shortfall:
-            record.events[1, p] = t
+            events[1, p] = t
         if closing:
             debt = 0.0
 
@@ -615,12 +658,12 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
         redeemed = 0.0
         for i in range(parties):
             due[i] = 0.0
-        ask = market.requests[p, t] if redeeming else 0.0
+        ask = requests[p, t] if redeeming else 0.0
         if ask > 0 and not (last and not default_now):  # the last quarter pays all
             rate = min(ask, scalars[F_GATE])
             total = 0.0
             for i in range(parties):
-                if not closing and rules.redeemer[i] and nav_parties[i] > 0:
+                if not closing and redeemer[i] and nav_parties[i] > 0:
                     due[i] = rate * nav_parties[i]
                 total += due[i]
             from_cash = min(cash, total)
@@ -640,19 +683,21 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
                 cash -= from_cash
                 cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total)
             else:
-                record.flags[1, p, t] = True
+                flags[1, p, t] = True
                 for i in range(parties):
                     due[i] = 0.0
 
         # 6. the waterfall, and the clawback at the close
         if deal_by_deal:  # each deal's part: the cash it produced
             for d in range(deals):
-                sold = pipeline.deal_exit[p, d] if last else 0.0
+                sold = deal_exit[p, d] if last else 0.0
                 if default_now:
-                    sold = pipeline.deal_marks[p, d, t] * (1.0 - discount)
-                deal_cash[d] = max(pipeline.deal_operating[p, d, t], 0.0) + sold
+                    sold = deal_marks[p, d, t] * (1.0 - discount)
+                deal_cash[d] = max(deal_operating[p, d, t], 0.0) + sold
             attribution(deal_cash, cost, weights)
-        distribute(whole, by_deal, weights, w, cash, paid, record.tiers[p])
+        track = modes[M_TRACK_TIERS] != 0
+        tiers_out = tier_paid[p] if track else tier_paid[0]
+        distribute(whole, by_deal, weights, w, cash, paid, tiers_out, track)
         for i in range(parties):
             clawback[i] = 0.0
         if closing and deal_by_deal and modes[M_CLAWBACK]:
@@ -666,38 +711,39 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
             for i in range(parties):
                 clawback[i] = scratch.received[0, i]
         if redeeming:
-            for h in w.hurdles:
+            for h in hurdles:
                 for i in range(parties):
-                    party_hurdle[h, i] -= w.target[h, i] * paid[i]
+                    party_hurdle[h, i] -= target[h, i] * paid[i]
         nav = 0.0 if closing else assets - debt
         nav_previous = max(nav, 0.0)
-        asked_next = redeeming and not closing and not last and market.requests[p, t + 1] > 0
+        asked_next = redeeming and not closing and not last and requests[p, t + 1] > 0
         if modes[M_INTERIM_NAV] or asked_next:
             hypothetical(whole, scratch, w, nav_previous, nav_parties)
 
         # 7. record
-        put(record, S_INVESTMENT, p, t, spend)
-        put(record, S_OPERATING_CASH, p, t, cash_in)
-        put(record, S_FEES, p, t, fees)
-        put(record, S_INTEREST, p, t, interest)
-        put(record, S_INTEREST_CAPITALISED, p, t, capitalised)
-        put(record, S_DEBT_DRAWN, p, t, drawn)
-        put(record, S_DEBT_REPAID, p, t, repaid)
-        put(record, S_CALLS, p, t, called)
-        put(record, S_SALE_PROCEEDS, p, t, proceeds)
-        put(record, S_DISTRIBUTIONS, p, t, cash + redeemed)
-        put(record, S_ASSET_VALUE, p, t, 0.0 if closing else assets)
-        put(record, S_DEBT, p, t, debt)
-        put(record, S_NAV, p, t, nav)
-        put(record, S_REDEEMED, p, t, redeemed)
-        record.flags[0, p, t] = breach
+        put(fund_out, fund_slots, S_INVESTMENT, p, t, spend)
+        put(fund_out, fund_slots, S_OPERATING_CASH, p, t, cash_in)
+        put(fund_out, fund_slots, S_FEES, p, t, fees)
+        put(fund_out, fund_slots, S_INTEREST, p, t, interest)
+        put(fund_out, fund_slots, S_INTEREST_CAPITALISED, p, t, capitalised)
+        put(fund_out, fund_slots, S_DEBT_DRAWN, p, t, drawn)
+        put(fund_out, fund_slots, S_DEBT_REPAID, p, t, repaid)
+        put(fund_out, fund_slots, S_CALLS, p, t, called)
+        put(fund_out, fund_slots, S_SALE_PROCEEDS, p, t, proceeds)
+        put(fund_out, fund_slots, S_DISTRIBUTIONS, p, t, cash + redeemed)
+        put(fund_out, fund_slots, S_ASSET_VALUE, p, t, 0.0 if closing else assets)
+        put(fund_out, fund_slots, S_DEBT, p, t, debt)
+        put(fund_out, fund_slots, S_NAV, p, t, nav)
+        put(fund_out, fund_slots, S_REDEEMED, p, t, redeemed)
         for i in range(parties):
-            put_party(record, P_CONTRIBUTIONS, p, t, i, calls[i])
-            put_party(record, P_INVESTED, p, t, i, invested[i])
-            put_party(record, P_DISTRIBUTED, p, t, i, paid[i] + due[i] - clawback[i])
-            put_party(record, P_FEES_RECEIVED, p, t, i, fees_to[i])
-            put_party(record, P_CLAWBACK, p, t, i, clawback[i])
-            put_party(record, P_NAV, p, t, i, nav_parties[i])
+            paid[i] += due[i] - clawback[i]  # all the party got this quarter
+        put_parties(party_out, party_slots, P_CONTRIBUTIONS, p, t, calls)
+        put_parties(party_out, party_slots, P_INVESTED, p, t, invested)
+        put_parties(party_out, party_slots, P_DISTRIBUTED, p, t, paid)
+        put_parties(party_out, party_slots, P_FEES_RECEIVED, p, t, fees_to)
+        put_parties(party_out, party_slots, P_CLAWBACK, p, t, clawback)
+        put_parties(party_out, party_slots, P_NAV, p, t, nav_parties)
+        flags[0, p, t] = breach
         if closing:
             break
     for i in range(parties):
@@ -717,57 +763,46 @@ class Rows(NamedTuple):
     received: Array
 
 
-@kernel
+@kernel(inline=True)
 def new_rows(rows, parties, tiers):  # type: ignore[no-untyped-def]
     """``rows`` empty waterfall rows."""
-    return Rows(
-        rows,
-        np.zeros((rows, parties)),
-        np.zeros((rows, parties)),
-        np.zeros((rows, tiers)),
-        np.zeros((rows, parties)),
-        np.zeros((rows, parties)),
-    )
+    block = np.zeros((4, rows, parties))
+    return Rows(rows, block[0], block[1], np.zeros((rows, tiers)), block[2], block[3])
 
 
-@kernel
+@kernel(inline=True)
 def fees_due(rules, t, invested_total, nav_previous, fees_to):  # type: ignore[no-untyped-def]
     """The management fees for quarter t, each on its basis over its payers (committed
     capital, capital invested so far, or NAV at the end of the previous quarter, the
     payers' share by commitment), stepped down after the investment period; each GP's
     share into ``fees_to``. Returns their total."""
+    _, modes, fees, payers, receivers, _, _ = rules
     parties = fees_to.shape[0]
     for i in range(parties):
         fees_to[i] = 0.0
-    commitment = 0.0
-    for i in range(parties):
-        commitment += rules.commitments[i]
     total = 0.0
-    for f in range(rules.fees.shape[0]):
-        rate = rules.fees[f, FEE_RATE]
-        basis = rules.fees[f, FEE_BASIS]
-        if rules.fees[f, FEE_STEPS] != 0.0 and t >= rules.modes[M_INVESTMENT_QUARTERS]:
-            rate = rules.fees[f, FEE_STEP_RATE]
-            basis = rules.fees[f, FEE_STEP_BASIS]
-        committed = 0.0
-        for i in range(parties):
-            committed += rules.commitments[i] * rules.payers[f, i]
+    for f in range(fees.shape[0]):
+        rate = fees[f, FEE_RATE]
+        basis = fees[f, FEE_BASIS]
+        if fees[f, FEE_STEPS] != 0.0 and t >= modes[M_INVESTMENT_QUARTERS]:
+            rate = fees[f, FEE_STEP_RATE]
+            basis = fees[f, FEE_STEP_BASIS]
         if basis == COMMITTED:
-            base = committed
+            base = fees[f, FEE_COMMITTED]
         elif basis == INVESTED:
             base = 0.0
             for i in range(parties):
-                base += invested_total[i] * rules.payers[f, i]
+                base += invested_total[i] * payers[f, i]
         else:
-            base = nav_previous * (committed / max(commitment, 1e-300))
+            base = nav_previous * fees[f, FEE_NAV_SHARE]
         amount = base * rate / 4.0
         total += amount
         for i in range(parties):
-            fees_to[i] += amount * rules.receivers[f, i]
+            fees_to[i] += amount * receivers[f, i]
     return total
 
 
-@kernel
+@kernel(inline=True)
 def covenant_test(scalars, modes, t, debt, assets, cash_in, interest):  # type: ignore[no-untyped-def]
     """(breach, share of the portfolio to sell, whether no sale can cure it) on the
     quarter-end marks. A sale at the fire-sale discount d brings LTV back to its maximum
@@ -796,7 +831,7 @@ def covenant_test(scalars, modes, t, debt, assets, cash_in, interest):  # type: 
     return breach, sold_share, cannot_cure
 
 
-@kernel
+@kernel(inline=True)
 def attribution(current, invested, out):  # type: ignore[no-untyped-def]
     """Each deal's share into ``out``: of ``current`` where it is positive, else of
     ``invested`` so far, else equal."""
@@ -815,32 +850,35 @@ def attribution(current, invested, out):  # type: ignore[no-untyped-def]
             out[d] = 1.0 / deals
 
 
-@kernel
+@kernel(inline=True)
 def contribute(whole, by_deal, weights, w, calls, party_hurdle, redeeming):  # type: ignore[no-untyped-def]
     """Book the quarter's calls: on the whole-fund row (and each party's part of its
     hurdle balances where units may be redeemed), and on each deal's row its share."""
+    hurdles, target = w.hurdles, w.target
+    contributed, balance = whole.contributed, whole.balance
+    deal_contributed, deal_balance = by_deal.contributed, by_deal.balance
     parties = calls.shape[0]
     for i in range(parties):
         if calls[i] == 0.0:
             continue
-        whole.contributed[0, i] += calls[i]
-        for h in w.hurdles:
-            whole.balance[0, h] += w.target[h, i] * calls[i]
+        contributed[0, i] += calls[i]
+        for h in hurdles:
+            balance[0, h] += target[h, i] * calls[i]
             if redeeming:
-                party_hurdle[h, i] += w.target[h, i] * calls[i]
+                party_hurdle[h, i] += target[h, i] * calls[i]
         for d in range(by_deal.rows):
             amount = calls[i] * weights[d]
-            by_deal.contributed[d, i] += amount
-            for h in w.hurdles:
-                by_deal.balance[d, h] += w.target[h, i] * amount
+            deal_contributed[d, i] += amount
+            for h in hurdles:
+                deal_balance[d, h] += target[h, i] * amount
 
 
-@kernel
-def distribute(whole, by_deal, weights, w, cash, paid, tiers_out):  # type: ignore[no-untyped-def]
+@kernel(inline=True)
+def distribute(whole, by_deal, weights, w, cash, paid, tiers_out, track):  # type: ignore[no-untyped-def]
     """Pay ``cash`` through the waterfall; each party's share into ``paid``, each tier's
-    payments added to ``tiers_out`` (tiers, parties). Whole fund: one row. Deal by deal:
-    each deal's row pays its share of the cash; the whole-fund row runs too (what the
-    clawback measures against, and interim NAV)."""
+    payments added to ``tiers_out`` (tiers, parties) where ``track``. Whole fund: one
+    row. Deal by deal: each deal's row pays its share of the cash; the whole-fund row
+    runs too (what the clawback measures against, and interim NAV)."""
     parties = paid.shape[0]
     deal_by_deal = by_deal.rows > 0
     for i in range(parties):
@@ -849,7 +887,7 @@ def distribute(whole, by_deal, weights, w, cash, paid, tiers_out):  # type: igno
     lp_weights(0, w, whole.contributed, whole.weights)
     allocate_row(
         0, cash, w, whole.contributed, whole.distributed, whole.balance, whole.weights,
-        whole.received, tiers_out, not deal_by_deal,
+        whole.received, tiers_out, track and not deal_by_deal,
     )  # fmt: skip
     if not deal_by_deal:
         for i in range(parties):
@@ -861,13 +899,13 @@ def distribute(whole, by_deal, weights, w, cash, paid, tiers_out):  # type: igno
         lp_weights(d, w, by_deal.contributed, by_deal.weights)
         allocate_row(
             d, cash * weights[d], w, by_deal.contributed, by_deal.distributed,
-            by_deal.balance, by_deal.weights, by_deal.received, tiers_out, True,
+            by_deal.balance, by_deal.weights, by_deal.received, tiers_out, track,
         )  # fmt: skip
         for i in range(parties):
             paid[i] += by_deal.received[d, i]
 
 
-@kernel
+@kernel(inline=True)
 def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
     """Each party's share if ``nav`` were distributed now, into ``out``: the waterfall
     on a copy of the whole-fund row."""
@@ -887,7 +925,7 @@ def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
         out[i] = scratch.received[0, i]
 
 
-@kernel
+@kernel(inline=True)
 def cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total):  # type: ignore[no-untyped-def]
     """Shrink the capital account of each party paid (``due > 0``) by ``rate``, the share
     of its units redeemed: contributions, distributions, its part of every hurdle
@@ -910,17 +948,18 @@ def cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total):  
             invested_total[i] = invested_total[i] * (1.0 - rate)
 
 
-@kernel
-def put(record, series, p, t, value):  # type: ignore[no-untyped-def]
-    """Record a fund series' value, if that series is kept."""
-    slot = record.fund_slots[series]
+@kernel(inline=True)
+def put(out, slots, series, p, t, value):  # type: ignore[no-untyped-def]
+    """Record a fund series' value in quarter t of path p, if that series is kept."""
+    slot = slots[series]
     if slot >= 0:
-        record.fund[slot, p, t] = value
+        out[slot, p, t] = value
 
 
-@kernel
-def put_party(record, series, p, t, i, value):  # type: ignore[no-untyped-def]
-    """Record a party series' value, if that series is kept."""
-    slot = record.party_slots[series]
+@kernel(inline=True)
+def put_parties(out, slots, series, p, t, values):  # type: ignore[no-untyped-def]
+    """Record a party series' values in quarter t of path p, if that series is kept."""
+    slot = slots[series]
     if slot >= 0:
-        record.party[slot, p, t, i] = value
+        for i in range(values.shape[0]):
+            out[slot, p, t, i] = values[i]

@@ -36,21 +36,24 @@ KERNEL_MODULES = ("sovfund.engine.waterfall", "sovfund.engine.projects", "sovfun
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_KERNELS: dict[Callable[..., Any], bool] = {}
-"""Every kernel, and whether its twin runs its :func:`prange` loops in parallel."""
+_KERNELS: dict[Callable[..., Any], tuple[bool, bool]] = {}
+"""Every kernel, and whether its twin runs its :func:`prange` loops in parallel, and is
+inlined into its callers."""
 _TWINS: dict[Callable[..., Any], Any] = {}
 _NAMESPACES: dict[str, dict[str, Any]] = {}
 """Per module, a copy of its globals in which kernels are their twins."""
 
 
-def kernel(function: F | None = None, *, parallel: bool = False) -> Any:
-    """Mark ``function`` as a kernel (returned unchanged); ``parallel``: its twin runs
-    :func:`prange` loops on Numba's threads."""
+def kernel(function: F | None = None, *, parallel: bool = False, inline: bool = False) -> Any:
+    """Mark ``function`` as a kernel (returned unchanged). ``parallel``: its twin runs
+    :func:`prange` loops on Numba's threads; ``inline``: its twin is inlined into the
+    twins that call it (for small kernels called in hot loops: no call, and no copying
+    of the records of arrays they take)."""
 
     def mark(fn: F) -> F:
         if fn.__module__ not in KERNEL_MODULES:
             raise ValueError(f"kernels live in {', '.join(KERNEL_MODULES)}, not {fn.__module__}")
-        _KERNELS[fn] = parallel
+        _KERNELS[fn] = (parallel, inline)
         return fn
 
     return mark if function is None else mark(function)
@@ -80,7 +83,13 @@ def compiled(function: F) -> F:
         )
         code.__qualname__ = function.__qualname__
         code.__doc__ = function.__doc__
-        twin = numba.njit(parallel=_KERNELS[function], cache=True, error_model="numpy")(code)
+        parallel, inline = _KERNELS[function]
+        twin = numba.njit(
+            parallel=parallel,
+            inline="always" if inline else "never",
+            cache=True,
+            error_model="numpy",
+        )(code)
         _TWINS[function] = twin
     return cast(F, twin)
 

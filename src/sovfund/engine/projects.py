@@ -237,7 +237,7 @@ def project_paths(  # type: ignore[no-untyped-def]
                     )  # fmt: skip
 
 
-@kernel
+@kernel(inline=True)
 def discount_rows(rate, growth, t, columns, table_a, table_g):  # type: ignore[no-untyped-def]
     """Rows t and t + 1 (where there is one) of the discount tables, up to m = columns:
     A[t, m] = sum_{k=1..m} v_t^k and G[t, m] = sum_{k=1..m} (growth v_t)^k with
@@ -262,7 +262,7 @@ def discount_rows(rate, growth, t, columns, table_a, table_g):  # type: ignore[n
         table_a[t, m], table_g[t, m] = a_v, g_v
 
 
-@kernel
+@kernel(inline=True)
 def add_project(  # type: ignore[no-untyped-def]
     p,
     j,

@@ -248,7 +248,7 @@ def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float
     return factors
 
 
-@kernel
+@kernel(inline=True)
 def hurdle_growth(w, k, years, index_rate):  # type: ignore[no-untyped-def]
     """How much hurdle tier k's balance grows over ``years``: at its fixed rate, or at
     the index rate plus its spread where it floats."""
@@ -256,24 +256,25 @@ def hurdle_growth(w, k, years, index_rate):  # type: ignore[no-untyped-def]
     return (1.0 + rate) ** years
 
 
-@kernel
+@kernel(inline=True)
 def lp_weights(r, w, contributed, weights):  # type: ignore[no-untyped-def]
     """Each LP's share of the LP group on row r: pro rata to contributions, else to
     commitments; they change only when contributions do."""
+    is_lp, commitment_weights = w.is_lp, w.commitment_weights
     lp_total = 0.0
     for i in range(contributed.shape[1]):
-        if w.is_lp[i]:
+        if is_lp[i]:
             lp_total += contributed[r, i]
     for i in range(contributed.shape[1]):
-        if not w.is_lp[i]:
+        if not is_lp[i]:
             weights[r, i] = 0.0
         elif lp_total > 0.0:
             weights[r, i] = contributed[r, i] / lp_total
         else:
-            weights[r, i] = w.commitment_weights[i]
+            weights[r, i] = commitment_weights[i]
 
 
-@kernel
+@kernel(inline=True)
 def allocate_row(  # type: ignore[no-untyped-def]
     r, amount, w, contributed, distributed, balance, weights, received, tiers_out, track
 ):
@@ -283,8 +284,11 @@ def allocate_row(  # type: ignore[no-untyped-def]
     payment is added to ``received[r]`` and, where ``track``, to ``tiers_out``
     (shape (tiers, parties)).
     """
+    # the tiers' arrays as locals: read through the record, every access would count a
+    # reference to its array once compiled
+    kind, direct, lps, gps, target, share, _, _, gp_weights, _, _, hurdles = w
     parties = contributed.shape[1]
-    tiers = w.kind.shape[0]
+    tiers = kind.shape[0]
     contributed_total = 0.0
     distributed_total = 0.0
     for i in range(parties):
@@ -294,41 +298,39 @@ def allocate_row(  # type: ignore[no-untyped-def]
     for k in range(tiers):
         if remaining <= 0.0:
             break
-        if w.kind[k] == RESIDUAL:
+        if kind[k] == RESIDUAL:
             size = remaining
         else:
             # the target's share of the tier, and what it still needs
             target_share = 0.0
             need = 0.0
             for i in range(parties):
-                if w.target[k, i] != 0.0:
-                    target_share += (
-                        w.direct[k, i] + w.lps[k] * weights[r, i] + w.gps[k] * w.gp_weights[i]
-                    )
-                    if w.kind[k] == CAPITAL_RETURNED:
+                if target[k, i] != 0.0:
+                    target_share += direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i]
+                    if kind[k] == CAPITAL_RETURNED:
                         need += contributed[r, i] - distributed[r, i]
-                    elif w.kind[k] == PROFIT_SHARE:
+                    elif kind[k] == PROFIT_SHARE:
                         need -= distributed[r, i]
             divisor = target_share
-            if w.kind[k] == HURDLE:
+            if kind[k] == HURDLE:
                 need = balance[r, k]
-            elif w.kind[k] == PROFIT_SHARE:
-                need += w.share[k] * (distributed_total - contributed_total)
-                divisor = target_share - w.share[k]
+            elif kind[k] == PROFIT_SHARE:
+                need += share[k] * (distributed_total - contributed_total)
+                divisor = target_share - share[k]
             size = need / divisor if divisor > 0.0 else 0.0
             size = min(max(size, 0.0), remaining)
         if size <= 0.0:
             continue
         for i in range(parties):
-            pay = size * (w.direct[k, i] + w.lps[k] * weights[r, i] + w.gps[k] * w.gp_weights[i])
+            pay = size * (direct[k, i] + lps[k] * weights[r, i] + gps[k] * gp_weights[i])
             if pay == 0.0:
                 continue
             distributed[r, i] += pay
             received[r, i] += pay
             if track:
                 tiers_out[k, i] += pay
-            for h in w.hurdles:
-                balance[r, h] -= w.target[h, i] * pay
+            for h in hurdles:
+                balance[r, h] -= target[h, i] * pay
         distributed_total += size
         remaining -= size
 
@@ -381,7 +383,7 @@ def allocate(
     return received
 
 
-@kernel
+@kernel(inline=True)
 def clawback_row(r, w, received, entitled, contributed, out):  # type: ignore[no-untyped-def]
     """The clawback on row r into ``out[r]``: + a GP gives back, - an LP receives.
 
