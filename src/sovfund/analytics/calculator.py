@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from sovfund.analytics.irr import irr_or_nan
 from sovfund.engine.waterfall import WaterfallSpec, accrual_factors, allocate, clawback_transfers
 from sovfund.terms.flows import Flow
-from sovfund.terms.models import Terms
+from sovfund.terms.models import Contract
 from sovfund.terms.sections import index_rate
 
 __all__ = ["WaterfallResult", "run_waterfall"]
@@ -76,7 +76,7 @@ class WaterfallResult:
         return out
 
 
-def run_waterfall(terms: Terms, flows: Sequence[Flow]) -> WaterfallResult:
+def run_waterfall(terms: Contract, flows: Sequence[Flow]) -> WaterfallResult:
     """Run dated ``flows`` (any order) through the waterfall of ``terms``."""
     spec = WaterfallSpec.from_terms(terms)
     rate = index_rate(terms)

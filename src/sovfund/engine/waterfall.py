@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.engine.kernels import compiled, kernel, prange
-from sovfund.terms.models import FloatingRate, Party, Terms, Waterfall
+from sovfund.terms.models import Contract, FloatingRate, Party, Waterfall
 
 __all__ = [
     "CAPITAL_RETURNED",
@@ -115,8 +115,8 @@ class WaterfallSpec:
     clawback: bool = False
 
     @classmethod
-    def from_terms(cls, terms: Terms) -> WaterfallSpec:
-        """The waterfall of ``terms`` over its parties."""
+    def from_terms(cls, terms: Contract) -> WaterfallSpec:
+        """The waterfall of a contract (or whole term sheet) over its parties."""
         return cls.from_parties(terms.waterfall, terms.parties)
 
     @classmethod

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from sovfund.errors import FlowsError, InputError, Problem
-from sovfund.terms.models import Terms
+from sovfund.terms.models import Contract
 
 __all__ = ["Flow", "load_flows", "parse_flows"]
 
@@ -38,7 +38,7 @@ class Flow:
     investment: str | None = None
 
 
-def load_flows(path: str | Path, terms: Terms) -> tuple[Flow, ...]:
+def load_flows(path: str | Path, terms: Contract) -> tuple[Flow, ...]:
     """Read and validate a flows CSV against ``terms`` (its parties and style)."""
     path = Path(path)
     try:
@@ -51,7 +51,7 @@ def load_flows(path: str | Path, terms: Terms) -> tuple[Flow, ...]:
     return parse_flows(text, terms, name=str(path))
 
 
-def parse_flows(text: str, terms: Terms, *, name: str = "<flows>") -> tuple[Flow, ...]:
+def parse_flows(text: str, terms: Contract, *, name: str = "<flows>") -> tuple[Flow, ...]:
     """Validate CSV text as flows for ``terms``; ``name`` is used in error messages."""
     reader = csv.reader(io.StringIO(text))
     header = [column.strip().lower() for column in next(reader, [])]

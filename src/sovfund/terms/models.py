@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 __all__ = [
     "GROUPS",
     "SECTORS",
+    "Contract",
     "Covenants",
     "Fee",
     "FloatingRate",
@@ -579,17 +580,11 @@ class Stress(_Model):
     redemption_request: Share = 0.0
 
 
-class Terms(_Model):
-    """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`.
-
-    The contract (``fund``, ``parties``, ``fees``, ``waterfall``, ``leverage``,
-    ``policy``, ``projects``) and the market model (``macro``, ``risk``, ``valuation``)
-    and the named stresses are read from one TOML file. A term sheet needs only the
-    sections of the command it is given to: ``[fund]``, ``[[party]]`` and
-    ``[waterfall]`` make a complete one for the calculator, ``validate`` and the books;
-    simulations also need ``[[project]]`` and ``[macro]``
-    (:func:`sovfund.terms.require_simulation`).
-    """
+class Contract(_Model):
+    """The fund as its documents set it: ``[fund]``, ``[[party]]``, ``[[fee]]``,
+    ``[waterfall]``, ``[leverage]``, ``[policy]`` and ``[[project]]``. No market levels,
+    no risk model, no draws: what the calculator, ``validate`` and the books read, and
+    what the engine runs on the markets it is given."""
 
     fund: Fund
     parties: tuple[Party, ...] = Field(alias="party", min_length=1)
@@ -598,10 +593,6 @@ class Terms(_Model):
     leverage: Leverage = Field(default_factory=Leverage)
     policy: Policy = Field(default_factory=Policy)
     projects: tuple[Project, ...] = Field(default=(), alias="project")
-    macro: Macro | None = None
-    valuation: Valuation = Field(default_factory=Valuation)
-    risk: Risk = Field(default_factory=Risk)
-    stress: dict[Id, Stress] = Field(default_factory=dict)
     _source: str = PrivateAttr(default="the term sheet")
 
     @property
@@ -611,18 +602,11 @@ class Terms(_Model):
 
     def __eq__(self, other: object) -> bool:
         """Equal when the contents are, wherever each was read from."""
-        if not isinstance(other, Terms):
+        if not isinstance(other, Contract):
             return NotImplemented
-        return self.__dict__ == other.__dict__
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
     __hash__ = _Model.__hash__
-
-    @property
-    def market(self) -> Macro:
-        """``[macro]``; only for code behind :func:`~sovfund.terms.require_simulation`."""
-        if self.macro is None:
-            raise ValueError("this term sheet has no [macro] table (see require_simulation)")
-        return self.macro
 
     @property
     def lps(self) -> tuple[Party, ...]:
@@ -640,3 +624,35 @@ class Terms(_Model):
     def capacity(self) -> float:
         """What the fund can invest: commitments plus target debt on them."""
         return self.total_commitment * (1.0 + self.leverage.debt_to_equity)
+
+
+class Terms(Contract):
+    """A whole term sheet, validated. Build it with :func:`sovfund.load_terms`.
+
+    The contract (:class:`Contract`), the market model it is simulated in (``[macro]``
+    levels and dynamics, ``[risk]``, ``[valuation]``) and the named stresses
+    (``[stress.NAME]``), read from one TOML file. A term sheet needs only the sections
+    of the command it is given to: ``[fund]``, ``[[party]]`` and ``[waterfall]`` make a
+    complete one for the calculator, ``validate`` and the books; simulations also need
+    ``[[project]]`` and ``[macro]`` (:func:`sovfund.terms.require_simulation`).
+    """
+
+    macro: Macro | None = None
+    valuation: Valuation = Field(default_factory=Valuation)
+    risk: Risk = Field(default_factory=Risk)
+    stress: dict[Id, Stress] = Field(default_factory=dict)
+
+    @property
+    def contract(self) -> Contract:
+        """The contract alone, without the market model and the stresses."""
+        fields = {name: getattr(self, name) for name in Contract.model_fields}
+        contract = Contract.model_construct(**fields)
+        contract._source = self._source
+        return contract
+
+    @property
+    def market(self) -> Macro:
+        """``[macro]``; only for code behind :func:`~sovfund.terms.require_simulation`."""
+        if self.macro is None:
+            raise ValueError("this term sheet has no [macro] table (see require_simulation)")
+        return self.macro

@@ -10,7 +10,7 @@ that is missing, before any work is done.
 from __future__ import annotations
 
 from sovfund.errors import Problem, TermsError
-from sovfund.terms.models import FloatingRate, Terms
+from sovfund.terms.models import Contract, FloatingRate, Terms
 
 __all__ = ["index_rate", "require_simulation"]
 
@@ -41,13 +41,14 @@ def require_simulation(terms: Terms) -> None:
         raise TermsError(problems)
 
 
-def index_rate(terms: Terms) -> float:
+def index_rate(terms: Contract) -> float:
     """The index rate floating hurdles accrue at without a rate path: ``macro.short_rate``.
 
     Raises :class:`TermsError` when a tier's hurdle floats and there is no ``[macro]``.
     """
-    if terms.macro is not None:
-        return terms.macro.short_rate
+    macro = terms.macro if isinstance(terms, Terms) else None
+    if macro is not None:
+        return macro.short_rate
     for i, tier in enumerate(terms.waterfall.tier):
         if tier.until is not None and isinstance(tier.until.rate, FloatingRate):
             raise TermsError(
