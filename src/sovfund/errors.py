@@ -8,7 +8,10 @@ expected) so that the CLI can list all of them at once and exit 1, never a trace
     ├── InputError                  user input that cannot be used (CLI exit code 1)
     │   ├── TermsError              a term sheet: one or more Problems
     │   ├── FlowsError              a flows CSV: one or more Problems
-    │   └── UnknownScenarioError    neither a preset id nor a readable file
+    │   ├── PartnersError           a partners CSV for the books: one or more Problems
+    │   ├── UnknownScenarioError    neither a preset id nor a readable file
+    │   └── BooksError              a books command that cannot be booked as asked
+    │       └── KeyReusedError      an idempotency key sent again with another request
     └── ConvergenceError            a numerical method found no answer
 """
 
@@ -18,9 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "BooksError",
     "ConvergenceError",
     "FlowsError",
     "InputError",
+    "KeyReusedError",
+    "PartnersError",
     "Problem",
     "SovfundError",
     "TermsError",
@@ -89,8 +95,23 @@ class FlowsError(_ProblemsError):
     kind = "the flows file"
 
 
+class PartnersError(_ProblemsError):
+    """A partners CSV for ``books partners`` failed to validate; nobody was added."""
+
+    kind = "the partners file"
+
+
 class UnknownScenarioError(InputError):
     """A scenario argument is neither a preset id nor a readable TOML file."""
+
+
+class BooksError(InputError):
+    """A books command that cannot be booked as asked (an unknown partner, an amount
+    larger than the cash, a date out of order...); nothing was booked."""
+
+
+class KeyReusedError(BooksError):
+    """An idempotency key sent again with a different request; nothing was booked."""
 
 
 class ConvergenceError(SovfundError):

@@ -134,6 +134,9 @@ class Party(_Model):
     country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")] | None = None
     commitment: Amount | None = None
     carry_share: Share | None = None
+    currency: Literal["USD", "JPY"] = "USD"
+    """The currency of the party's commitment in the books (yen for JPY); simulations
+    and the calculator work in the fund's currency."""
 
     @property
     def short_name(self) -> str:

@@ -1,0 +1,1 @@
+"""The books' migrations, oldest first."""

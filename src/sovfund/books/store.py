@@ -1,0 +1,111 @@
+"""Where the books live: a SQLite file (the default) or a SQLAlchemy URL, the same code.
+
+``BOOKS`` is a path to a SQLite file or a URL (``postgresql+psycopg://...``). Every
+command that books runs in one transaction that holds the books' write lock from its
+first statement: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` of the fund
+row on PostgreSQL. Writers therefore take turns, so two calls at once cannot both
+see the same unfunded commitment, and two requests with the same key book once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from sovfund.books import schema
+from sovfund.errors import BooksError
+
+__all__ = ["connect", "is_initialized", "migrate", "reading", "writing"]
+
+HEAD = "0001"
+
+
+def connect(books: str | Path) -> Engine:
+    """An engine for ``books``: a SQLite file path, or a SQLAlchemy URL."""
+    text = str(books)
+    if "://" not in text:
+        return _sqlite_engine(f"sqlite:///{Path(text)}")
+    try:
+        url = make_url(text)
+    except ArgumentError as error:
+        raise BooksError(
+            f"{text!r} is not a database URL ({error}); expected a SQLite file path or"
+            " a URL such as postgresql+psycopg://user@host/dbname"
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(text)
+    if url.get_backend_name() != "postgresql":
+        raise BooksError(
+            f"{text!r} names a {url.get_backend_name()} database; expected a SQLite file"
+            " or a PostgreSQL URL"
+        )
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 120})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None  # transactions are begun below, explicitly
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("books_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the books' write lock; committed if the block succeeds."""
+    with engine.connect().execution_options(books_write=True) as connection:
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(schema.fund.c.id).with_for_update())
+            yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction: a consistent view of the books."""
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield connection
+
+
+def migrate(connection: Connection) -> None:
+    """Bring the schema to the newest revision (within the caller's transaction)."""
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("sovfund.books") / "migrations")
+    )
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def is_initialized(connection: Connection) -> bool:
+    """Whether these books have been created (schema migrated and a fund opened)."""
+    revision = MigrationContext.configure(connection).get_current_revision()
+    if revision is None:
+        return False
+    return connection.execute(select(schema.fund.c.id)).first() is not None
