@@ -36,7 +36,7 @@ from sovfund.books.accounts import (
 )
 from sovfund.books.context import Context
 from sovfund.books.fx import to_fund, to_partner
-from sovfund.books.ledger import Postings, book, next_entry_id
+from sovfund.books.ledger import Postings, book, check_date, next_entry_id
 from sovfund.books.money import from_minor, parse_amount, round_ratio, scaled, split
 from sovfund.books.partners import balances
 from sovfund.books.positions import called
@@ -59,6 +59,7 @@ def call(
     key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
     partners = ctx.partners
+    check_date(connection, date, "the call")
     if due is not None and due < date:
         raise BooksError(f"due date {due} is before the call's date {date}")
     if project is not None and not ctx.has_project(connection, project):
@@ -146,8 +147,7 @@ def pay(
     details = json.loads(header.details)
     if date is None:
         date = dt.date.fromisoformat(details["due"]) if details.get("due") else header.date
-    if date < header.date:
-        raise BooksError(f"a payment dated {date}, before its call ({header.date})")
+    check_date(connection, date, "the payment")
     owed: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {
         account: balances(connection, partners, [account], ref=entry)
         for account in (RECEIVABLE, EQUALIZATION_RECEIVABLE)

@@ -35,7 +35,7 @@ from sovfund.books.accounts import (
     VALUATION,
 )
 from sovfund.books.context import Context
-from sovfund.books.ledger import Postings, book
+from sovfund.books.ledger import Postings, book, check_date
 from sovfund.books.money import from_minor, round_ratio, scaled
 from sovfund.books.positions import account_total, allocate_to_partners, income_weights
 from sovfund.errors import BooksError
@@ -78,6 +78,7 @@ def invest(
 ) -> tuple[dict[str, Any], list[int]]:
     if not PROJECT_ID.match(project) or len(project) > 40:
         raise BooksError(f"project id {project!r}; expected a lowercase word (a-z, 0-9, _)")
+    check_date(connection, date, "the investment")
     _need_cash(connection, amount, "an investment")
     if not ctx.has_project(connection, project):
         connection.execute(insert(schema.project).values(id=project, name=None, from_terms=0))
@@ -104,6 +105,7 @@ def receive(
     key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
     _known_project(connection, ctx, project)
+    check_date(connection, date, "the proceeds")
     postings = Postings()
     postings.add(CASH, amount, project=project)
     weights = income_weights(connection, ctx.partners, rate)
@@ -135,11 +137,9 @@ def mark(
     key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
     _known_project(connection, ctx, project)
+    check_date(connection, date, "the mark")
     change = value - carrying_value(connection, project)
     if change == 0:
-        from sovfund.books.ledger import check_date
-
-        check_date(connection, date, "the mark")
         return _booking(None, "mark", date, 0, project=project, value=str(from_minor(value, "USD")), allocations={}), []
     postings = Postings()
     postings.add(VALUATION, change, project=project)
@@ -198,6 +198,7 @@ def borrow(
     fx: Decimal | None,
     key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
+    check_date(connection, date, "the draw")
     postings = Postings()
     interest = _accrue(connection, ctx, postings, date, rate, fx)
     postings.add(CASH, amount)
@@ -217,6 +218,7 @@ def repay(
     fx: Decimal | None,
     key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
+    check_date(connection, date, "the repayment")
     principal = -account_total(connection, DEBT)
     if amount > principal:
         raise BooksError(

@@ -2,9 +2,10 @@
 
 ``BOOKS`` is a path to a SQLite file or a URL (``postgresql+psycopg://...``). Every
 command that books runs in one transaction that holds the books' write lock from its
-first statement: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` of the fund
-row on PostgreSQL. Writers therefore take turns, so two calls at once cannot both
+first statement: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on
+PostgreSQL (held to the commit or rollback, taken before any read). Writers therefore take turns, so two calls at once cannot both
 see the same unfunded commitment, and two requests with the same key book once.
+Connections are not pooled: each transaction opens its own and closes it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 from sovfund.books import schema
 from sovfund.errors import BooksError
@@ -28,6 +30,7 @@ from sovfund.errors import BooksError
 __all__ = ["connect", "is_initialized", "migrate", "reading", "writing"]
 
 HEAD = "0001"
+WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
 
 
 def connect(books: str | Path) -> Engine:
@@ -51,11 +54,11 @@ def connect(books: str | Path) -> Engine:
         )
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, poolclass=NullPool)
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 120})
+    engine = create_engine(url, connect_args={"timeout": 120}, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(connection: Any, _record: Any) -> None:
@@ -80,7 +83,7 @@ def writing(engine: Engine) -> Iterator[Connection]:
     with engine.connect().execution_options(books_write=True) as connection:
         with connection.begin():
             if connection.dialect.name == "postgresql":
-                connection.execute(select(schema.fund.c.id).with_for_update())
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             yield connection
 
 

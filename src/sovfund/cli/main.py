@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from sovfund.analytics.calculator import run_waterfall
 from sovfund.cli import studies  # noqa: F401  (registers stress, frontier, sensitivity, compare)
+from sovfund.cli.books import books_app
 from sovfund.cli.common import (
     BackendOpt,
     JsonOpt,
@@ -50,6 +51,7 @@ __all__ = ["app", "main"]
 
 scenarios_app = typer.Typer(help="The scenarios shipped with sovfund.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(books_app, name="books")
 
 
 class EngineChoice(StrEnum):

@@ -1,0 +1,144 @@
+"""The database itself keeps the journal sound, whoever writes to it.
+
+Raw SQL that bypasses sovfund: an UPDATE or DELETE of the journal, an entry whose
+postings do not balance, postings added to an entry already booked, postings with
+no entry. Each is refused by the database (triggers written in the migration, one
+set per dialect), and the migrated schema is the one the code declares.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import sovfund.books
+from sovfund.books import schema
+from sovfund.books.store import connect
+
+REFUSED = (sa.exc.IntegrityError, sa.exc.DatabaseError, sa.exc.InternalError)
+
+
+@pytest.fixture
+def booked(books_url: str) -> str:
+    books = sovfund.books.init(books_url, terms="examples/design.toml")
+    call = books.call("50", date="2026-01-15")
+    books.pay(call.entry or 0, date="2026-01-20")
+    books.close()
+    return books_url
+
+
+def _raw(url: str, *statements: str) -> None:
+    engine = connect(url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    engine = connect(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_is_the_declared_one(booked: str) -> None:
+    engine = connect(booked)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), schema.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE posting SET amount = amount + 1",
+        "UPDATE entry SET date = '2030-01-01'",
+        "DELETE FROM posting",
+        "DELETE FROM entry WHERE id = 2",
+        "UPDATE audit SET \"user\" = 'someone else'",
+        "DELETE FROM audit",
+    ],
+)
+def test_the_journal_refuses_updates_and_deletes(booked: str, statement: str) -> None:
+    before = _count(booked, "posting")
+    with pytest.raises(REFUSED, match="append-only"):
+        _raw(booked, statement)
+    assert _count(booked, "posting") == before
+
+
+def test_an_unbalanced_entry_is_refused(booked: str) -> None:
+    # postings first, then the header that seals them: 100 in, 99 out
+    with pytest.raises(REFUSED, match="unbalanced"):
+        _raw(
+            booked,
+            "INSERT INTO posting (entry_id, account, currency, amount, value)"
+            " VALUES (99, 'cash', 'USD', 10000, 10000)",
+            "INSERT INTO posting (entry_id, account, currency, amount, value)"
+            " VALUES (99, 'debt', 'USD', -9900, -9900)",
+            "INSERT INTO entry (id, kind, date, booked_at, details)"
+            " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+        )
+    assert _count(booked, "entry") == 2
+
+
+def test_a_balanced_raw_entry_is_accepted(booked: str) -> None:
+    _raw(
+        booked,
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'cash', 'USD', 10000, 10000)",
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'debt', 'USD', -10000, -10000)",
+        "INSERT INTO entry (id, kind, date, booked_at, details)"
+        " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+    )
+    assert _count(booked, "entry") == 3
+
+
+def test_a_single_posting_entry_is_refused(booked: str) -> None:
+    with pytest.raises(REFUSED, match="unbalanced"):
+        _raw(
+            booked,
+            "INSERT INTO entry (id, kind, date, booked_at, details)"
+            " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+        )
+
+
+def test_postings_cannot_be_added_to_a_booked_entry(booked: str) -> None:
+    with pytest.raises(REFUSED, match="already booked"):
+        _raw(
+            booked,
+            "INSERT INTO posting (entry_id, account, currency, amount, value)"
+            " VALUES (1, 'cash', 'USD', 0, 0)",
+        )
+
+
+def test_postings_without_an_entry_are_refused_at_commit(booked: str) -> None:
+    with pytest.raises(REFUSED):
+        _raw(
+            booked,
+            "INSERT INTO posting (entry_id, account, currency, amount, value)"
+            " VALUES (77, 'cash', 'USD', 5, 5)",
+            "INSERT INTO posting (entry_id, account, currency, amount, value)"
+            " VALUES (77, 'debt', 'USD', -5, -5)",
+        )
+    assert _count(booked, "posting") == 4
+
+
+def test_check_finds_a_missing_guard(booked: str, backend: str) -> None:
+    drop = (
+        "DROP TRIGGER posting_no_update"
+        if backend == "sqlite"
+        else "DROP TRIGGER posting_append_only ON posting"
+    )
+    _raw(booked, drop)
+    result = sovfund.books.open(booked).check()
+    assert not result.ok
+    assert any("posting_" in breach for breach in result.breaches)
