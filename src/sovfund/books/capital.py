@@ -39,6 +39,7 @@ from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date, next_entry_id
 from sovfund.books.money import from_minor, parse_amount, round_ratio, scaled, split
 from sovfund.books.partners import balances
+from sovfund.books.portfolio import record_project
 from sovfund.books.positions import called
 from sovfund.errors import BooksError
 from sovfund.terms.models import FloatingRate, Terms
@@ -62,8 +63,8 @@ def call(
     check_date(connection, date, "the call")
     if due is not None and due < date:
         raise BooksError(f"due date {due} is before the call's date {date}")
-    if project is not None and not ctx.has_project(connection, project):
-        raise BooksError(f"no project {project!r} in these books; invest in it first")
+    if project is not None:
+        record_project(connection, ctx, project)
     lps = partners.is_lp & partners.admitted(date) & (partners.commitment > 0)
     if not lps.any():
         raise BooksError(f"no LP with a commitment admitted by {date}: nobody to call")

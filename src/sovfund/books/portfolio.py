@@ -73,15 +73,20 @@ def _need_cash(connection: Connection, amount: int, what: str) -> None:
         )
 
 
+def record_project(connection: Connection, ctx: Context, project: str) -> None:
+    """A project id of the term sheet, or a new one: recorded the first time it is used."""
+    if not PROJECT_ID.match(project) or len(project) > 40:
+        raise BooksError(f"project id {project!r}; expected a lowercase word (a-z, 0-9, _)")
+    if not ctx.has_project(connection, project):
+        connection.execute(insert(schema.project).values(id=project, name=None, from_terms=0))
+
+
 def invest(
     connection: Connection, ctx: Context, *, project: str, amount: int, date: dt.date, key: str | None
 ) -> tuple[dict[str, Any], list[int]]:
-    if not PROJECT_ID.match(project) or len(project) > 40:
-        raise BooksError(f"project id {project!r}; expected a lowercase word (a-z, 0-9, _)")
     check_date(connection, date, "the investment")
     _need_cash(connection, amount, "an investment")
-    if not ctx.has_project(connection, project):
-        connection.execute(insert(schema.project).values(id=project, name=None, from_terms=0))
+    record_project(connection, ctx, project)
     postings = Postings()
     postings.add(INVESTMENTS, amount, project=project)
     postings.add(CASH, -amount, project=project)
