@@ -84,9 +84,9 @@ def record_project(connection: Connection, ctx: Context, project: str) -> None:
 def invest(
     connection: Connection, ctx: Context, *, project: str, amount: int, date: dt.date, key: str | None
 ) -> tuple[dict[str, Any], list[int]]:
+    record_project(connection, ctx, project)  # rolled back with the rest on an error
     check_date(connection, date, "the investment")
     _need_cash(connection, amount, "an investment")
-    record_project(connection, ctx, project)
     postings = Postings()
     postings.add(INVESTMENTS, amount, project=project)
     postings.add(CASH, -amount, project=project)
