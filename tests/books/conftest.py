@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,11 +95,21 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def books_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """Where a test's books live: a new SQLite file, or a new PostgreSQL database."""
+def new_books_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[[], str]:
+    """Where new books can live: a new SQLite file, or a new PostgreSQL database."""
     if backend == "sqlite":
-        return str(tmp_path / "books.db")
-    return new_database(request.getfixturevalue("postgres_server"))
+        counter = iter(range(10**9))
+        return lambda: str(tmp_path / f"books-{next(counter)}.db")
+    socket = request.getfixturevalue("postgres_server")
+    return lambda: new_database(socket)
+
+
+@pytest.fixture
+def books_url(new_books_url: Callable[[], str]) -> str:
+    """Where a test's books live: a new SQLite file, or a new PostgreSQL database."""
+    return new_books_url()
 
 
 def partners_csv(path: Path, count: int, *, commitment: str = "1000000", prefix: str = "lp") -> Path:
