@@ -14,6 +14,7 @@ decimal strings, ``Decimal``s or integers (never floats), dates ISO strings or
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -200,7 +201,12 @@ class Books:
                 "allocations": {},
             }, entries
 
-        request = {"csv": text, "usd_jpy": str(rate), "equalization_rate": equalization_rate}
+        request = {
+            "csv_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "usd_jpy": str(rate),
+            "equalization_rate": equalization_rate,
+            "index_rate": index_rate,
+        }
         return Booking.from_dict(self._run("partners", request, key, work))
 
     def call(

@@ -248,8 +248,11 @@ def equalize(
         .order_by(schema.entry.c.id)
     ).all()
     entries: list[int] = []
+    if not calls:
+        return entries
+    index = partners.index()
     for partner in new:
-        i = partners.position(partner)
+        i = index[partner]
         closing = partners.closing[i].astype(dt.date)
         earlier = [(c.id, c.date) for c in calls if c.date <= closing]
         if not earlier or partners.role[i] != "lp":

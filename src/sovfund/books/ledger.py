@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sovfund.books import schema
 from sovfund.books.accounts import FX_TRADING
 from sovfund.books.money import IntArray
-from sovfund.books.store import writing
+from sovfund.books.store import bulk_insert, writing
 from sovfund.errors import BooksError, KeyReusedError
 
 __all__ = ["Postings", "book", "fund_start", "last_date", "next_entry_id", "run_command"]
@@ -161,29 +161,24 @@ def book(
     postings.check_balanced()
     if entry_id is None:
         entry_id = next_entry_id(connection)
-    rows = [
-        {
-            "entry_id": entry_id,
-            "account": a,
-            "partner_id": p,
-            "project_id": j,
-            "ref": r,
-            "currency": c,
-            "amount": m,
-            "value": v,
-        }
-        for a, p, j, r, c, m, v in zip(
-            postings.account,
-            postings.partner,
-            postings.project,
-            postings.ref,
-            postings.currency,
-            postings.amount,
-            postings.value,
-            strict=True,
-        )
-    ]
-    connection.execute(insert(schema.posting), rows)
+    bulk_insert(
+        connection,
+        "posting",
+        ("entry_id", "account", "partner_id", "project_id", "ref", "currency", "amount", "value"),
+        list(
+            zip(
+                [entry_id] * len(postings),
+                postings.account,
+                postings.partner,
+                postings.project,
+                postings.ref,
+                postings.currency,
+                postings.amount,
+                postings.value,
+                strict=True,
+            )
+        ),
+    )
     connection.execute(
         insert(schema.entry).values(
             id=entry_id,

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from sovfund.books import schema
+from sovfund.books.store import bulk_insert
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
@@ -63,6 +64,7 @@ class PartnerTable:
 
     ids: tuple[str, ...]
     role: NDArray[np.str_]
+    is_lp: NDArray[np.bool_]
     investor_class: tuple[str | None, ...]
     currency: NDArray[np.str_]
     commitment: IntArray
@@ -71,10 +73,6 @@ class PartnerTable:
     source: tuple[str, ...]
     names: tuple[str | None, ...]
     countries: tuple[str | None, ...]
-
-    @property
-    def is_lp(self) -> NDArray[np.bool_]:
-        return self.role == "lp"
 
     def index(self) -> dict[str, int]:
         return {p: i for i, p in enumerate(self.ids)}
@@ -94,6 +92,7 @@ def load_partners(connection: Connection) -> PartnerTable:
     return PartnerTable(
         ids=tuple(r.id for r in rows),
         role=np.array([r.role for r in rows], dtype="<U2"),
+        is_lp=np.array([r.role == "lp" for r in rows], dtype=np.bool_),
         investor_class=tuple(r.investor_class for r in rows),
         currency=np.array([r.currency for r in rows], dtype="<U3"),
         commitment=np.array([r.commitment for r in rows], dtype=np.int64),
@@ -253,23 +252,21 @@ def read_partners_csv(path: str | Path) -> str:
 
 
 def insert_partners(connection: Connection, rows: Sequence[PartnerRow]) -> None:
-    first = int(connection.execute(select(func.coalesce(func.max(schema.partner.c.number), 0))).scalar_one()) + 1
-    connection.execute(
-        insert(schema.partner),
+    latest = connection.execute(select(func.coalesce(func.max(schema.partner.c.number), 0)))
+    first = int(latest.scalar_one()) + 1
+    columns = (
+        "id", "number", "name", "role", "investor_class", "country", "currency",
+        "commitment", "carry_share", "closing", "source",
+    )  # fmt: skip
+    bulk_insert(
+        connection,
+        "partner",
+        columns,
         [
-            {
-                "id": r.id,
-                "number": first + i,
-                "name": r.name,
-                "role": r.role,
-                "investor_class": r.investor_class,
-                "country": r.country,
-                "currency": r.currency,
-                "commitment": r.commitment,
-                "carry_share": r.carry_share,
-                "closing": r.closing,
-                "source": r.source,
-            }
+            (
+                r.id, first + i, r.name, r.role, r.investor_class, r.country, r.currency,
+                r.commitment, r.carry_share, r.closing, r.source,
+            )  # fmt: skip
             for i, r in enumerate(rows)
         ],
     )

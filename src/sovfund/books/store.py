@@ -10,7 +10,7 @@ Connections are not pooled: each transaction opens its own and closes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 from sovfund.books import schema
 from sovfund.errors import BooksError
 
-__all__ = ["connect", "is_initialized", "migrate", "reading", "writing"]
+__all__ = ["bulk_insert", "connect", "is_initialized", "migrate", "reading", "writing"]
 
 HEAD = "0001"
 WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
@@ -112,3 +112,22 @@ def is_initialized(connection: Connection) -> bool:
     if revision is None:
         return False
     return connection.execute(select(schema.fund.c.id)).first() is not None
+
+
+def bulk_insert(
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows in the caller's transaction, as fast as the driver allows:
+    ``COPY`` on PostgreSQL, one prepared statement run for every row on SQLite."""
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
