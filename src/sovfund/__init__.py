@@ -10,23 +10,55 @@
 >>> sovfund.run_job(terms, scenario="son-2025", paths=10_000, seed=0).verdict  # doctest: +SKIP
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from sovfund.analytics import BaseCase, irr, run_base_case
 from sovfund.errors import (
+    BooksError,
     ConvergenceError,
     FlowsError,
     InputError,
+    KeyReusedError,
+    PartnersError,
     Problem,
     SovfundError,
     TermsError,
     UnknownScenarioError,
 )
 from sovfund.presets import DEFAULT_PRESET, preset_ids
-from sovfund.run.job import Job, run_job
-from sovfund.run.simulate import Simulation, simulate
-from sovfund.run.studies import compare, leverage_frontier, sensitivity, stress_test
 from sovfund.terms import Terms, load_terms, parse_terms
+
+if TYPE_CHECKING:
+    from sovfund.analytics import BaseCase, irr, run_base_case
+    from sovfund.run.job import Job, run_job
+    from sovfund.run.simulate import Simulation, simulate
+    from sovfund.run.studies import compare, leverage_frontier, sensitivity, stress_test
+
+# The simulation's names are imported on first use, so that `import sovfund.books`
+# (and the CLI's books commands) load none of NumPy's heavy neighbours.
+_HOMES = {
+    "BaseCase": "sovfund.analytics",
+    "irr": "sovfund.analytics",
+    "run_base_case": "sovfund.analytics",
+    "Job": "sovfund.run.job",
+    "run_job": "sovfund.run.job",
+    "Simulation": "sovfund.run.simulate",
+    "simulate": "sovfund.run.simulate",
+    "compare": "sovfund.run.studies",
+    "leverage_frontier": "sovfund.run.studies",
+    "sensitivity": "sovfund.run.studies",
+    "stress_test": "sovfund.run.studies",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sovfund' has no attribute {name!r}")
+
 
 try:
     __version__ = version("sovfund")
@@ -36,10 +68,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DEFAULT_PRESET",
     "BaseCase",
+    "BooksError",
     "ConvergenceError",
     "FlowsError",
     "InputError",
     "Job",
+    "KeyReusedError",
+    "PartnersError",
     "Problem",
     "Simulation",
     "SovfundError",
