@@ -10,7 +10,7 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["waterfall.py", "monte_carlo.py", "scale.py"]
+BENCHMARKS = ["waterfall.py", "monte_carlo.py", "scale.py", "books.py"]
 
 
 def main() -> None:
