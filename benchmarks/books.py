@@ -23,10 +23,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "books"))
 
-import pgserver  # noqa: E402  (the tests' PostgreSQL server, reused)
+import pgserver
 
-import sovfund.books  # noqa: E402
-from sovfund.books.store import connect  # noqa: E402
+import sovfund.books
+from sovfund.books.store import connect
 
 
 @contextmanager
@@ -74,12 +74,21 @@ def run(name: str, url: str, partners: int, folder: Path) -> None:
     timed("its payment, every partner", lambda: books.pay(call.entry))
     books.invest("bridge", "50000000000", date="2026-02-01")
     books.receive("bridge", "80000000000", date="2028-02-01")
-    timed("preview a distribution", lambda: books.distribute("80000000000", date="2028-02-01", preview=True))
-    dist_s, _ = timed("one distribution", lambda: books.distribute("80000000000", date="2028-02-01"))
-    check_s, result = timed("books check", books.check)
+    timed(
+        "preview a distribution",
+        lambda: books.distribute("80000000000", date="2028-02-01", preview=True),
+    )
+    dist_s, _ = timed(
+        "one distribution", lambda: books.distribute("80000000000", date="2028-02-01")
+    )
+    _check_s, result = timed("books check", books.check)
     assert result.ok, result.breaches
-    base_s, _ = timed(f"baseline: insert {2 * partners:,} plain rows", lambda: raw_rows(url, 2 * partners))
-    print(f"  call / baseline {call_s / base_s:.1f}x; distribution / baseline {dist_s / base_s:.1f}x")
+    base_s, _ = timed(
+        f"baseline: insert {2 * partners:,} plain rows", lambda: raw_rows(url, 2 * partners)
+    )
+    print(
+        f"  call / baseline {call_s / base_s:.1f}x; distribution / baseline {dist_s / base_s:.1f}x"
+    )
     books.close()
 
 

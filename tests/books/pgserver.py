@@ -64,7 +64,17 @@ def postgres_server() -> Iterator[str]:
         options = f"-k {base} -c listen_addresses='' -c fsync=off -c max_connections=50"
         start = subprocess.run(
             _as_server_user(
-                [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(log),
+                    "-w",
+                    "start",
+                ]
             ),
             capture_output=True,
             text=True,
@@ -90,7 +100,9 @@ def new_database(socket_dir: str) -> str:
     return f"postgresql+psycopg://books@/{name}?host={socket_dir}"
 
 
-def partners_csv(path: Path, count: int, *, commitment: str = "1000000", prefix: str = "lp") -> Path:
+def partners_csv(
+    path: Path, count: int, *, commitment: str = "1000000", prefix: str = "lp"
+) -> Path:
     """A partners CSV of ``count`` retail USD LPs of equal commitment."""
     rows = ["id,name,class,country,currency,commitment"]
     rows += [f"{prefix}{i:06d},LP {i},retail,US,USD,{commitment}" for i in range(count)]

@@ -71,7 +71,8 @@ def _imports_numba(module: str) -> bool:
     import importlib.util
 
     spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.origin is not None
+    assert spec is not None
+    assert spec.origin is not None
     return "import numba" in Path(spec.origin).read_text(encoding="utf-8")
 
 

@@ -33,7 +33,8 @@ ROOT = Path(__file__).parents[2]
 _spec = importlib.util.spec_from_file_location(
     "reference_examples", ROOT / "tests" / "reference" / "test_waterfall_examples.py"
 )
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 
@@ -88,7 +89,11 @@ date,party,kind,amount
 
 CASES = {
     "schweser-catch-up": (ref.one_lp_one_gp(50.0), ref.CLASSIC_TIERS, SCHWESER),
-    "schweser-european-preset": (ref.one_lp_one_gp(50.0), '[waterfall]\npreset = "european"\n', SCHWESER),
+    "schweser-european-preset": (
+        ref.one_lp_one_gp(50.0),
+        '[waterfall]\npreset = "european"\n',
+        SCHWESER,
+    ),
     "plumule-hard-hurdle": (ref.one_lp_one_gp(100.0), ref.HARD_HURDLE_TIERS, PLUMULE),
     "plumule-no-hurdle": (ref.one_lp_one_gp(100.0), ref.NO_HURDLE_TIERS, PLUMULE),
     "syndication-compounding": (ref.one_lp_one_gp(100000.0), ref.HARD_HURDLE_TIERS, SYNDICATION),

@@ -53,7 +53,9 @@ def test_walkthrough_on_both_databases(
     (tmp_path / "sqlite").mkdir()
     (tmp_path / "postgresql").mkdir()
     on_sqlite = run_walkthrough("fund.db", tmp_path / "sqlite", monkeypatch)
-    on_postgres = run_walkthrough(new_database(postgres_socket), tmp_path / "postgresql", monkeypatch)
+    on_postgres = run_walkthrough(
+        new_database(postgres_socket), tmp_path / "postgresql", monkeypatch
+    )
     assert on_sqlite == on_postgres
     statements = {s["partner"]: s for s in on_sqlite}
     assert statements["jp_pension"]["currency"] == "JPY"

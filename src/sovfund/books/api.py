@@ -120,7 +120,7 @@ def init(books: str | Path, *, terms: str | Path, user: str | None = None) -> Bo
     return Books(engine, user=user)
 
 
-def open(books: str | Path, *, user: str | None = None) -> Books:  # noqa: A001
+def open(books: str | Path, *, user: str | None = None) -> Books:
     """The books at ``books`` (a SQLite file or a database URL), created by :func:`init`."""
     if "://" not in str(books) and not Path(books).is_file():
         raise BooksError(f"no books at {books}; expected books created with `books init`")
@@ -147,7 +147,9 @@ class Books:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _run(self, command: str, request: dict[str, Any], key: str | None, work: Any) -> dict[str, Any]:
+    def _run(
+        self, command: str, request: dict[str, Any], key: str | None, work: Any
+    ) -> dict[str, Any]:
         def booked(connection: Connection) -> tuple[dict[str, Any], list[int]]:
             result: tuple[dict[str, Any], list[int]] = work(connection, load_context(connection))
             return result
@@ -223,7 +225,14 @@ class Books:
         """A capital call pro rata to unfunded commitments."""
         cents = parse_amount(amount, "USD", what="call amount")
         day, due_day, rate = _required(date, "--date"), _date(due, "--due"), parse_rate(usd_jpy)
-        request = {"amount": cents, "date": day, "due": due_day, "purpose": purpose, "project": project, "usd_jpy": str(rate)}
+        request = {
+            "amount": cents,
+            "date": day,
+            "due": due_day,
+            "purpose": purpose,
+            "project": project,
+            "usd_jpy": str(rate),
+        }
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
             return capital.call(
@@ -257,67 +266,121 @@ class Books:
 
     # ---- the fund's money ----------------------------------------------------------
 
-    def invest(self, project: str, amount: Amount, *, date: Date, key: str | None = None) -> Booking:
+    def invest(
+        self, project: str, amount: Amount, *, date: Date, key: str | None = None
+    ) -> Booking:
         cents, day = parse_amount(amount, "USD", what="investment"), _required(date, "--date")
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
-            return portfolio.invest(connection, ctx, project=project, amount=cents, date=day, key=key)
+            return portfolio.invest(
+                connection, ctx, project=project, amount=cents, date=day, key=key
+            )
 
         request = {"project": project, "amount": cents, "date": day}
         return Booking.from_dict(self._run("invest", request, key, work))
 
     def receive(
-        self, project: str, amount: Amount, *, date: Date, usd_jpy: Amount | None = None, key: str | None = None
+        self,
+        project: str,
+        amount: Amount,
+        *,
+        date: Date,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
     ) -> Booking:
-        cents, day, rate = parse_amount(amount, "USD", what="proceeds"), _required(date, "--date"), parse_rate(usd_jpy)
+        cents, day, rate = (
+            parse_amount(amount, "USD", what="proceeds"),
+            _required(date, "--date"),
+            parse_rate(usd_jpy),
+        )
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
-            return portfolio.receive(connection, ctx, project=project, amount=cents, date=day, rate=rate, key=key)
+            return portfolio.receive(
+                connection, ctx, project=project, amount=cents, date=day, rate=rate, key=key
+            )
 
         request = {"project": project, "amount": cents, "date": day, "usd_jpy": str(rate)}
         return Booking.from_dict(self._run("receive", request, key, work))
 
     def mark(
-        self, project: str, value: Amount, *, date: Date, usd_jpy: Amount | None = None, key: str | None = None
+        self,
+        project: str,
+        value: Amount,
+        *,
+        date: Date,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
     ) -> Booking:
         cents = parse_amount(value, "USD", what="value", allow_zero=True)
         day, rate = _required(date, "--date"), parse_rate(usd_jpy)
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
-            return portfolio.mark(connection, ctx, project=project, value=cents, date=day, rate=rate, key=key)
+            return portfolio.mark(
+                connection, ctx, project=project, value=cents, date=day, rate=rate, key=key
+            )
 
         request = {"project": project, "value": cents, "date": day, "usd_jpy": str(rate)}
         return Booking.from_dict(self._run("mark", request, key, work))
 
     def _debt(
-        self, command: str, amount: Amount, date: Date, rate: float | None, index_rate: float | None,
-        usd_jpy: Amount | None, key: str | None,
-    ) -> Booking:  # fmt: skip
-        cents, day, fx = parse_amount(amount, "USD", what=command), _required(date, "--date"), parse_rate(usd_jpy)
+        self,
+        command: str,
+        amount: Amount,
+        date: Date,
+        rate: float | None,
+        index_rate: float | None,
+        usd_jpy: Amount | None,
+        key: str | None,
+    ) -> Booking:
+        cents, day, fx = (
+            parse_amount(amount, "USD", what=command),
+            _required(date, "--date"),
+            parse_rate(usd_jpy),
+        )
         verb = portfolio.borrow if command == "borrow" else portfolio.repay
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
             annual = portfolio.debt_rate(ctx, rate, index_rate)
             return verb(connection, ctx, amount=cents, date=day, rate=annual, fx=fx, key=key)
 
-        request = {"amount": cents, "date": day, "rate": rate, "index_rate": index_rate, "usd_jpy": str(fx)}
+        request = {
+            "amount": cents,
+            "date": day,
+            "rate": rate,
+            "index_rate": index_rate,
+            "usd_jpy": str(fx),
+        }
         return Booking.from_dict(self._run(command, request, key, work))
 
     def borrow(
-        self, amount: Amount, *, date: Date, rate: float | None = None, index_rate: float | None = None,
-        usd_jpy: Amount | None = None, key: str | None = None,
-    ) -> Booking:  # fmt: skip
+        self,
+        amount: Amount,
+        *,
+        date: Date,
+        rate: float | None = None,
+        index_rate: float | None = None,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
+    ) -> Booking:
         """Draw fund debt (interest accrued so far on earlier draws is booked first)."""
         return self._debt("borrow", amount, date, rate, index_rate, usd_jpy, key)
 
     def repay(
-        self, amount: Amount, *, date: Date, rate: float | None = None, index_rate: float | None = None,
-        usd_jpy: Amount | None = None, key: str | None = None,
-    ) -> Booking:  # fmt: skip
+        self,
+        amount: Amount,
+        *,
+        date: Date,
+        rate: float | None = None,
+        index_rate: float | None = None,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
+    ) -> Booking:
         """Repay fund debt with the interest owed on it."""
         return self._debt("repay", amount, date, rate, index_rate, usd_jpy, key)
 
-    def fees(self, *, through: Date, usd_jpy: Amount | None = None, key: str | None = None) -> FeesBilled:
+    def fees(
+        self, *, through: Date, usd_jpy: Amount | None = None, key: str | None = None
+    ) -> FeesBilled:
         """Management fees of every quarter ended by ``through`` not billed yet."""
         day, rate = _required(through, "--through"), parse_rate(usd_jpy)
 
@@ -330,11 +393,22 @@ class Books:
     # ---- distributions ------------------------------------------------------------
 
     def distribute(
-        self, amount: Amount, *, date: Date, preview: bool = False, project: str | None = None,
-        usd_jpy: Amount | None = None, index_rate: float | None = None, key: str | None = None,
-    ) -> Distribution:  # fmt: skip
+        self,
+        amount: Amount,
+        *,
+        date: Date,
+        preview: bool = False,
+        project: str | None = None,
+        usd_jpy: Amount | None = None,
+        index_rate: float | None = None,
+        key: str | None = None,
+    ) -> Distribution:
         """Cash to the partners through the waterfall; ``preview`` books nothing."""
-        cents, day, rate = parse_amount(amount, "USD", what="distribution"), _required(date, "--date"), parse_rate(usd_jpy)
+        cents, day, rate = (
+            parse_amount(amount, "USD", what="distribution"),
+            _required(date, "--date"),
+            parse_rate(usd_jpy),
+        )
         if preview:
             with reading(self.engine) as connection:
                 result, _ = distributions.compute(
@@ -349,24 +423,39 @@ class Books:
                 index=index_rate, key=key,
             )  # fmt: skip
 
-        request = {"amount": cents, "date": day, "project": project, "usd_jpy": str(rate), "index_rate": index_rate}
+        request = {
+            "amount": cents,
+            "date": day,
+            "project": project,
+            "usd_jpy": str(rate),
+            "index_rate": index_rate,
+        }
         return Distribution.from_dict(self._run("distribute", request, key, work))
 
     def clawback(
-        self, *, date: Date, usd_jpy: Amount | None = None, index_rate: float | None = None, key: str | None = None
+        self,
+        *,
+        date: Date,
+        usd_jpy: Amount | None = None,
+        index_rate: float | None = None,
+        key: str | None = None,
     ) -> Booking:
         """At wind-up (deal-by-deal terms): the GPs give back carry above the whole-fund due."""
         day, rate = _required(date, "--date"), parse_rate(usd_jpy)
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
-            return distributions.clawback(connection, ctx, date=day, rate=rate, index=index_rate, key=key)
+            return distributions.clawback(
+                connection, ctx, date=day, rate=rate, index=index_rate, key=key
+            )
 
         request = {"date": day, "usd_jpy": str(rate), "index_rate": index_rate}
         return Booking.from_dict(self._run("clawback", request, key, work))
 
     # ---- reports --------------------------------------------------------------------
 
-    def statement(self, partner: str, *, as_of: Date | None = None, html: str | Path | None = None) -> Statement:
+    def statement(
+        self, partner: str, *, as_of: Date | None = None, html: str | Path | None = None
+    ) -> Statement:
         day = _date(as_of, "--as-of")
         with reading(self.engine) as connection:
             ctx = load_context(connection)
@@ -388,9 +477,13 @@ class Books:
         with reading(self.engine) as connection:
             return nav_by_partner(connection, load_context(connection), _date(as_of, "--as-of"))
 
-    def ilpa(self, *, quarter: str, out: str | Path, usd_jpy: Amount | None = None) -> dict[str, Any]:
+    def ilpa(
+        self, *, quarter: str, out: str | Path, usd_jpy: Amount | None = None
+    ) -> dict[str, Any]:
         with reading(self.engine) as connection:
-            return write_ilpa(connection, load_context(connection), quarter, Path(out), parse_rate(usd_jpy))
+            return write_ilpa(
+                connection, load_context(connection), quarter, Path(out), parse_rate(usd_jpy)
+            )
 
     def check(self) -> Check:
         with reading(self.engine) as connection:

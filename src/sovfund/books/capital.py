@@ -123,7 +123,9 @@ def call(
     return result, [entry_id]
 
 
-def _allocations(ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]) -> dict[str, str]:
+def _allocations(
+    ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]
+) -> dict[str, str]:
     partners = ctx.partners
     return {
         partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i])))
@@ -178,13 +180,18 @@ def pay(
         if paid > outstanding[i]:
             raise BooksError(
                 f"a payment of {from_minor(paid, currency)} {currency} from {partner_ids[0]!r}"
-                f" is more than it owes on entry {entry} ({from_minor(int(outstanding[i]), currency)})"
+                f" is more than it owes on entry {entry}"
+                f" ({from_minor(int(outstanding[i]), currency)})"
             )
         left = paid  # capital first, then equalization interest
         for account in (RECEIVABLE, EQUALIZATION_RECEIVABLE):
             units, values = paying[account]
             take = min(left, int(units[i]))
-            value = int(values[i]) if take == units[i] else int(round_ratio(np.array([int(values[i]) * take]), int(units[i]))[0])
+            value = (
+                int(values[i])
+                if take == units[i]
+                else int(round_ratio(np.array([int(values[i]) * take]), int(units[i]))[0])
+            )
             units, values = np.zeros_like(units), np.zeros_like(values)
             units[i], values[i] = take, value
             paying[account] = (units, values)
@@ -264,38 +271,76 @@ def equalize(
         )
         if commitments.sum() == 0:
             continue
-        mine = int(to_fund(partners.commitment[i : i + 1], partners.currency[i : i + 1], rate, what="equalization")[0])
-        catch_up = int(round_ratio(np.array([int(np.where(before, called_value, 0).sum()) * mine]), int(commitments.sum()))[0])
+        mine = int(
+            to_fund(
+                partners.commitment[i : i + 1],
+                partners.currency[i : i + 1],
+                rate,
+                what="equalization",
+            )[0]
+        )
+        catch_up = int(
+            round_ratio(
+                np.array([int(np.where(before, called_value, 0).sum()) * mine]),
+                int(commitments.sum()),
+            )[0]
+        )
         catch_up = min(catch_up, mine)
         if catch_up == 0:
             continue
         # interest from each earlier call's date on its part of the catch-up
         call_values = [
-            -int(np.where(before, balances(connection, partners, [CONTRIBUTIONS], entry=c)[1], 0).sum())
+            -int(
+                np.where(
+                    before, balances(connection, partners, [CONTRIBUTIONS], entry=c)[1], 0
+                ).sum()
+            )
             for c, _ in earlier
         ]
-        parts = split(catch_up, np.array([max(v, 0) for v in call_values], dtype=np.int64)) if sum(call_values) > 0 else np.array([catch_up] + [0] * (len(earlier) - 1))
+        parts = (
+            split(catch_up, np.array([max(v, 0) for v in call_values], dtype=np.int64))
+            if sum(call_values) > 0
+            else np.array([catch_up] + [0] * (len(earlier) - 1))
+        )
         rate_units = scaled(interest_rate)
         interest = int(
             sum(
-                round_ratio(np.array([int(part) * rate_units * (closing - day).days]), 365 * 10**12)[0]
+                round_ratio(
+                    np.array([int(part) * rate_units * (closing - day).days]), 365 * 10**12
+                )[0]
                 for part, (_, day) in zip(parts, earlier, strict=True)
             )
         )
         entry_id = next_entry_id(connection)
         postings = Postings()
         ids, currency = [partner], [str(partners.currency[i])]
-        units = to_partner(np.array([catch_up]), partners.currency[i : i + 1], rate, what="equalization")
+        units = to_partner(
+            np.array([catch_up]), partners.currency[i : i + 1], rate, what="equalization"
+        )
         units = np.minimum(units, partners.commitment[i : i + 1])
-        postings.partners(RECEIVABLE, ids, currency, units, np.array([catch_up]), trade=False, ref=entry_id)
+        postings.partners(
+            RECEIVABLE, ids, currency, units, np.array([catch_up]), trade=False, ref=entry_id
+        )
         postings.partners(CONTRIBUTIONS, ids, currency, -units, -np.array([catch_up]), trade=False)
         if interest:
-            owed = to_partner(np.array([interest]), partners.currency[i : i + 1], rate, what="equalization")
-            postings.partners(EQUALIZATION_RECEIVABLE, ids, currency, owed, np.array([interest]), trade=True, ref=entry_id)
+            owed = to_partner(
+                np.array([interest]), partners.currency[i : i + 1], rate, what="equalization"
+            )
+            postings.partners(
+                EQUALIZATION_RECEIVABLE,
+                ids,
+                currency,
+                owed,
+                np.array([interest]),
+                trade=True,
+                ref=entry_id,
+            )
             weights = np.where(before, called_value, 0)
             cents = split(interest, weights)
             earned = to_partner(cents, partners.currency, rate, what="equalization")
-            postings.partners(EQUALIZATION, partners.ids, partners.currency, -earned, -cents, trade=True)
+            postings.partners(
+                EQUALIZATION, partners.ids, partners.currency, -earned, -cents, trade=True
+            )
         book(
             connection, kind="equalization", date=closing, postings=postings, entry_id=entry_id,
             details={

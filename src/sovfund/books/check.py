@@ -30,8 +30,21 @@ from sovfund.books.money import from_minor, to_minor
 __all__ = ["check"]
 
 TRIGGERS = {
-    "sqlite": {"entry_balanced", "posting_sealed", "posting_no_update", "posting_no_delete", "entry_no_update", "entry_no_delete"},
-    "postgresql": {"entry_balanced", "posting_sealed", "posting_append_only", "entry_append_only", "entry_stamp"},
+    "sqlite": {
+        "entry_balanced",
+        "posting_sealed",
+        "posting_no_update",
+        "posting_no_delete",
+        "entry_no_update",
+        "entry_no_delete",
+    },
+    "postgresql": {
+        "entry_balanced",
+        "posting_sealed",
+        "posting_append_only",
+        "entry_append_only",
+        "entry_stamp",
+    },
 }
 
 
@@ -58,15 +71,21 @@ def check(connection: Connection, ctx: Context) -> list[str]:
         f"entry {e} does not balance in value: {from_minor(int(s), 'USD')}" for e, s in off_value
     ]
     orphans = connection.execute(
-        select(func.count()).select_from(posting).where(
-            ~select(entry.c.id).where(entry.c.id == posting.c.entry_id).exists()
-        )
+        select(func.count())
+        .select_from(posting)
+        .where(~select(entry.c.id).where(entry.c.id == posting.c.entry_id).exists())
     ).scalar_one()
     if orphans:
         breaches.append(f"{orphans} postings belong to no entry")
-    empty = connection.execute(
-        select(entry.c.id).where(~select(posting.c.id).where(posting.c.entry_id == entry.c.id).exists())
-    ).scalars().all()
+    empty = (
+        connection.execute(
+            select(entry.c.id).where(
+                ~select(posting.c.id).where(posting.c.entry_id == entry.c.id).exists()
+            )
+        )
+        .scalars()
+        .all()
+    )
     breaches += [f"entry {e} has no postings" for e in empty]
 
     kinds = {code: kind for code, (kind, _) in ACCOUNTS.items()}
@@ -74,8 +93,12 @@ def check(connection: Connection, ctx: Context) -> list[str]:
     trading_by_currency: dict[str, int] = {}
     capital_by_currency: dict[str, int] = {}
     for account, currency, amount, value in connection.execute(
-        select(posting.c.account, posting.c.currency, func.sum(posting.c.amount), func.sum(posting.c.value))
-        .group_by(posting.c.account, posting.c.currency)
+        select(
+            posting.c.account,
+            posting.c.currency,
+            func.sum(posting.c.amount),
+            func.sum(posting.c.value),
+        ).group_by(posting.c.account, posting.c.currency)
     ):
         kind = kinds.get(account)
         if kind is None:
@@ -141,15 +164,19 @@ def check(connection: Connection, ctx: Context) -> list[str]:
     early = connection.execute(select(func.count()).where(entry.c.date < start)).scalar_one()
     if early:
         breaches.append(f"{early} entries are dated before the fund's start {start}")
-    out_of_order = connection.execute(
-        text(
-            "SELECT a.id FROM entry a JOIN entry b ON b.id = a.id + 1 WHERE b.date < a.date"
+    out_of_order = (
+        connection.execute(
+            text("SELECT a.id FROM entry a JOIN entry b ON b.id = a.id + 1 WHERE b.date < a.date")
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     breaches += [f"entry {e + 1} is dated before entry {e}" for e in out_of_order]
 
     for e, kind, details in connection.execute(
-        select(entry.c.id, entry.c.kind, entry.c.details).where(entry.c.kind.in_(("call", "distribution")))
+        select(entry.c.id, entry.c.kind, entry.c.details).where(
+            entry.c.kind.in_(("call", "distribution"))
+        )
     ):
         amount = to_minor(Decimal(json.loads(details)["amount"]), "USD")
         account = CONTRIBUTIONS if kind == "call" else DISTRIBUTIONS

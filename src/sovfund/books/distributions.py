@@ -210,8 +210,12 @@ def compute(
         raise BooksError("the term sheet's waterfall is deal by deal; expected --project")
     if project is not None and not ctx.has_project(connection, project):
         raise BooksError(f"no project {project!r} in these books")
-    if connection.execute(select(schema.entry.c.id).where(schema.entry.c.kind == "clawback")).first():
-        raise BooksError("the fund is wound up (its clawback is booked); nothing more to distribute")
+    if connection.execute(
+        select(schema.entry.c.id).where(schema.entry.c.kind == "clawback")
+    ).first():
+        raise BooksError(
+            "the fund is wound up (its clawback is booked); nothing more to distribute"
+        )
     check_date(connection, date, "the distribution")
     available = cash(connection)
     if amount > available:
@@ -229,7 +233,11 @@ def compute(
     contributed = past.contributions.sum(axis=0)
     per_tier = np.zeros((len(spec.tier_names), len(partners.ids)), dtype=np.int64)
     members = groups.party_of == groups.aggregate
-    fallback = np.where(members & partners.is_lp, to_fund(partners.commitment, partners.currency, rate, what="the distribution"), 0)
+    fallback = np.where(
+        members & partners.is_lp,
+        to_fund(partners.commitment, partners.currency, rate, what="the distribution"),
+        0,
+    )
     singles = ~members
     for t in range(len(spec.tier_names)):
         per_tier[t, singles] = cells[t, groups.party_of[singles]]
@@ -252,13 +260,25 @@ def _postings(ctx: Context, cents: IntArray, project: str | None, rate: Decimal 
     carry = int(np.where(~lps, cents, 0).sum())
     postings = Postings()
     units = to_partner(cents, partners.currency, rate, what="the distribution")
-    postings.partners(DISTRIBUTIONS, partners.ids, partners.currency, units, cents, trade=True, project=project)
+    postings.partners(
+        DISTRIBUTIONS, partners.ids, partners.currency, units, cents, trade=True, project=project
+    )
     if carry:
         gp = np.where(~lps, cents, 0)
         lp_share = np.where(lps, cents, 0)
-        charge = split(carry, lp_share if lp_share.sum() > 0 else np.where(lps, partners.commitment, 0))
+        charge = split(
+            carry, lp_share if lp_share.sum() > 0 else np.where(lps, partners.commitment, 0)
+        )
         moved = charge - gp  # LPs charged (debit), GPs credited
-        postings.partners(CARRY, partners.ids, partners.currency, to_partner(moved, partners.currency, rate, what="the carry"), moved, trade=True, project=project)
+        postings.partners(
+            CARRY,
+            partners.ids,
+            partners.currency,
+            to_partner(moved, partners.currency, rate, what="the carry"),
+            moved,
+            trade=True,
+            project=project,
+        )
     return postings
 
 
@@ -301,7 +321,9 @@ def _result(
         "tiers": [
             {
                 "name": name,
-                "paid": {partners.ids[i]: str(from_minor(int(row[i]), usd)) for i in np.flatnonzero(row)},
+                "paid": {
+                    partners.ids[i]: str(from_minor(int(row[i]), usd)) for i in np.flatnonzero(row)
+                },
             }
             for name, row in zip(tier_names, per_tier, strict=True)
         ],
@@ -322,8 +344,14 @@ def distribute(
     result, postings = compute(
         connection, ctx, amount=amount, date=date, project=project, rate=rate, index=index
     )
-    details = {"amount": result["amount"], "project": project, "usd_jpy": None if rate is None else str(rate)}
-    entry = book(connection, kind="distribution", date=date, postings=postings, details=details, key=key)
+    details = {
+        "amount": result["amount"],
+        "project": project,
+        "usd_jpy": None if rate is None else str(rate),
+    }
+    entry = book(
+        connection, kind="distribution", date=date, postings=postings, details=details, key=key
+    )
     return {**result, "entry": entry}, [entry]
 
 
@@ -339,8 +367,12 @@ def clawback(
     """At wind-up: each GP gives back what it got deal by deal above its whole-fund due."""
     terms, partners = ctx.terms, ctx.partners
     if terms.waterfall.style != "deal_by_deal" or not terms.waterfall.clawback:
-        raise BooksError("the term sheet has no clawback (it needs deal-by-deal terms with clawback = true)")
-    if connection.execute(select(schema.entry.c.id).where(schema.entry.c.kind == "clawback")).first():
+        raise BooksError(
+            "the term sheet has no clawback (it needs deal-by-deal terms with clawback = true)"
+        )
+    if connection.execute(
+        select(schema.entry.c.id).where(schema.entry.c.kind == "clawback")
+    ).first():
         raise BooksError("the clawback is already booked")
     check_date(connection, date, "the clawback")
     groups = grouping(ctx, rate)
@@ -358,12 +390,49 @@ def clawback(
     total = int(give.sum())
     postings = Postings()
     if total == 0:
-        return {"entry": None, "kind": "clawback", "date": date.isoformat(), "amount": "0.00", "currency": "USD", "allocations": {}}, []
+        return {
+            "entry": None,
+            "kind": "clawback",
+            "date": date.isoformat(),
+            "amount": "0.00",
+            "currency": "USD",
+            "allocations": {},
+        }, []
     paid_in = np.where(partners.is_lp, past.contributions.sum(axis=0), 0)
     back = split(total, paid_in)
     moved = give - back  # GPs debited carry, LPs credited
-    postings.partners(CARRY, partners.ids, partners.currency, to_partner(moved, partners.currency, rate, what="the clawback"), moved, trade=True)
-    postings.partners(DISTRIBUTIONS, partners.ids, partners.currency, to_partner(-moved, partners.currency, rate, what="the clawback"), -moved, trade=True)
-    entry = book(connection, kind="clawback", date=date, postings=postings, details={"amount": str(from_minor(total, "USD"))}, key=key)
-    allocations = {partners.ids[i]: str(from_minor(int(-moved[i]), "USD")) for i in np.flatnonzero(moved)}
-    return {"entry": entry, "kind": "clawback", "date": date.isoformat(), "amount": str(from_minor(total, "USD")), "currency": "USD", "allocations": allocations}, [entry]
+    postings.partners(
+        CARRY,
+        partners.ids,
+        partners.currency,
+        to_partner(moved, partners.currency, rate, what="the clawback"),
+        moved,
+        trade=True,
+    )
+    postings.partners(
+        DISTRIBUTIONS,
+        partners.ids,
+        partners.currency,
+        to_partner(-moved, partners.currency, rate, what="the clawback"),
+        -moved,
+        trade=True,
+    )
+    entry = book(
+        connection,
+        kind="clawback",
+        date=date,
+        postings=postings,
+        details={"amount": str(from_minor(total, "USD"))},
+        key=key,
+    )
+    allocations = {
+        partners.ids[i]: str(from_minor(int(-moved[i]), "USD")) for i in np.flatnonzero(moved)
+    }
+    return {
+        "entry": entry,
+        "kind": "clawback",
+        "date": date.isoformat(),
+        "amount": str(from_minor(total, "USD")),
+        "currency": "USD",
+        "allocations": allocations,
+    }, [entry]

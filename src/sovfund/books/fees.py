@@ -44,7 +44,23 @@ __all__ = ["bill_fees", "quarter_bounds", "quarter_name"]
 def _add_months(date: dt.date, months: int) -> dt.date:
     month = date.month - 1 + months
     year, month = date.year + month // 12, month % 12 + 1
-    day = min(date.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    day = min(
+        date.day,
+        [
+            31,
+            29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ][month - 1],
+    )
     return dt.date(year, month, day)
 
 
@@ -71,7 +87,9 @@ def payers(fee: Fee, ctx: Context) -> np.ndarray[Any, Any]:
             pays |= ~partners.is_lp
         else:
             pays |= ids == payer
-            classes |= {c for p, c in zip(partners.ids, partners.investor_class, strict=True) if p == payer}
+            classes |= {
+                c for p, c in zip(partners.ids, partners.investor_class, strict=True) if p == payer
+            }
     if classes - {None}:
         unnamed = np.array([p not in named for p in partners.ids], dtype=bool)
         of_class = np.array([c in classes for c in partners.investor_class], dtype=bool)
@@ -146,7 +164,9 @@ def bill_fees(
             if stepped and fee.step_down is not None:
                 fee_rate = fee.step_down.rate
                 basis = fee.step_down.basis or basis
-            base = np.where(payers(fee, ctx) & admitted, _basis(connection, ctx, basis, last, rate), 0)
+            base = np.where(
+                payers(fee, ctx) & admitted, _basis(connection, ctx, basis, last, rate), 0
+            )
             cents = round_ratio(base.astype(object) * scaled(fee_rate), 4 * 10**12)
             total = int(cents.sum())
             if total == 0:
@@ -157,9 +177,23 @@ def bill_fees(
             continue
         units = to_partner(charged, partners.currency, rate, what="the management fees")
         postings.partners(FEES, partners.ids, partners.currency, units, charged, trade=True)
-        postings.partners(FEES_PAYABLE, partners.ids, ["USD"] * len(partners.ids), -credited, -credited, trade=False)
-        details = {"quarter": name, "from": first.isoformat(), "to": last.isoformat(), "usd_jpy": None if rate is None else str(rate)}
-        entry = book(connection, kind="fees", date=through, postings=postings, details=details, key=key)
+        postings.partners(
+            FEES_PAYABLE,
+            partners.ids,
+            ["USD"] * len(partners.ids),
+            -credited,
+            -credited,
+            trade=False,
+        )
+        details = {
+            "quarter": name,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "usd_jpy": None if rate is None else str(rate),
+        }
+        entry = book(
+            connection, kind="fees", date=through, postings=postings, details=details, key=key
+        )
         connection.execute(insert(schema.fee_period).values(quarter=name, entry_id=entry))
         entries.append(entry)
         quarters.append(
@@ -167,9 +201,22 @@ def bill_fees(
                 "quarter": name,
                 "entry": entry,
                 "amount": str(from_minor(int(charged.sum()), "USD")),
-                "billed": {partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i]))) for i in np.flatnonzero(charged)},
-                "credited": {partners.ids[i]: str(from_minor(int(credited[i]), "USD")) for i in np.flatnonzero(credited)},
+                "billed": {
+                    partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i])))
+                    for i in np.flatnonzero(charged)
+                },
+                "credited": {
+                    partners.ids[i]: str(from_minor(int(credited[i]), "USD"))
+                    for i in np.flatnonzero(credited)
+                },
             }
         )
     total = sum(Decimal(q["amount"]) for q in quarters)
-    return {"kind": "fees", "through": through.isoformat(), "amount": str(total), "currency": "USD", "entries": entries, "quarters": quarters}, entries
+    return {
+        "kind": "fees",
+        "through": through.isoformat(),
+        "amount": str(total),
+        "currency": "USD",
+        "entries": entries,
+        "quarters": quarters,
+    }, entries

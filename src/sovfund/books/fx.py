@@ -28,7 +28,9 @@ def parse_rate(text: str | Decimal | float | None) -> Decimal | None:
     try:
         rate = Decimal(str(text).strip())
     except ArithmeticError:
-        raise BooksError(f"USD/JPY rate {text!r} is not a number; expected yen per dollar") from None
+        raise BooksError(
+            f"USD/JPY rate {text!r} is not a number; expected yen per dollar"
+        ) from None
     if not rate.is_finite() or rate <= 0:
         raise BooksError(f"USD/JPY rate {text!r}; expected yen per dollar, more than zero")
     return rate

@@ -169,7 +169,9 @@ def write_ilpa(
         ("+/- Other unfunded adjustment", lambda p, w: 0.0),
         (
             "Ending unfunded commitment",
-            lambda p, w: commitment_usd[w] - _called(connection, w, roles, last + dt.timedelta(days=1)),
+            lambda p, w: (
+                commitment_usd[w] - _called(connection, w, roles, last + dt.timedelta(days=1))
+            ),
         ),
     ]
     for label, compute in unfunded_rows:
@@ -188,7 +190,14 @@ def write_ilpa(
         row += 1
 
     detail = book.add_worksheet("Partners")
-    head = ["partner", "role", "currency", "beginning NAV", *(label for label, _ in LINES), "ending NAV"]
+    head = [
+        "partner",
+        "role",
+        "currency",
+        "beginning NAV",
+        *(label for label, _ in LINES),
+        "ending NAV",
+    ]
     for c, label in enumerate(head):
         detail.write(0, c, label, bold)
     begin = balances(connection, partners, CAPITAL, as_of=first - dt.timedelta(days=1))[1]
@@ -209,23 +218,35 @@ def write_ilpa(
             detail.write_number(r, c, value, money)
         detail.write_number(r, 4 + len(LINES), -end[i] / 100.0, money)
     book.close()
-    return {"quarter": quarter.upper(), "from": first.isoformat(), "to": last.isoformat(), "file": str(out)}
+    return {
+        "quarter": quarter.upper(),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "file": str(out),
+    }
 
 
 def _commitments(ctx: Context, mask: np.ndarray[Any, Any], rate: Decimal | None) -> float:
     partners = ctx.partners
     commitments = np.where(mask, partners.commitment, 0)
-    return float(to_fund(commitments, partners.currency, rate, what="the commitment lines").sum()) / 100.0
+    return (
+        float(to_fund(commitments, partners.currency, rate, what="the commitment lines").sum())
+        / 100.0
+    )
 
 
-def _called(connection: Connection, who: str, roles: dict[str, tuple[str, ...]], before: dt.date | None) -> float:
+def _called(
+    connection: Connection, who: str, roles: dict[str, tuple[str, ...]], before: dt.date | None
+) -> float:
     if before is None:
         return 0.0
     sums = _by_role(connection, None, before - dt.timedelta(days=1))
     return -sum(sums.get((CONTRIBUTIONS, r), 0) for r in roles[who]) / 100.0
 
 
-def _carry(connection: Connection, periods: dict[str, dt.date | None], last: dt.date) -> list[tuple[str, dict[str, float]]]:
+def _carry(
+    connection: Connection, periods: dict[str, dt.date | None], last: dt.date
+) -> list[tuple[str, dict[str, float]]]:
     posting, entry, partner = schema.posting, schema.entry, schema.partner
 
     def gp_sum(account: str, kinds: tuple[str, ...], first: dt.date | None, sign: int) -> float:
@@ -233,7 +254,12 @@ def _carry(connection: Connection, periods: dict[str, dt.date | None], last: dt.
             select(func.coalesce(func.sum(posting.c.value), 0))
             .join(entry, entry.c.id == posting.c.entry_id)
             .join(partner, partner.c.id == posting.c.partner_id)
-            .where(partner.c.role == "gp", posting.c.account == account, entry.c.kind.in_(kinds), entry.c.date <= last)
+            .where(
+                partner.c.role == "gp",
+                posting.c.account == account,
+                entry.c.kind.in_(kinds),
+                entry.c.date <= last,
+            )
         )
         if first is not None:
             query = query.where(entry.c.date >= first)
@@ -243,7 +269,7 @@ def _carry(connection: Connection, periods: dict[str, dt.date | None], last: dt.
     paid = {p: -gp_sum(DISTRIBUTIONS, ("distribution",), f, 1) for p, f in periods.items()}
     returned = {p: gp_sum(CARRY, ("clawback",), f, -1) for p, f in periods.items()}
     zero = dict.fromkeys(periods, 0.0)
-    ending = {p: 0.0 for p in periods}
+    ending = dict.fromkeys(periods, 0.0)
     return [
         ("Starting carried interest balance", zero),
         ("Accrued (unrealized) carried interest", zero),

@@ -69,7 +69,9 @@ def parse_amount(
             else Decimal(str(text).strip().replace(",", "").replace("_", ""))
         )
     except InvalidOperation:
-        raise BooksError(f"{what} {text!r} is not a number; expected an amount such as 1000.50")
+        raise BooksError(
+            f"{what} {text!r} is not a number; expected an amount such as 1000.50"
+        ) from None
     if not amount.is_finite():
         raise BooksError(f"{what} {text!r} is not a finite number; expected an amount")
     if amount < 0 or (amount == 0 and not allow_zero):

@@ -23,8 +23,8 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
 from sovfund.books import schema
-from sovfund.books.store import bulk_insert
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
+from sovfund.books.store import bulk_insert
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
 
@@ -177,7 +177,14 @@ def parse_partners_csv(
     if missing or unknown:
         found = ",".join(header) or "(empty)"
         raise PartnersError(
-            [Problem(name, "line 1", f"header {found}", "id,name,class,country,currency,commitment[,closing]")]
+            [
+                Problem(
+                    name,
+                    "line 1",
+                    f"header {found}",
+                    "id,name,class,country,currency,commitment[,closing]",
+                )
+            ]
         )
     rows: list[PartnerRow] = []
     seen: set[str] = set()
@@ -219,7 +226,9 @@ def parse_partners_csv(
             try:
                 closing = dt.date.fromisoformat(row["closing"])
                 if closing < start:
-                    problem("closing", row["closing"], f"a date on or after the fund's start {start}")
+                    problem(
+                        "closing", row["closing"], f"a date on or after the fund's start {start}"
+                    )
             except ValueError:
                 problem("closing", repr(row["closing"]), "a date written YYYY-MM-DD")
         if len(problems) == before:
@@ -248,7 +257,9 @@ def read_partners_csv(path: str | Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise BooksError(f"{path}: cannot read it ({error}); expected a readable CSV file") from None
+        raise BooksError(
+            f"{path}: cannot read it ({error}); expected a readable CSV file"
+        ) from None
 
 
 def insert_partners(connection: Connection, rows: Sequence[PartnerRow]) -> None:
@@ -264,9 +275,18 @@ def insert_partners(connection: Connection, rows: Sequence[PartnerRow]) -> None:
         columns,
         [
             (
-                r.id, first + i, r.name, r.role, r.investor_class, r.country, r.currency,
-                r.commitment, r.carry_share, r.closing, r.source,
-            )  # fmt: skip
+                r.id,
+                first + i,
+                r.name,
+                r.role,
+                r.investor_class,
+                r.country,
+                r.currency,
+                r.commitment,
+                r.carry_share,
+                r.closing,
+                r.source,
+            )
             for i, r in enumerate(rows)
         ],
     )

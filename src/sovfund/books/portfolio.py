@@ -45,7 +45,9 @@ __all__ = ["borrow", "invest", "mark", "receive", "repay"]
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _booking(entry: int | None, kind: str, date: dt.date, amount: int, **extra: Any) -> dict[str, Any]:
+def _booking(
+    entry: int | None, kind: str, date: dt.date, amount: int, **extra: Any
+) -> dict[str, Any]:
     return {
         "entry": entry,
         "kind": kind,
@@ -57,7 +59,9 @@ def _booking(entry: int | None, kind: str, date: dt.date, amount: int, **extra: 
 
 
 def _allocations(ctx: Context, cents: np.ndarray[Any, Any]) -> dict[str, str]:
-    return {ctx.partners.ids[i]: str(from_minor(int(cents[i]), "USD")) for i in np.flatnonzero(cents)}
+    return {
+        ctx.partners.ids[i]: str(from_minor(int(cents[i]), "USD")) for i in np.flatnonzero(cents)
+    }
 
 
 def cash(connection: Connection) -> int:
@@ -82,7 +86,13 @@ def record_project(connection: Connection, ctx: Context, project: str) -> None:
 
 
 def invest(
-    connection: Connection, ctx: Context, *, project: str, amount: int, date: dt.date, key: str | None
+    connection: Connection,
+    ctx: Context,
+    *,
+    project: str,
+    amount: int,
+    date: dt.date,
+    key: str | None,
 ) -> tuple[dict[str, Any], list[int]]:
     record_project(connection, ctx, project)  # rolled back with the rest on an error
     check_date(connection, date, "the investment")
@@ -90,13 +100,22 @@ def invest(
     postings = Postings()
     postings.add(INVESTMENTS, amount, project=project)
     postings.add(CASH, -amount, project=project)
-    entry = book(connection, kind="investment", date=date, postings=postings, details={"project": project}, key=key)
+    entry = book(
+        connection,
+        kind="investment",
+        date=date,
+        postings=postings,
+        details={"project": project},
+        key=key,
+    )
     return _booking(entry, "investment", date, amount, project=project), [entry]
 
 
 def _known_project(connection: Connection, ctx: Context, project: str) -> None:
     if not ctx.has_project(connection, project):
-        raise BooksError(f"no project {project!r} in these books; expected one the fund invested in")
+        raise BooksError(
+            f"no project {project!r} in these books; expected one the fund invested in"
+        )
 
 
 def receive(
@@ -115,10 +134,26 @@ def receive(
     postings.add(CASH, amount, project=project)
     weights = income_weights(connection, ctx.partners, rate)
     cents = allocate_to_partners(
-        postings, REALIZED, -amount, weights, ctx.partners, rate, what="the proceeds", project=project
+        postings,
+        REALIZED,
+        -amount,
+        weights,
+        ctx.partners,
+        rate,
+        what="the proceeds",
+        project=project,
     )
-    entry = book(connection, kind="proceeds", date=date, postings=postings, details={"project": project, "usd_jpy": _text(rate)}, key=key)
-    return _booking(entry, "proceeds", date, amount, project=project, allocations=_allocations(ctx, -cents)), [entry]
+    entry = book(
+        connection,
+        kind="proceeds",
+        date=date,
+        postings=postings,
+        details={"project": project, "usd_jpy": _text(rate)},
+        key=key,
+    )
+    return _booking(
+        entry, "proceeds", date, amount, project=project, allocations=_allocations(ctx, -cents)
+    ), [entry]
 
 
 def _text(rate: Decimal | None) -> str | None:
@@ -145,7 +180,15 @@ def mark(
     check_date(connection, date, "the mark")
     change = value - carrying_value(connection, project)
     if change == 0:
-        return _booking(None, "mark", date, 0, project=project, value=str(from_minor(value, "USD")), allocations={}), []
+        return _booking(
+            None,
+            "mark",
+            date,
+            0,
+            project=project,
+            value=str(from_minor(value, "USD")),
+            allocations={},
+        ), []
     postings = Postings()
     postings.add(VALUATION, change, project=project)
     weights = income_weights(connection, ctx.partners, rate)
@@ -155,7 +198,15 @@ def mark(
     details = {"project": project, "value": str(from_minor(value, "USD")), "usd_jpy": _text(rate)}
     entry = book(connection, kind="mark", date=date, postings=postings, details=details, key=key)
     return (
-        _booking(entry, "mark", date, change, project=project, value=details["value"], allocations=_allocations(ctx, -cents)),
+        _booking(
+            entry,
+            "mark",
+            date,
+            change,
+            project=project,
+            value=details["value"],
+            allocations=_allocations(ctx, -cents),
+        ),
         [entry],
     )
 
@@ -175,7 +226,12 @@ def debt_rate(ctx: Context, rate: float | None, index: float | None) -> float:
 
 
 def _accrue(
-    connection: Connection, ctx: Context, postings: Postings, date: dt.date, rate: float, fx: Decimal | None
+    connection: Connection,
+    ctx: Context,
+    postings: Postings,
+    date: dt.date,
+    rate: float,
+    fx: Decimal | None,
 ) -> int:
     """Interest on the principal outstanding since the last draw or repayment."""
     principal = -account_total(connection, DEBT)
@@ -189,7 +245,9 @@ def _accrue(
     if interest:
         postings.add(INTEREST_PAYABLE, -interest)
         weights = income_weights(connection, ctx.partners, fx)
-        allocate_to_partners(postings, EXPENSES, interest, weights, ctx.partners, fx, what="interest on fund debt")
+        allocate_to_partners(
+            postings, EXPENSES, interest, weights, ctx.partners, fx, what="interest on fund debt"
+        )
     return interest
 
 

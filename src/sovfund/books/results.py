@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Booking", "Check", "Distribution", "FeesBilled", "PartnerShare", "Statement", "TierPaid"]
+__all__ = [
+    "Booking",
+    "Check",
+    "Distribution",
+    "FeesBilled",
+    "PartnerShare",
+    "Statement",
+    "TierPaid",
+]
 
 
 def _money(values: Mapping[str, str]) -> dict[str, Decimal]:

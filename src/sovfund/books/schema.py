@@ -91,9 +91,7 @@ account = Table(
     Column("code", String(40), primary_key=True),
     Column("kind", String(10), nullable=False),
     Column("name", Text, nullable=False),
-    CheckConstraint(
-        "kind IN ('asset', 'liability', 'capital', 'trading')", name="account_kind"
-    ),
+    CheckConstraint("kind IN ('asset', 'liability', 'capital', 'trading')", name="account_kind"),
 )
 
 entry = Table(

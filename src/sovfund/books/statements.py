@@ -46,9 +46,7 @@ from sovfund.books.money import from_minor
 __all__ = ["journal", "statement", "statement_html", "trial_balance"]
 
 
-def _sums(
-    connection: Connection, partner: str, as_of: dt.date
-) -> dict[str, tuple[int, int]]:
+def _sums(connection: Connection, partner: str, as_of: dt.date) -> dict[str, tuple[int, int]]:
     posting, entry = schema.posting, schema.entry
     query = (
         select(posting.c.account, func.sum(posting.c.amount), func.sum(posting.c.value))
@@ -141,7 +139,8 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 <tr><td>Carried interest</td><td class="n">{{ s.carry }}</td></tr>
 <tr><td>Realized gains (project proceeds)</td><td class="n">{{ s.gains.realized }}</td></tr>
 <tr><td>Unrealized gains (marks)</td><td class="n">{{ s.gains.unrealized }}</td></tr>
-<tr><td>Fund expenses (interest on fund debt)</td><td class="n">{{ s.gains.fund_expenses }}</td></tr>
+<tr><td>Fund expenses (interest on fund debt)</td>
+<td class="n">{{ s.gains.fund_expenses }}</td></tr>
 <tr><td>Equalization interest</td><td class="n">{{ s.gains.equalization_interest }}</td></tr>
 <tr class="total"><td>Ending capital account</td><td class="n">{{ s.capital_account }}</td></tr>
 </table>
@@ -253,6 +252,5 @@ def nav_by_partner(connection: Connection, ctx: Context, as_of: dt.date | None) 
 
     _, values = balances(connection, ctx.partners, CAPITAL, as_of=as_of)
     return {
-        ctx.partners.ids[i]: str(from_minor(int(-values[i]), "USD"))
-        for i in np.flatnonzero(values)
+        ctx.partners.ids[i]: str(from_minor(int(-values[i]), "USD")) for i in np.flatnonzero(values)
     }

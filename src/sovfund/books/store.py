@@ -3,8 +3,9 @@
 ``BOOKS`` is a path to a SQLite file or a URL (``postgresql+psycopg://...``). Every
 command that books runs in one transaction that holds the books' write lock from its
 first statement: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on
-PostgreSQL (held to the commit or rollback, taken before any read). Writers therefore take turns, so two calls at once cannot both
-see the same unfunded commitment, and two requests with the same key book once.
+PostgreSQL (held to the commit or rollback, taken before any read). Writers therefore
+take turns, so two calls at once cannot both see the same unfunded commitment, and
+two requests with the same key book once.
 Connections are not pooled: each transaction opens its own and closes it.
 """
 
@@ -80,11 +81,10 @@ def _sqlite_engine(url: str) -> Engine:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One transaction holding the books' write lock; committed if the block succeeds."""
-    with engine.connect().execution_options(books_write=True) as connection:
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            yield connection
+    with engine.connect().execution_options(books_write=True) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        yield connection
 
 
 @contextmanager
@@ -99,9 +99,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
 def migrate(connection: Connection) -> None:
     """Bring the schema to the newest revision (within the caller's transaction)."""
     config = Config()
-    config.set_main_option(
-        "script_location", str(resources.files("sovfund.books") / "migrations")
-    )
+    config.set_main_option("script_location", str(resources.files("sovfund.books") / "migrations"))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 

@@ -49,7 +49,10 @@ RateOpt = Annotated[
 ]
 IndexOpt = Annotated[
     float | None,
-    typer.Option("--index-rate", help="The index (SOFR) for floating hurdles and debt; default [macro].short_rate."),
+    typer.Option(
+        "--index-rate",
+        help="The index (SOFR) for floating hurdles and debt; default [macro].short_rate.",
+    ),
 ]
 
 
@@ -120,11 +123,19 @@ def init_command(
 @database_errors
 def partners_command(
     books: BooksArg,
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="id,name,class,country,currency,commitment[,closing]")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv", help="id,name,class,country,currency,commitment[,closing]"
+        ),
+    ],
     usd_jpy: RateOpt = None,
     equalization_rate: Annotated[
         float | None,
-        typer.Option("--equalization-rate", help="Interest of later closings (default: the preferred return)."),
+        typer.Option(
+            "--equalization-rate",
+            help="Interest of later closings (default: the preferred return).",
+        ),
     ] = None,
     index_rate: IndexOpt = None,
     key: KeyOpt = None,
@@ -135,7 +146,11 @@ def partners_command(
         file, key=key, usd_jpy=usd_jpy, equalization_rate=equalization_rate, index_rate=index_rate
     )
     data = result.to_dict()
-    _show(data, as_json, f"added {len(data['added']):,} partners; equalization entries {data['entries']}")
+    _show(
+        data,
+        as_json,
+        f"added {len(data['added']):,} partners; equalization entries {data['entries']}",
+    )
 
 
 @books_app.command("call", context_settings=AMOUNTS)
@@ -147,7 +162,9 @@ def call_command(
     date: DateOpt,
     due: Annotated[str | None, typer.Option("--due", help="When payment is due.")] = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="What the call is for.")] = None,
-    project: Annotated[str | None, typer.Option("--project", help="The project it funds (deal by deal).")] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="The project it funds (deal by deal).")
+    ] = None,
     usd_jpy: RateOpt = None,
     key: KeyOpt = None,
     as_json: JsonOpt = False,
@@ -165,9 +182,15 @@ def call_command(
 def pay_command(
     books: BooksArg,
     entry: Annotated[int, typer.Argument(metavar="ENTRY", help="The call's entry.")],
-    partner: Annotated[list[str] | None, typer.Option("--partner", help="Only this partner (repeat).")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="Default: the call's due date, else its date.")] = None,
-    amount: Annotated[str | None, typer.Option("--amount", help="Part of what one partner owes, in its currency.")] = None,
+    partner: Annotated[
+        list[str] | None, typer.Option("--partner", help="Only this partner (repeat).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Default: the call's due date, else its date.")
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Part of what one partner owes, in its currency.")
+    ] = None,
     key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -188,7 +211,9 @@ def invest_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Cash into a project."""
-    _booked(_open(books).invest(project, amount, date=date, key=key), as_json, f"invested in {project}")
+    _booked(
+        _open(books).invest(project, amount, date=date, key=key), as_json, f"invested in {project}"
+    )
 
 
 @books_app.command("receive", context_settings=AMOUNTS)
@@ -228,7 +253,9 @@ def borrow_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Draw fund-level debt."""
-    result = _open(books).borrow(amount, date=date, rate=rate, index_rate=index_rate, usd_jpy=usd_jpy, key=key)
+    result = _open(books).borrow(
+        amount, date=date, rate=rate, index_rate=index_rate, usd_jpy=usd_jpy, key=key
+    )
     _booked(result, as_json, "borrowed")
 
 
@@ -237,7 +264,9 @@ def borrow_command(
 @database_errors
 def repay_command(
     books: BooksArg,
-    amount: Annotated[str, typer.Argument(help="Principal repaid (interest owed is paid with it).")],
+    amount: Annotated[
+        str, typer.Argument(help="Principal repaid (interest owed is paid with it).")
+    ],
     date: DateOpt,
     rate: DebtRate = None,
     index_rate: IndexOpt = None,
@@ -246,7 +275,9 @@ def repay_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Repay fund-level debt with its interest."""
-    result = _open(books).repay(amount, date=date, rate=rate, index_rate=index_rate, usd_jpy=usd_jpy, key=key)
+    result = _open(books).repay(
+        amount, date=date, rate=rate, index_rate=index_rate, usd_jpy=usd_jpy, key=key
+    )
     _booked(result, as_json, "repaid")
 
 
@@ -255,7 +286,9 @@ def repay_command(
 @database_errors
 def fees_command(
     books: BooksArg,
-    through: Annotated[str, typer.Option("--through", help="Bill the quarters ended by this date.")],
+    through: Annotated[
+        str, typer.Option("--through", help="Bill the quarters ended by this date.")
+    ],
     usd_jpy: RateOpt = None,
     key: KeyOpt = None,
     as_json: JsonOpt = False,
@@ -273,8 +306,12 @@ def distribute_command(
     books: BooksArg,
     amount: Annotated[str, typer.Argument(help="Cash distributed.")],
     date: DateOpt,
-    preview: Annotated[bool, typer.Option("--preview", help="Show the split; book nothing.")] = False,
-    project: Annotated[str | None, typer.Option("--project", help="The deal (deal-by-deal terms).")] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show the split; book nothing.")
+    ] = False,
+    project: Annotated[
+        str | None, typer.Option("--project", help="The deal (deal-by-deal terms).")
+    ] = None,
     usd_jpy: RateOpt = None,
     index_rate: IndexOpt = None,
     key: KeyOpt = None,
@@ -334,12 +371,23 @@ def statement_command(
     books: BooksArg,
     partner: Annotated[str, typer.Argument(help="The partner's id.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Default: the latest entry.")] = None,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write a printable HTML page.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a printable HTML page.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A partner's capital account statement."""
     data = _open(books).statement(partner, as_of=as_of, html=html).to_dict()
-    keys = ("commitment", "called", "contributed", "unfunded", "distributed", "fees", "carry", "capital_account")
+    keys = (
+        "commitment",
+        "called",
+        "contributed",
+        "unfunded",
+        "distributed",
+        "fees",
+        "carry",
+        "capital_account",
+    )
     lines = [f"{data['partner']} as of {data['as_of']} ({data['currency']})"]
     lines += [f"  {k:<18} {data[k]:>22}" for k in keys]
     _show(data, as_json, "\n".join(lines))
@@ -366,7 +414,9 @@ def check_command(books: BooksArg, as_json: JsonOpt = False) -> None:
 @database_errors
 def journal_command(
     books: BooksArg,
-    since: Annotated[str | None, typer.Option("--since", help="Entries dated from this date.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Entries dated from this date.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The entries and their postings."""
@@ -392,7 +442,9 @@ def trial_balance_command(
         f"{a['account']:<24} {a['currency']} {a['debit']:>22} {a['credit']:>22}"
         for a in data["accounts"]
     ]
-    lines += [f"{'total':<24} {c} {t['debit']:>22} {t['credit']:>22}" for c, t in data["totals"].items()]
+    lines += [
+        f"{'total':<24} {c} {t['debit']:>22} {t['credit']:>22}" for c, t in data["totals"].items()
+    ]
     _show(data, as_json, "\n".join(lines))
 
 

@@ -26,8 +26,7 @@ depends_on = None
 APPEND_ONLY = ("entry", "posting", "request", "fee_period", "audit")
 APPEND_ONLY_MESSAGE = "books: the journal is append-only; correct an entry with a reversing entry"
 UNBALANCED_MESSAGE = (
-    "books: unbalanced entry: its postings must be two or more and sum to zero"
-    " in each currency"
+    "books: unbalanced entry: its postings must be two or more and sum to zero in each currency"
 )
 SEALED_MESSAGE = "books: postings cannot be added to an entry already booked"
 
@@ -90,9 +89,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "posting",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
         sa.Column("entry_id", sa.BigInteger, nullable=False),
         sa.Column("account", sa.String(40), sa.ForeignKey("account.code"), nullable=False),
         sa.Column("partner_id", sa.String(40), sa.ForeignKey("partner.id")),
@@ -127,9 +124,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
         sa.Column("at", sa.Text, nullable=False),
         sa.Column("user", sa.Text, nullable=False),
         sa.Column("command", sa.String(20), nullable=False),
