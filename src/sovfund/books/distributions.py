@@ -89,7 +89,7 @@ def grouping(ctx: Context, rate: Decimal | None) -> Grouping:
             parties.append(
                 Party(
                     id=partner,
-                    role=str(partners.role[i]),  # type: ignore[arg-type]
+                    role="lp" if partners.is_lp[i] else "gp",
                     commitment=float(commitments[i]) / 100 if partners.is_lp[i] else None,
                     carry_share=None if np.isnan(share) else float(share),
                 )

@@ -211,11 +211,11 @@ def bill_fees(
                 },
             }
         )
-    total = sum(Decimal(q["amount"]) for q in quarters)
+    billed_total = sum((Decimal(q["amount"]) for q in quarters), Decimal(0))
     return {
         "kind": "fees",
         "through": through.isoformat(),
-        "amount": str(total),
+        "amount": str(billed_total),
         "currency": "USD",
         "entries": entries,
         "quarters": quarters,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,7 @@ def write_ilpa(
 
     sheet.write(row, 0, "Section A.2: Commitment reconciliation", bold)
     row += 1
-    unfunded_rows = [
+    unfunded_rows: list[tuple[str, Callable[[str, str], float]]] = [
         ("Total commitment", lambda p, w: commitment_usd[w]),
         (
             "Beginning unfunded commitment",
