@@ -168,7 +168,7 @@ def machine(make_url: Callable[[], str]) -> type[RuleBasedStateMachine]:
 
 
 SETTINGS = settings(
-    max_examples=8,
+    max_examples=6,
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

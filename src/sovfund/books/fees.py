@@ -21,6 +21,7 @@ owed to them by the fund (``fees_payable``).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -44,24 +45,7 @@ __all__ = ["bill_fees", "quarter_bounds", "quarter_name"]
 def _add_months(date: dt.date, months: int) -> dt.date:
     month = date.month - 1 + months
     year, month = date.year + month // 12, month % 12 + 1
-    day = min(
-        date.day,
-        [
-            31,
-            29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ][month - 1],
-    )
-    return dt.date(year, month, day)
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
 
 
 def quarter_bounds(start: dt.date, q: int) -> tuple[dt.date, dt.date]:
