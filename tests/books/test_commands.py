@@ -117,6 +117,7 @@ def test_yen_partner(books_url: str, tmp_path: Path) -> None:
         books.call("20000000", date="2026-01-15")
     call = books.call("20000000", date="2026-01-15", usd_jpy="150")
     assert call.allocations == {"lp": Decimal("10000000.00"), "yen_lp": Decimal("1500000000")}
+    assert books.check().ok  # a yen receivable outstanding
     books.pay(call.entry or 0)
     books.invest("bridge", "20000000", date="2026-01-15")
     books.receive("bridge", "30000000", date="2028-01-15", usd_jpy="140")

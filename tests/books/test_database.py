@@ -142,3 +142,18 @@ def test_check_finds_a_missing_guard(booked: str, backend: str) -> None:
     result = sovfund.books.open(booked).check()
     assert not result.ok
     assert any("posting_" in breach for breach in result.breaches)
+
+
+def test_check_finds_yen_on_the_funds_side(booked: str) -> None:
+    """A balanced entry the database accepts but the books' rules do not: yen in cash."""
+    _raw(
+        booked,
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'cash', 'JPY', 150, 100)",
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'debt', 'JPY', -150, -100)",
+        "INSERT INTO entry (id, kind, date, booked_at, details)"
+        " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+    )
+    result = sovfund.books.open(booked).check()
+    assert any("cash has postings in JPY" in breach for breach in result.breaches)

@@ -191,12 +191,11 @@ class Books:
             entries = capital.equalize(
                 connection, ctx, [r.id for r in rows], interest_rate=interest, rate=rate
             )
-            total = sum(Decimal(str(r.commitment)) for r in rows)
             return {
                 "entry": entries[0] if entries else None,
                 "kind": "partners",
                 "date": ctx.start.isoformat(),
-                "amount": str(total),
+                "amount": "0.00",
                 "currency": "USD",
                 "added": [r.id for r in rows],
                 "entries": entries,

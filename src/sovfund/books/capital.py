@@ -43,6 +43,7 @@ from sovfund.books.portfolio import record_project
 from sovfund.books.positions import called
 from sovfund.errors import BooksError
 from sovfund.terms.models import FloatingRate, Terms
+from sovfund.terms.sections import index_rate
 
 __all__ = ["call", "equalization_rate", "equalize", "pay"]
 
@@ -223,18 +224,14 @@ def pay(
 
 
 def equalization_rate(terms: Terms, index: float | None) -> float:
-    """The term sheet's preferred return: its first hurdle on the LPs (0 without one)."""
+    """The term sheet's preferred return: its first hurdle (0 without one); a floating
+    one at ``index`` (default ``[macro].short_rate``) plus its spread."""
     for tier in terms.waterfall.tier:
         until = tier.until
         if until is None or until.hurdle is None:
             continue
         if isinstance(until.rate, FloatingRate):
-            if index is None:
-                raise BooksError(
-                    "the term sheet's hurdle floats over an index and no index rate was"
-                    " given; expected --index-rate (or --equalization-rate)"
-                )
-            return index + until.rate.spread
+            return (index if index is not None else index_rate(terms)) + until.rate.spread
         return float(until.rate or 0.0)
     return 0.0
 

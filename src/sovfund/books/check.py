@@ -4,7 +4,7 @@
 2. no posting without its entry, no entry without postings;
 3. the sum of the partners' capital accounts equals the fund's net assets (assets
    less liabilities, in the fund's currency; yen partners through FX trading), and
-   each yen partner's capital in yen is met by the trading account;
+   the fund's own accounts hold only its currency;
 4. no partner is called beyond its commitment (unless the term sheet allows it), no
    receivable is negative (paid more than called), each posting to a partner is in
    the partner's currency;
@@ -28,6 +28,9 @@ from sovfund.books.context import Context
 from sovfund.books.money import from_minor, to_minor
 
 __all__ = ["check"]
+
+# accounts of the fund itself: in the fund's currency only
+FUND_SIDE = ("cash", "investments", "valuation", "debt", "interest_payable", "fees_payable")
 
 TRIGGERS = {
     "sqlite": {
@@ -90,25 +93,14 @@ def check(connection: Connection, ctx: Context) -> list[str]:
 
     kinds = {code: kind for code, (kind, _) in ACCOUNTS.items()}
     by_kind: dict[str, int] = {"asset": 0, "liability": 0, "capital": 0, "trading": 0}
-    trading_by_currency: dict[str, int] = {}
-    capital_by_currency: dict[str, int] = {}
-    for account, currency, amount, value in connection.execute(
-        select(
-            posting.c.account,
-            posting.c.currency,
-            func.sum(posting.c.amount),
-            func.sum(posting.c.value),
-        ).group_by(posting.c.account, posting.c.currency)
+    for account, value in connection.execute(
+        select(posting.c.account, func.sum(posting.c.value)).group_by(posting.c.account)
     ):
         kind = kinds.get(account)
         if kind is None:
             breaches.append(f"postings to an unknown account {account!r}")
             continue
         by_kind[kind] += int(value)
-        if kind == "trading":
-            trading_by_currency[currency] = trading_by_currency.get(currency, 0) + int(amount)
-        if kind == "capital":
-            capital_by_currency[currency] = capital_by_currency.get(currency, 0) + int(amount)
     net_assets = by_kind["asset"] + by_kind["liability"]
     capital = -by_kind["capital"]
     if net_assets != capital:
@@ -116,9 +108,17 @@ def check(connection: Connection, ctx: Context) -> list[str]:
             f"the partners' capital accounts ({from_minor(capital, 'USD')}) differ from the"
             f" fund's net assets ({from_minor(net_assets, 'USD')})"
         )
-    for currency, amount in capital_by_currency.items():
-        if currency != "USD" and amount + trading_by_currency.get(currency, 0) != 0:
-            breaches.append(f"capital in {currency} is not met by the FX trading account")
+    foreign = connection.execute(
+        select(posting.c.account, posting.c.currency)
+        .where(posting.c.currency != ctx.terms.fund.currency)
+        .where((posting.c.partner_id.is_(None)) | (posting.c.account.in_(FUND_SIDE)))
+        .distinct()
+    )
+    breaches += [
+        f"{account} has postings in {currency}: the fund's side is kept in"
+        f" {ctx.terms.fund.currency}, other currencies only on partners' accounts"
+        for account, currency in foreign
+    ]
 
     called = dict(
         connection.execute(

@@ -266,9 +266,10 @@ def _postings(ctx: Context, cents: IntArray, project: str | None, rate: Decimal 
     if carry:
         gp = np.where(~lps, cents, 0)
         lp_share = np.where(lps, cents, 0)
-        charge = split(
-            carry, lp_share if lp_share.sum() > 0 else np.where(lps, partners.commitment, 0)
+        committed = to_fund(
+            np.where(lps, partners.commitment, 0), partners.currency, rate, what="the carry"
         )
+        charge = split(carry, lp_share if lp_share.sum() > 0 else committed)
         moved = charge - gp  # LPs charged (debit), GPs credited
         postings.partners(
             CARRY,
