@@ -61,6 +61,7 @@ class Sheet:
                 "waterfall": terms.waterfall,
                 "leverage": terms.leverage,
                 "policy": terms.policy,
+                "bargain": terms.bargain,
             },
             items={
                 "party": list(terms.parties),
@@ -122,7 +123,17 @@ class Sheet:
 def check_terms(terms: Terms | Sheet, file: str) -> list[Problem]:
     """Every cross-field problem in ``terms``; empty when the term sheet is consistent."""
     sheet = terms if isinstance(terms, Sheet) else Sheet.of(terms)
-    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects, _stresses, _redemptions)
+    checks = (
+        _parties,
+        _fund,
+        _fees,
+        _waterfall,
+        _leverage,
+        _projects,
+        _stresses,
+        _redemptions,
+        _bargain,
+    )
     return [
         Problem(file, path, found, expected)
         for check in checks
@@ -432,6 +443,16 @@ def _redemptions(sheet: Sheet) -> Found:
             "redemptions with a deal-by-deal waterfall",
             "a whole-fund waterfall (redemptions are modelled for whole-fund terms only)",
         )
+
+
+def _bargain(sheet: Sheet) -> Found:
+    bargain = sheet.sections.get("bargain")
+    if bargain is None or bargain.parties is None or not sheet.ok("party"):
+        return
+    ids = sheet.ids()
+    for i, party in enumerate(bargain.parties):
+        if party not in ids:
+            yield f"bargain.parties[{i}]", f"'{party}'", "the id of a [[party]]"
 
 
 def _missing_or(value: float | None) -> str:

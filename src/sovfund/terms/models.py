@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 __all__ = [
     "GROUPS",
     "SECTORS",
+    "Bargain",
     "Contract",
     "Covenants",
+    "ExportSector",
     "Fee",
     "FloatingRate",
     "Fund",
@@ -583,6 +585,76 @@ class Stress(_Model):
     redemption_request: Share = 0.0
 
 
+class ExportSector(_Model):
+    """``[[bargain.sector]]``: one sector of Japan's exports to the US and what the deal
+    saves its exporters.
+
+    Its yearly relief is ``exports x (tariff_without - tariff_with) x [exporter_share +
+    (1 - exporter_share) x elasticity x margin]``: the share of the tariff the exporters
+    absorb in their prices, plus the margin lost on the sales that the rest, passed on
+    to US buyers, costs them (docs/bargain.md).
+    """
+
+    name: Text
+    exports: Amount
+    """Japan's exports of the sector to the US, USD a year."""
+    tariff_without: Rate
+    """The US tariff on them without the deal."""
+    tariff_with: Rate
+    """The US tariff on them under the deal."""
+    exporter_share: Share
+    """The share of a tariff the Japanese exporters bear (1 - pass-through to US prices)."""
+    elasticity: Amount = 0.0
+    """The volume of US sales lost per unit of price rise passed on."""
+    margin: Share = 0.0
+    """The exporters' margin on the sales lost."""
+    years: Amount | None = None
+    """How long the relief lasts from the fund's start, in years; None: the whole term."""
+
+    @model_validator(mode="after")
+    def _tariffs(self) -> ExportSector:
+        if self.tariff_with > self.tariff_without:
+            raise ValueError(
+                f"tariff_with ({self.tariff_with:g}) at most tariff_without"
+                f" ({self.tariff_without:g}): the relief is the tariff the deal removes"
+            )
+        return self
+
+    @property
+    def yearly_relief(self) -> float:
+        """What the deal saves the sector's exporters a year while it holds, USD."""
+        passed_on = (1.0 - self.exporter_share) * self.elasticity * self.margin
+        return (
+            self.exports
+            * (self.tariff_without - self.tariff_with)
+            * (self.exporter_share + passed_on)
+        )
+
+
+class Bargain(_Model):
+    """``[bargain]``: Japan's side of the bargain, the tariff relief the fund buys.
+
+    The relief (the sectors' yearly relief, a quarter of it each quarter) is lost in the
+    quarters the Monte Carlo's tariff regime (``[macro.tariff]``) has snapped back, is
+    weighted by the chance ``hazard`` a year that the US raises tariffs anyway and ends
+    it for good, and is discounted, with Japan's fund cash flows, at Japan's yen funding
+    rate (the path's JPY short rate). With ``decline_snapback``, Japan may decline a
+    project, and the US then snaps tariffs back with that chance (the September 2025
+    memorandum); sovfund weighs each project's funding against declining it
+    (docs/bargain.md).
+    """
+
+    parties: tuple[Id, ...] | None = None
+    """The parties whose fund outcome is Japan's; None: the Japanese sovereign LPs
+    (``country = "JP"``, ``class = "sovereign"``)."""
+    hazard: Share = 0.0
+    """The yearly chance that the US raises tariffs anyway, ending the relief for good."""
+    decline_snapback: Share | None = None
+    """The chance the US snaps tariffs back when Japan declines a project, to the end of
+    the term; None: Japan cannot decline projects."""
+    sector: tuple[ExportSector, ...] = Field(min_length=1)
+
+
 class Contract(_Model):
     """The fund as its documents set it: ``[fund]``, ``[[party]]``, ``[[fee]]``,
     ``[waterfall]``, ``[leverage]``, ``[policy]`` and ``[[project]]``. No market levels,
@@ -637,13 +709,15 @@ class Terms(Contract):
     (``[stress.NAME]``), read from one TOML file. A term sheet needs only the sections
     of the command it is given to: ``[fund]``, ``[[party]]`` and ``[waterfall]`` make a
     complete one for the calculator, ``validate`` and the books; simulations also need
-    ``[[project]]`` and ``[macro]`` (:func:`sovfund.terms.require_simulation`).
+    ``[[project]]`` and ``[macro]`` (:func:`sovfund.terms.require_simulation`), and
+    ``sovfund bargain`` a ``[bargain]`` (Japan's side of the bargain, docs/bargain.md).
     """
 
     macro: Macro | None = None
     valuation: Valuation = Field(default_factory=Valuation)
     risk: Risk = Field(default_factory=Risk)
     stress: dict[Id, Stress] = Field(default_factory=dict)
+    bargain: Bargain | None = None
 
     @property
     def contract(self) -> Contract:
