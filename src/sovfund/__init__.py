@@ -7,6 +7,7 @@
 >>> sim = sovfund.simulate(terms, paths=10_000, seed=7)  # the Monte Carlo
 >>> sim.summary.irr  # per path and party  # doctest: +SKIP
 >>> sovfund.stress_test(terms, paths=2_000, seed=7).table()  # doctest: +SKIP
+>>> sovfund.bargain_study(terms, paths=10_000, seed=7).net["usd"]  # Japan's side  # doctest: +SKIP
 >>> sovfund.run_job(terms, scenario="son-2025", paths=10_000, seed=0).verdict  # doctest: +SKIP
 """
 
@@ -31,6 +32,7 @@ from sovfund.terms import Terms, load_terms, parse_terms
 
 if TYPE_CHECKING:
     from sovfund.analytics import BaseCase, irr, run_base_case
+    from sovfund.run.bargain import bargain_study
     from sovfund.run.job import Job, run_job
     from sovfund.run.simulate import Simulation, simulate
     from sovfund.run.studies import compare, leverage_frontier, sensitivity, stress_test
@@ -49,6 +51,7 @@ _HOMES = {
     "leverage_frontier": "sovfund.run.studies",
     "sensitivity": "sovfund.run.studies",
     "stress_test": "sovfund.run.studies",
+    "bargain_study": "sovfund.run.bargain",
 }
 
 
@@ -82,6 +85,7 @@ __all__ = [
     "TermsError",
     "UnknownScenarioError",
     "__version__",
+    "bargain_study",
     "compare",
     "irr",
     "leverage_frontier",

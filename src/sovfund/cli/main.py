@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from sovfund.analytics.calculator import run_waterfall
-from sovfund.cli import studies  # noqa: F401  (registers stress, frontier, sensitivity, compare)
+from sovfund.cli import bargain, studies  # noqa: F401  (register their commands)
 from sovfund.cli.books import books_app
 from sovfund.cli.common import (
     BackendOpt,

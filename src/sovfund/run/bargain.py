@@ -58,9 +58,9 @@ _CHUNK = 16 * BLOCK
 QUANTILES = tuple(range(1, 100))
 """The percentiles of the net kept for charts."""
 RULE = (
-    "decline a project when its expected loss to Japan (the net funding it less the net"
-    " declining it with no snap-back) exceeds the expected cost of the snap-back (its"
-    " chance times the relief and fund value it costs); fund it otherwise"
+    "decline a project when its expected loss to Japan (the net declining it without a"
+    " snap-back less the net funding it) exceeds the expected cost of the snap-back (its"
+    " chance times the relief and fund value a snap-back costs); fund it otherwise"
 )
 
 
@@ -267,6 +267,7 @@ def _opt_out(
         gain = funded.net - decline
         loss = float((quiet.net - funded.net).mean()) / fx
         cost = chance * float((quiet.net - loud.net).mean()) / fx
+        se = float(gain.std(ddof=1) / np.sqrt(gain.size)) / fx if gain.size > 1 else 0.0
         rows.append(
             {
                 "id": project.id,
@@ -277,12 +278,11 @@ def _opt_out(
                 "expected_loss_usd": loss,
                 "snapback_cost_usd": cost,
                 "gain_usd": float(gain.mean()) / fx,
-                "gain_se_usd": float(gain.std(ddof=1) / np.sqrt(gain.size)) / fx
-                if gain.size > 1
-                else 0.0,
+                "gain_se_usd": se,
                 "net_if_funded_usd": _brief(funded.net, fx),
                 "net_if_declined_usd": _brief(decline, fx),
                 "decision": "decline" if loss > cost else "fund",
+                "close": abs(cost - loss) < 2.0 * se,
             }
         )
     out_ids = [str(r["id"]) for r in rows if r["decision"] == "decline"]
