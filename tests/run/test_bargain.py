@@ -3,12 +3,17 @@ outcome for Japan on the same paths, and the opt-out project by project."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import numpy as np
 import pytest
 
 import sovfund
+from sovfund.analytics.verdict import verdict
 from sovfund.errors import TermsError
 from sovfund.run.bargain import bargain_runs, bargain_study
+from sovfund.run.studies import simulation_summary
 from sovfund.terms.models import Terms
 
 PATHS = 512
@@ -199,3 +204,46 @@ def test_the_opt_out_reuses_the_base_simulation_paths() -> None:
     first = bargain_study(terms, paths=512, seed=11, base=sim, opt_out_paths=0)
     alone = bargain_study(terms, paths=512, seed=11, opt_out_paths=0)
     assert first.net == alone.net
+
+
+def test_the_verdict_weighs_the_fund_against_the_relief() -> None:
+    """The fixed rules of docs/verdict.md: worth it by the 5th percentile, the median or
+    neither, with the break-even relief; and what following the opt-out rule changes."""
+    terms = sovfund.load_terms("mou-550b")
+    sim = sovfund.simulate(terms, paths=PATHS, seed=0)
+    study = bargain_study(terms, paths=PATHS, seed=0, base=sim, opt_out_paths=256).to_dict()
+    figures = simulation_summary(sim)
+    base = sovfund.run_base_case(terms).to_dict()
+
+    def said(bargain: dict[str, Any]) -> list[dict[str, Any]]:
+        sentences = verdict(terms, base, figures, None, bargain)["sentences"]
+        return [s for s in sentences if s["metric"].startswith("bargain.")]
+
+    first, opt_out = said(study)
+    assert first["metric"] == "bargain.net.usd.p50"
+    assert first["value"] == study["net"]["usd"]["p50"] < 0
+    assert "is not worth it to Japan on the median path" in first["text"]
+    needed = study["break_even"]["p50"]["yearly_usd"]
+    assert f"${needed / 1e9:.1f}B a year of relief to break even" in first["text"]
+    declined = study["opt_out"]["portfolio"]["declined"]
+    assert f"Declining the {len(declined)} of 24 projects" in opt_out["text"]
+    assert opt_out["metric"] == "bargain.opt_out.portfolio.net.usd.p50"
+
+    median = copy.deepcopy(study)
+    median["net"]["usd"]["p50"] = 1e9
+    assert (
+        "worth it to Japan on the median path but not in the worst 5%" in (said(median)[0]["text"])
+    )
+    safe = copy.deepcopy(median)
+    safe["net"]["usd"]["p05"] = 1e9
+    assert "is worth it to Japan even in the worst 5% of paths" in said(safe)[0]["text"]
+    nothing = copy.deepcopy(study)
+    nothing["opt_out"]["portfolio"]["declined"] = []
+    assert "the opt-out changes nothing" in said(nothing)[1]["text"]
+    son = sovfund.load_terms("son-2025")
+    son_study = bargain_study(son, paths=PATHS, seed=0).to_dict()
+    son_sim = simulation_summary(sovfund.simulate(son, paths=PATHS, seed=0))
+    sentences = verdict(son, sovfund.run_base_case(son).to_dict(), son_sim, None, son_study)
+    assert [s["metric"] for s in sentences["sentences"] if "bargain" in s["metric"]] == [
+        "bargain.net.usd.p50"
+    ]  # no right to decline, no opt-out sentence

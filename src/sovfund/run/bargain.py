@@ -145,11 +145,13 @@ def bargain_study(
     ``base``: the term sheet's simulation on this seed if already run (its first
     ``paths`` paths are used). ``options`` go to every
     :func:`~sovfund.run.simulate.simulate` (backend, workers...). ``on_progress(paths
-    done)`` counts the paths of every run made here, the base (if run) first.
+    done)`` counts the paths of every run made here, the base (if run) first, up to
+    ``paths`` (if the base is run) plus :func:`bargain_runs` x the opt-out's paths.
     """
     bargain = require_bargain(terms)
     runs = _Runs(seed, on_progress, **options)
-    if base is None or base.paths < paths or base.seed != seed or base.stress is not None:
+    ran_base = base is None or base.paths < paths or base.seed != seed or base.stress is not None
+    if base is None or ran_base:
         base = runs.run(terms, paths)  # else its first paths are the ones wanted
     parties = list(japan_parties(terms))
     columns = [p.id for p in terms.parties]
@@ -167,8 +169,8 @@ def bargain_study(
     if bargain.decline_snapback is not None and n > 0:
         first = _Outcome(relief[:n], fund[:n])
         study_opt_out = _opt_out(terms, bargain, runs, first, index, n, schedule)
-    if on_progress is not None:
-        on_progress(runs.done)
+    if on_progress is not None and runs.done:  # the portfolio may take fewer runs than allowed
+        on_progress(max(runs.done, (paths if ran_base else 0) + bargain_runs(terms) * n))
     return BargainStudy(
         paths=paths,
         seed=seed,
