@@ -25,6 +25,7 @@ __all__ = [
     "FONT",
     "PartyStyle",
     "attribution",
+    "bargain",
     "fan_charts",
     "frontier",
     "gp_receipts",
@@ -859,6 +860,43 @@ def tornado(section: Mapping[str, Any]) -> go.Figure:
     return _layout(
         figure, height=170 + 56 * len(bars), barmode="group", bargap=0.3, margin={"l": 300}
     )
+
+
+def bargain(section: Mapping[str, Any]) -> go.Figure:
+    """Japan's net value (the tariff relief plus its fund cash, USD at the start) across
+    the paths, against the fund alone: each percentile of the two, from the summary's
+    ``bargain`` section; zero marked, where Japan breaks even."""
+    net = np.asarray(section["net"]["quantiles_usd"], dtype=np.float64)
+    fund = np.asarray(section["net"]["fund_quantiles_usd"], dtype=np.float64)
+    levels = np.arange(1, net.size + 1) / (net.size + 1)
+    divisor, suffix = _scale(np.concatenate([net, fund]))
+    figure = go.Figure()
+    for values, name, color, dash in (
+        (net, "net: tariff relief + the fund", BASE, "solid"),
+        (fund, "the fund alone", MEDIAN, "dash"),
+    ):
+        figure.add_scatter(
+            x=values / divisor,
+            y=levels,
+            mode="lines",
+            name=name,
+            line={"color": color, "width": 2.5, "dash": dash},
+            customdata=[money(float(v)) for v in values],
+            hovertemplate="%{y:.0%} of paths at or below %{customdata}<extra>" + name + "</extra>",
+        )
+    figure.add_vline(
+        x=0.0,
+        line={"color": "#222", "width": 1},
+        annotation_text=f"break even: Japan ahead in {probability(section['net']['p_ahead'])}",
+        annotation_position="top left",
+        annotation_font_size=11,
+    )
+    figure.update_xaxes(
+        **_money_axis(suffix, np.concatenate([net, fund]) / divisor),
+        title_text="value to Japan, discounted at its yen funding rate (USD at the start)",
+    )
+    figure.update_yaxes(tickformat=".0%", range=[0, 1], title_text="share of paths at or below")
+    return _layout(figure, height=430)
 
 
 def metric_format(metric: str) -> tuple[Callable[[float | None], str], dict[str, Any]]:
