@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import groupby
 
 import numpy as np
@@ -29,7 +30,7 @@ from sovfund.terms.flows import Flow
 from sovfund.terms.models import Contract
 from sovfund.terms.sections import index_rate
 
-__all__ = ["WaterfallResult", "run_waterfall"]
+__all__ = ["WaterfallResult", "cents", "run_waterfall"]
 
 Array = NDArray[np.float64]
 
@@ -48,32 +49,48 @@ class WaterfallResult:
     distributed: Array
     paid: Array
     clawback: Array
-    irr: tuple[float, ...]  # NaN where there is no IRR
+    irr: tuple[float, ...]  # NaN where there is no IRR (none without contributions)
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON shape of ``sovfund waterfall --json`` (DESIGN.md)."""
+        """The JSON shape of ``sovfund waterfall --json`` (DESIGN.md), money in cents.
+
+        Each tier's payment to each party is rounded to the cent, half to even (banker's
+        rounding, on the shortest decimal that reads back as the float, so that
+        1359999.999999985 is 1360000.00); a party's ``distributed`` is the sum of its
+        rounded tier payments less its rounded clawback, and ``contributed`` the sum of
+        its contributions rounded, so that the figures add up as printed. ``irr`` is
+        null where a party contributed nothing (a GP, say): an IRR needs money in.
+        """
+        paid = [[cents(v) for v in row] for row in self.paid]
+        clawback = [cents(v) for v in self.clawback]
         out: dict[str, object] = {
             "parties": {
                 party: {
-                    "contributed": float(self.contributed[i]),
-                    "distributed": float(self.distributed[i]),
-                    "irr": None if math.isnan(self.irr[i]) else self.irr[i],
+                    "contributed": cents(self.contributed[i]) / 100,
+                    "distributed": (sum(row[i] for row in paid) - clawback[i]) / 100,
+                    "irr": None
+                    if math.isnan(self.irr[i]) or cents(self.contributed[i]) <= 0
+                    else self.irr[i],
                 }
                 for i, party in enumerate(self.parties)
             },
             "tiers": [
                 {
                     "name": name,
-                    "paid": {p: float(v) for p, v in zip(self.parties, row, strict=True) if v},
+                    "paid": {p: v / 100 for p, v in zip(self.parties, row, strict=True) if v},
                 }
-                for name, row in zip(self.tiers, self.paid, strict=True)
+                for name, row in zip(self.tiers, paid, strict=True)
             ],
         }
-        if self.clawback.any():
-            out["clawback"] = {
-                p: float(v) for p, v in zip(self.parties, self.clawback, strict=True) if v
-            }
+        if any(clawback):
+            out["clawback"] = {p: v / 100 for p, v in zip(self.parties, clawback, strict=True) if v}
         return out
+
+
+def cents(amount: float) -> int:
+    """``amount`` in whole cents, rounded half to even on its shortest decimal form."""
+    exact = Decimal(repr(float(amount))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return int(exact * 100)
 
 
 def run_waterfall(terms: Contract, flows: Sequence[Flow]) -> WaterfallResult:
@@ -121,12 +138,16 @@ def run_waterfall(terms: Contract, flows: Sequence[Flow]) -> WaterfallResult:
         dated[-1] = (last_date, last_cash - clawback)
     times = np.array([(d - dated[0][0]).days / 365.0 for d, _ in dated])
     cash = np.array([c for _, c in dated])
+    contributed = state.contributed.sum(axis=0)
     return WaterfallResult(
         parties=spec.parties,
         tiers=spec.tier_names,
-        contributed=state.contributed.sum(axis=0),
+        contributed=contributed,
         distributed=state.distributed.sum(axis=0) - clawback,
         paid=paid.sum(axis=0),
         clawback=np.maximum(clawback, 0.0),
-        irr=tuple(irr_or_nan(times, cash[:, i]) for i in range(len(spec.parties))),
+        irr=tuple(  # an IRR needs money in: none for a party that put in nothing
+            irr_or_nan(times, cash[:, i]) if contributed[i] > 0 else math.nan
+            for i in range(len(spec.parties))
+        ),
     )
