@@ -96,7 +96,7 @@ CASES = [
         "capex = 100.0",
         'capex = "100"',
         "project[0].capex",
-        ["'100'", "a number"],
+        ['"100"', "a number"],
         id="string-for-number",
     ),
     pytest.param(
@@ -152,7 +152,7 @@ CASES = [
         'role = "gp"',
         'role = "gq"',
         "party[1].role",
-        ["'gq'", "'lp' or 'gp'"],
+        ['"gq"', '"lp" or "gp"'],
         id="bad-role-literal",
     ),
     pytest.param(
@@ -166,14 +166,14 @@ CASES = [
         "rate = 0.08",
         'rate = "8%"',
         "waterfall.tier[1].until.rate",
-        ["'8%'", "a number"],
+        ['"8%"', "a number"],
         id="hurdle-rate-as-text",
     ),
     pytest.param(
         "rate = 0.08",
         'rate = { index = "libor", spread = 0.01 }',
         "waterfall.tier[1].until.rate.index",
-        ["'libor'", "'sofr'"],
+        ['"libor"', '"sofr"'],
         id="floating-rate-unknown-index",
     ),
     pytest.param(
@@ -194,7 +194,7 @@ CASES = [
         "construction_quarters = 2",
         "construction_quarters = 0",
         "project[0].construction_quarters",
-        ["greater than or equal to 1"],
+        ["a number from 1 to 120"],
         id="zero-construction-quarters",
     ),
     pytest.param(
@@ -385,7 +385,7 @@ def test_json_lists_problems_as_records(tmp_path: Path) -> None:
     assert {problem["path"] for problem in problems} == {"party[1].role", "project[0].capex"}
     assert {problem["file"] for problem in problems} == {str(path)}
     role = next(p for p in problems if p["path"] == "party[1].role")
-    assert role["found"] == "'gq'"
+    assert role["found"] == '"gq"'
     assert_no_traceback(result)
 
 
