@@ -17,19 +17,22 @@ from typing import Any
 from sovfund.errors import Problem
 from sovfund.terms.models import (
     GROUPS,
+    MAX_RATE_VOL,
     Fee,
     Fund,
     Leverage,
+    Macro,
     Party,
     Policy,
     Project,
+    Risk,
     Stress,
     Terms,
     Tier,
     Waterfall,
 )
 
-__all__ = ["Sheet", "check_terms"]
+__all__ = ["Sheet", "check_terms", "terms_warnings"]
 
 _TOLERANCE = 1e-9
 
@@ -62,6 +65,8 @@ class Sheet:
                 "leverage": terms.leverage,
                 "policy": terms.policy,
                 "bargain": terms.bargain,
+                "macro": terms.macro,
+                "risk": terms.risk,
             },
             items={
                 "party": list(terms.parties),
@@ -103,6 +108,14 @@ class Sheet:
         return self.sections.get("policy", Policy()) if self.ok("policy") else None
 
     @property
+    def macro(self) -> Macro | None:
+        return self.sections.get("macro")
+
+    @property
+    def risk(self) -> Risk | None:
+        return self.sections.get("risk", Risk()) if self.ok("risk") else None
+
+    @property
     def parties(self) -> list[Party]:
         return [p for _, p in self.listed("party")]
 
@@ -133,6 +146,7 @@ def check_terms(terms: Terms | Sheet, file: str) -> list[Problem]:
         _stresses,
         _redemptions,
         _bargain,
+        _risk,
     )
     return [
         Problem(file, path, found, expected)
@@ -453,6 +467,72 @@ def _bargain(sheet: Sheet) -> Found:
     for i, party in enumerate(bargain.parties):
         if party not in ids:
             yield f"bargain.parties[{i}]", f"'{party}'", "the id of a [[party]]"
+
+
+_RATE_VOLS = ("short_rate_vol", "term_spread_vol", "inflation_vol", "credit_spread_vol")
+
+
+def _risk(sheet: Sheet) -> Found:
+    """Volatilities the scenario generator can carry once ``risk.volatility`` scales them:
+    rates that stay meaningful (:data:`MAX_RATE_VOL`) and capex factors that stay
+    positive (1 + volatility x overrun_mean, for the sectors the term sheet overrides;
+    the shipped table's means keep it positive up to the largest volatility)."""
+    risk, macro = sheet.risk, sheet.macro
+    if risk is None:
+        return
+    if macro is not None:
+        for key in _RATE_VOLS:
+            scaled = risk.volatility * getattr(macro, key)
+            if scaled > MAX_RATE_VOL * (1 + _TOLERANCE):
+                yield (
+                    "risk.volatility",
+                    f"{risk.volatility:g}, which makes macro.{key} {scaled:.4g} a year",
+                    f"a volatility that keeps each rate's at most {MAX_RATE_VOL:g} a year"
+                    " (beyond it simulated rates leave any meaningful range)",
+                )
+    for sector, override in risk.sector.items():
+        if override.overrun_mean is not None and 1 + risk.volatility * override.overrun_mean <= 0:
+            yield (
+                f"risk.sector.{sector}.overrun_mean",
+                f"{override.overrun_mean:g} with risk.volatility {risk.volatility:g}"
+                f" (a mean capex factor of {1 + risk.volatility * override.overrun_mean:.3g})",
+                "a positive mean capex factor, 1 + volatility x overrun_mean > 0",
+            )
+
+
+def terms_warnings(terms: Terms) -> list[Problem]:
+    """What in a valid term sheet will likely not run as its author expects: located
+    records like problems, for ``validate`` to show without failing.
+
+    - The projects need more equity (capex less project debt) than the LP commitments
+      and the fund debt on them provide, and LPs do not pay beyond their commitments
+      (``fund.calls_beyond_commitment = false``): the fund runs short and sells up.
+    """
+    found: list[Problem] = []
+    equity = sum(p.capex * (1.0 - p.debt_share) for p in terms.projects)
+    commitments = terms.total_commitment
+    debt = commitments * terms.leverage.debt_to_equity
+    if (
+        terms.projects
+        and not terms.fund.calls_beyond_commitment
+        and equity > (commitments + debt) * (1 + _TOLERANCE)
+    ):
+        capex = sum(p.capex for p in terms.projects)
+        owed = capex - equity
+        need = f"{equity:,.0f} of project equity (capex {capex:,.0f}"
+        need += f" less {owed:,.0f} of project debt)" if owed > 0 else ")"
+        means = f"{commitments:,.0f} of LP commitments"
+        means += f" plus {debt:,.0f} of fund debt" if debt > 0 else " and no fund debt"
+        found.append(
+            Problem(
+                terms.source,
+                "project",
+                f"{need}, more than the fund can fund: {means}",
+                "commitments and fund debt that cover the projects' equity (before fees), or"
+                " fund.calls_beyond_commitment = true; else the fund runs short and sells up",
+            )
+        )
+    return found
 
 
 def _missing_or(value: float | None) -> str:
