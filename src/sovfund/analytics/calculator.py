@@ -57,17 +57,19 @@ class WaterfallResult:
         Each tier's payment to each party is rounded to the cent, half to even (banker's
         rounding, on the shortest decimal that reads back as the float, so that
         1359999.999999985 is 1360000.00); a party's ``distributed`` is the sum of its
-        rounded tier payments less its rounded clawback, and ``contributed`` the sum of
-        its contributions rounded, so that the figures add up as printed. ``irr`` is
+        rounded tier payments less what it gave back in the clawback (plus what it got
+        back, for an LP), each rounded, and ``contributed`` its contributions rounded, so that the figures add up as printed. ``irr`` is
         null where a party contributed nothing (a GP, say): an IRR needs money in.
         """
         paid = [[cents(v) for v in row] for row in self.paid]
         clawback = [cents(v) for v in self.clawback]
+        # what the clawback moved to (+) or from (-) each party, beyond its tiers
+        moved = [cents(self.distributed[i] - self.paid[:, i].sum()) for i in range(len(clawback))]
         out: dict[str, object] = {
             "parties": {
                 party: {
                     "contributed": cents(self.contributed[i]) / 100,
-                    "distributed": (sum(row[i] for row in paid) - clawback[i]) / 100,
+                    "distributed": (sum(row[i] for row in paid) + moved[i]) / 100,
                     "irr": None
                     if math.isnan(self.irr[i]) or cents(self.contributed[i]) <= 0
                     else self.irr[i],
