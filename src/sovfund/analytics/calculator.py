@@ -58,8 +58,9 @@ class WaterfallResult:
         rounding, on the shortest decimal that reads back as the float, so that
         1359999.999999985 is 1360000.00); a party's ``distributed`` is the sum of its
         rounded tier payments less what it gave back in the clawback (plus what it got
-        back, for an LP), each rounded, and ``contributed`` its contributions rounded, so that the figures add up as printed. ``irr`` is
-        null where a party contributed nothing (a GP, say): an IRR needs money in.
+        back, for an LP), each rounded, and ``contributed`` its contributions rounded, so
+        that the figures add up as printed. ``irr`` is null where a party contributed
+        nothing (a GP, say): an IRR needs money in.
         """
         paid = [[cents(v) for v in row] for row in self.paid]
         clawback = [cents(v) for v in self.clawback]

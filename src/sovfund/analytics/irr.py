@@ -146,7 +146,9 @@ def _one_row(times: ArrayLike, amounts: ArrayLike) -> tuple[NDArray[np.float64],
         t = np.asarray(times, dtype=np.float64)
         a = np.asarray(amounts, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ArgumentError("amounts", f"values that are not numbers ({error})", "numbers") from None
+        raise ArgumentError(
+            "amounts", f"values that are not numbers ({error})", "numbers"
+        ) from None
     if t.ndim != 1 or a.ndim != 1 or t.size != a.size:
         raise ArgumentError(
             "times",

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from sovfund.analytics.calculator import run_waterfall
 from sovfund.cli import bargain, studies  # noqa: F401  (register their commands)
@@ -31,18 +30,21 @@ from sovfund.cli.common import (
     err,
     out,
     print_json,
+    printable,
+    shown,
     user_errors,
 )
 from sovfund.cli.progress import progress_bar
 from sovfund.cli.render import base_case_view, simulation_view, verdict_view, waterfall_view
 from sovfund.errors import InputError, TermsError
 from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
-from sovfund.reports.excel import write_workbook
-from sovfund.reports.files import write_json
-from sovfund.reports.html import write_report
+from sovfund.reports.excel import render_workbook
+from sovfund.reports.files import check_writable, json_text, write_result_set
+from sovfund.reports.html import render_report
 from sovfund.run.job import STUDY_PATHS, run_job, steps
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import simulation_json
+from sovfund.terms.checks import terms_warnings
 from sovfund.terms.flows import load_flows
 from sovfund.terms.load import load_terms
 from sovfund.terms.models import Terms
@@ -115,6 +117,7 @@ def run(
     of a scenario; the verdict and key figures on screen; DIR/report.html,
     DIR/results.xlsx and DIR/summary.json."""
     terms = load_terms(scenario)
+    check_writable(out_dir)  # before the work, not after it
     options = {"backend": backend, "workers": workers, "scheduler": scheduler}
     with progress_bar(err, quiet) as progress:
         tasks = {
@@ -132,11 +135,12 @@ def run(
         )
     summary = job.summary()
     with err.status("Writing the report…") if not quiet else nullcontext():
-        written = [
-            write_json(out_dir / "summary.json", summary),
-            write_report(out_dir / "report.html", summary, job.base, job.simulation),
-            write_workbook(out_dir / "results.xlsx", summary, job.base, job.simulation),
-        ]
+        files = {  # rendered first, then written as one set: never a mixed set
+            "summary.json": json_text(summary).encode("utf-8"),
+            "report.html": render_report(summary, job.base, job.simulation).encode("utf-8"),
+            "results.xlsx": render_workbook(summary, job.base, job.simulation),
+        }
+        written = write_result_set(out_dir, files)
     if as_json:
         print_json(summary)
         return
@@ -146,7 +150,7 @@ def run(
     out.print()
     out.print(simulation_view(summary["simulation"], terms.fund.name))
     for path in written:
-        out.print(f"Wrote {path}", style="dim", markup=False)
+        out.print(f"Wrote {printable(path)}", style="dim", markup=False)
 
 
 @app.command("simulate")
@@ -220,22 +224,27 @@ def validate(
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a term sheet: exit 0 if valid, 1 listing every problem."""
+    """Check a term sheet: exit 0 if valid (printing any warnings), 1 listing every
+    problem."""
     try:
         terms = load_terms(file)
     except TermsError as error:
         if not as_json:
             raise
-        print_json({"valid": False, "problems": [p.as_dict() for p in error.problems]})
+        problems = [p.as_dict() for p in error.problems]
+        print_json({"valid": False, "problems": problems, "warnings": []})
         raise typer.Exit(1) from None
+    warnings = terms_warnings(terms)
     if as_json:
-        print_json({"valid": True, "file": str(file)})
-    else:
-        out.print(
-            f"[green]valid[/]: {escape(file)} — {_count(len(terms.parties), 'party')}, "
-            f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
-            f"{_count(len(terms.projects), 'project')}"
-        )
+        print_json({"valid": True, "file": str(file), "warnings": [w.as_dict() for w in warnings]})
+        return
+    out.print(
+        f"[green]valid[/]: {shown(file)} — {_count(len(terms.parties), 'party')}, "
+        f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
+        f"{_count(len(terms.projects), 'project')}"
+    )
+    for warning in warnings:
+        err.print(f"[bold yellow]warning:[/] {shown(warning)}", highlight=False)
 
 
 def _count(n: int, noun: str) -> str:

@@ -22,13 +22,15 @@ from sovfund.cli.common import (
 )
 from sovfund.cli.progress import progress_bar
 from sovfund.cli.render import comparison_view, frontier_view, sensitivity_view, stress_view
-from sovfund.errors import InputError
+from sovfund.errors import ArgumentError, InputError
 from sovfund.presets import DEFAULT_PRESET
 from sovfund.run.job import STUDY_PATHS
 from sovfund.run.studies import (
     LEVERAGE_LEVELS,
+    MAX_LEVEL,
     METRICS,
     SENSITIVITY_RUNS,
+    check_levels,
     compare,
     default_party,
     leverage_frontier,
@@ -129,13 +131,12 @@ def _lp(terms: Terms, party: str | None) -> str:
 def _levels(text: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values or any(v < 0 or v > 50 for v in values):
+        check_levels(values)
+    except (ValueError, ArgumentError):  # ArgumentError is a ValueError too
         raise InputError(
-            f"--levels: found '{text}'; expected debt-to-equity numbers from 0 to 50,"
-            " comma-separated (e.g. 0,2,4,6,8,10)"
-        )
+            f"--levels: found {text!r}; expected debt-to-equity numbers from 0 to"
+            f" {MAX_LEVEL:g}, comma-separated (e.g. 0,2,4,6,8,10)"
+        ) from None
     return values
 
 

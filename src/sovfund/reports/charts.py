@@ -827,27 +827,43 @@ def frontier(section: Mapping[str, Any], terms: Terms, party: str, label: str) -
     return _layout(figure, height=450)
 
 
-def tornado(section: Mapping[str, Any]) -> go.Figure:
+def _finite(value: Any) -> float | None:
+    """A figure of the summary as a float, None where it is missing, NaN or infinite."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def tornado(section: Mapping[str, Any]) -> go.Figure | None:
     """How far one figure moves when each input is set low and high, largest swing on
-    top, around its value with every input at its setting."""
+    top, around its value with every input at its setting. None where the figure has
+    no value as set (no LP paid anything in on any path, say): nothing to centre on."""
     write, axis = metric_format(str(section["metric"]))
-    base = float(section["base"])
-    bars = sorted(section["bars"], key=lambda b: abs(b["high"] - b["low"]))
+    base = _finite(section.get("base"))
+    if base is None:
+        return None
+
+    def swing(bar: Mapping[str, Any]) -> float:
+        low, high = _finite(bar["low"]), _finite(bar["high"])
+        return 0.0 if low is None or high is None else abs(high - low)
+
+    bars = sorted(section["bars"], key=swing)
     labels = [f"{b['label']}  ({b['low_setting']} / {b['high_setting']})" for b in bars]
     figure = go.Figure()
     for key, setting, name, color in (
         ("low", "low_setting", "input set low", "#6f98d8"),
         ("high", "high_setting", "input set high", "#b8322f"),
     ):
-        values = [float(b[key]) for b in bars]
+        values = [_finite(b[key]) for b in bars]
         figure.add_bar(
             y=labels,
-            x=[v - base for v in values],
+            x=[None if v is None else v - base for v in values],
             base=base,
             orientation="h",
             name=name,
             marker_color=color,
-            customdata=[[b[setting], write(float(b[key]))] for b in bars],
+            customdata=[[b[setting], write(v)] for b, v in zip(bars, values, strict=True)],
             hovertemplate="%{y}: %{customdata[0]} → %{customdata[1]}<extra></extra>",
         )
     figure.add_vline(

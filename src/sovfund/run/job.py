@@ -18,6 +18,7 @@ from typing import Any
 
 from sovfund.analytics.base_case import BaseCase, run_base_case
 from sovfund.analytics.verdict import verdict
+from sovfund.run.arguments import check_arguments
 from sovfund.run.bargain import BargainStudy, bargain_runs, bargain_study
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import (
@@ -94,6 +95,7 @@ def steps(terms: Terms, paths: int, study_paths: int) -> dict[str, int]:
     return out
 
 
+@check_arguments
 def run_job(
     terms: Terms,
     *,

@@ -30,6 +30,7 @@ from sovfund.analytics.paths import PathSummary, summarize_paths
 from sovfund.engine.fund import SUMMARY_SERIES, run_fund
 from sovfund.engine.projects import project_flows
 from sovfund.errors import InputError
+from sovfund.run.arguments import check_arguments
 from sovfund.run.backends import choose, start
 from sovfund.scenarios.draws import with_markets
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
@@ -147,6 +148,7 @@ def run_batch(batch: Batch) -> BatchResult:
     return summary, {name: getattr(fund, name)[:keep] for name in SAMPLED}
 
 
+@check_arguments
 def simulate(
     terms: Terms,
     *,

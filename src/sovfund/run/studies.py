@@ -16,6 +16,7 @@ Each returns a result whose ``to_dict()`` is the JSON the CLI prints and whose
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,10 +25,11 @@ import pandas as pd
 
 from sovfund.analytics.distribution import summary_dict
 from sovfund.analytics.verdict import focus_party, japan_sovereign
-from sovfund.errors import InputError
+from sovfund.errors import ArgumentError, Problem, TermsError
+from sovfund.run.arguments import check_arguments
 from sovfund.run.simulate import Simulation, simulate
-from sovfund.scenarios.stress import stress_named
 from sovfund.terms.models import Stress, Terms, Tier
+from sovfund.terms.sections import require_terms
 
 __all__ = [
     "ASSUMPTIONS",
@@ -38,6 +40,7 @@ __all__ = [
     "Frontier",
     "Sensitivity",
     "StressTest",
+    "check_levels",
     "compare",
     "leverage_frontier",
     "metric_value",
@@ -125,6 +128,7 @@ def stress_runs(terms: Terms, names: Sequence[str] | None = None) -> int:
     return 1 + len([n for n in names if n != "base"] if names is not None else terms.stress)
 
 
+@check_arguments
 def stress_test(
     terms: Terms,
     *,
@@ -139,8 +143,6 @@ def stress_test(
     ``options`` go to :func:`~sovfund.run.simulate.simulate` (backend, batch size...).
     """
     chosen = list(terms.stress) if names is None else [n for n in names if n != "base"]
-    for name in chosen:
-        stress_named(terms, name, "--only")  # a clear error for an unknown name
     runs = _Runs(paths, seed, on_progress, **options)
     scenarios = [
         _entry("base", "Base", "The Monte Carlo as the term sheet sets it.", runs.run(terms))
@@ -178,6 +180,21 @@ def _row(scenario: dict[str, Any]) -> dict[str, Any]:
 # -- leverage frontier ---------------------------------------------------------------
 
 LEVERAGE_LEVELS = tuple(float(x) for x in range(11))
+MAX_LEVEL = 50.0
+"""The largest debt-to-equity level a frontier may try (the term sheet's bound)."""
+
+
+def check_levels(levels: Sequence[float]) -> None:
+    """Raise an :class:`ArgumentError` naming ``levels`` unless they are debt-to-equity
+    numbers from 0 to :data:`MAX_LEVEL`, at least one."""
+    expected = f"debt-to-equity numbers from 0 to {MAX_LEVEL:g}, at least one"
+    if isinstance(levels, str) or not isinstance(levels, Sequence) or not levels:
+        raise ArgumentError("levels", repr(levels), expected)
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, int | float):
+            raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
+        if not (math.isfinite(level) and 0 <= level <= MAX_LEVEL):
+            raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,7 @@ class Frontier(_Study):
         return pd.DataFrame(rows).set_index("leverage")
 
 
+@check_arguments
 def leverage_frontier(
     terms: Terms,
     *,
@@ -215,8 +233,7 @@ def leverage_frontier(
     leverage changes. Per LP: expected, 5th-percentile and median IRR and the chance of
     a loss; per fund: the chance of a default, a covenant breach and a funding shortfall.
     """
-    if any(level < 0 for level in levels):
-        raise InputError(f"leverage levels: found {list(levels)}; expected numbers >= 0")
+    check_levels(levels)
     runs = _Runs(paths, seed, on_progress, **options)
     points = []
     for level in levels:
@@ -385,7 +402,7 @@ def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> flo
     if metric == "p_default":
         return float(figures["fund"]["p_default"])
     if party is None:
-        raise InputError(f"--metric {metric}: expected a --party")
+        raise ArgumentError("party", "nothing", f"an LP, whose {metric} to measure")
     entry = figures["parties"][party]
     if metric == "p_loss":
         value = entry["p_loss"]
@@ -401,6 +418,7 @@ def default_party(terms: Terms) -> str:
     return focus_party(terms) or terms.lps[0].id
 
 
+@check_arguments
 def sensitivity(
     terms: Terms,
     *,
@@ -414,12 +432,12 @@ def sensitivity(
 ) -> Sensitivity:
     """The tornado of ``metric`` for ``party`` (by default the party the verdict speaks for)."""
     if metric not in METRICS:
-        raise InputError(f"--metric: found '{metric}'; expected one of {', '.join(METRICS)}")
+        raise ArgumentError("metric", repr(metric), f"one of {', '.join(METRICS)}")
     if metric != "p_default":
         party = party or default_party(terms)
         ids = [p.id for p in terms.lps]
         if party not in ids:
-            raise InputError(f"--party: found '{party}'; expected an LP: {', '.join(ids)}")
+            raise ArgumentError("party", repr(party), f"an LP: {', '.join(ids)}")
     else:
         party = None
     runs = _Runs(paths, seed, on_progress, **options)
@@ -470,6 +488,7 @@ class Comparison(_Study):
         return pd.DataFrame([row for s in self.structures for row in s["countries"]])
 
 
+@check_arguments
 def compare(
     a: tuple[str, Terms],
     b: tuple[str, Terms],
@@ -480,7 +499,24 @@ def compare(
     **options: Any,
 ) -> Comparison:
     """``a`` and ``b`` ((name, terms) pairs) on the same seed and the same market paths:
-    those of the longer-lived structure's generator, cut to each one's term."""
+    those of the longer-lived structure's generator, cut to each one's term.
+
+    Raises :class:`~sovfund.errors.TermsError` where a party has no ``country``: the
+    comparison adds up what each country puts in and gets back, and a party without
+    one would drop out of it unseen.
+    """
+    for parameter, pair in (("a", a), ("b", b)):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ArgumentError(parameter, repr(pair), "a (name, Terms) pair")
+        require_terms(pair[1], parameter)
+    missing = [
+        Problem(terms.source, f"party[{i}].country", "nothing", _COUNTRY)
+        for _, terms in (a, b)
+        for i, party in enumerate(terms.parties)
+        if party.country is None
+    ]
+    if missing:
+        raise TermsError(missing)
     markets = max(a[1], b[1], key=lambda t: t.fund.quarters)
     runs = _Runs(paths, seed, on_progress, **options)
     structures = []
@@ -496,6 +532,12 @@ def compare(
             }
         )
     return Comparison(paths, seed, structures)
+
+
+_COUNTRY = (
+    "a two-letter country code (like 'US' or 'JP'): compare adds up what each country"
+    " puts in and gets back"
+)
 
 
 def _by_country(name: str, terms: Terms, sim: Simulation) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -155,7 +155,7 @@ def _csv_words(error: csv.Error) -> str:
 def _row(
     row: dict[str, str],
     line: int,
-    roles: dict[str, str],
+    roles: Mapping[str, str],
     deal_by_deal: bool,
     problem: Callable[[str, str, str], None],
 ) -> Flow | None:

@@ -56,26 +56,17 @@ def parse_terms(text: str, *, name: str = "<string>") -> Terms:
     run on whatever passed, so a missing section does not hide a bad share elsewhere.
     """
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
+    too_deep = f"at most {MAX_DEPTH} levels (a term sheet needs 4)"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise TermsError([Problem(name, "", f"invalid TOML ({error})", "valid TOML")]) from None
     except RecursionError:  # the reader recurses once a level of nesting
-        data = None
-    depth = _depth(data) if data is not None else MAX_DEPTH + 1
-    if depth > MAX_DEPTH:
-        raise TermsError(
-            [
-                Problem(
-                    name,
-                    "",
-                    "arrays or tables nested deeper than the TOML reader can follow"
-                    if data is None
-                    else f"arrays or tables nested more than {MAX_DEPTH} levels deep",
-                    f"at most {MAX_DEPTH} levels (a term sheet needs 4)",
-                )
-            ]
-        )
+        found = "arrays or tables nested deeper than the TOML reader can follow"
+        raise TermsError([Problem(name, "", found, too_deep)]) from None
+    if _depth(data) > MAX_DEPTH:
+        found = f"arrays or tables nested more than {MAX_DEPTH} levels deep"
+        raise TermsError([Problem(name, "", found, too_deep)])
     sheet, problems = _sections(data, name)
     problems += check_terms(sheet, name)
     if problems:
