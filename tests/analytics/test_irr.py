@@ -122,7 +122,9 @@ def test_compiled_rows_give_the_readable_answer(amounts, gaps) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    amounts=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=2, max_size=12),
+    amounts=st.lists(
+        st.just(0.0) | st.floats(1e-3, 1e3) | st.floats(-1e3, -1e-3), min_size=2, max_size=12
+    ),
     power=st.sampled_from([-300, -200, -163, -100, 0, 100, 200, 300]),
 )
 def test_one_rule_at_every_scale(amounts, power) -> None:

@@ -127,6 +127,12 @@ def write_result_set(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
     except OSError as error:
         raise _unwritable(folder, error) from None
     targets = [folder / name for name in files]
+    for target in targets:  # before anything is written or removed
+        if target.is_dir() and not target.is_symlink():
+            raise InputError(
+                f"{target}: cannot write it (a folder of that name is in the way);"
+                " expected a folder you can write to"
+            )
     try:
         for name, data in files.items():
             _write_durably(staging / name, data)

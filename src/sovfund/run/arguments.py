@@ -121,7 +121,7 @@ def _workers(value: Any, values: dict[str, Any]) -> None:
         return
     workers = _whole("workers", value, 1)
     if workers > MAX_WORKERS:
-        raise ArgumentError("workers", f"{workers:,}", f"at most {MAX_WORKERS} worker processes")
+        raise ArgumentError("workers", f"{workers:,}", f"a whole number from 1 to {MAX_WORKERS}")
 
 
 def _scheduler(value: Any, values: dict[str, Any]) -> None:

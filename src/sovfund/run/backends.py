@@ -140,7 +140,7 @@ def choose(
     if backend not in ("auto", *BACKENDS):
         raise ArgumentError("backend", repr(backend), f"one of auto, {', '.join(BACKENDS)}")
     if workers is not None and not 1 <= workers <= MAX_WORKERS:
-        raise ArgumentError("workers", f"{workers:,}", f"from 1 to {MAX_WORKERS}")
+        raise ArgumentError("workers", f"{workers:,}", f"a whole number from 1 to {MAX_WORKERS}")
     source = "scheduler"
     if scheduler is not None:
         if backend == "auto":
