@@ -117,7 +117,10 @@ def run(
     of a scenario; the verdict and key figures on screen; DIR/report.html,
     DIR/results.xlsx and DIR/summary.json."""
     terms = load_terms(scenario)
-    check_writable(out_dir)  # before the work, not after it
+    try:
+        check_writable(out_dir)  # before the work, not after it
+    except InputError as error:
+        raise InputError(f"--out: {error}") from None
     options = {"backend": backend, "workers": workers, "scheduler": scheduler}
     with progress_bar(err, quiet) as progress:
         tasks = {

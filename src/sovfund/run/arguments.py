@@ -69,9 +69,12 @@ def _terms(value: Any, values: dict[str, Any]) -> None:
 
 def _paths(value: Any, values: dict[str, Any]) -> None:
     paths = _whole("paths", value, 1)
-    terms = values.get("terms")
-    if not isinstance(terms, Terms):
+    pairs = [values.get("a"), values.get("b")]  # compare's (name, terms)
+    candidates = [values.get("terms"), *(p[1] for p in pairs if isinstance(p, tuple) and p[1:])]
+    known = [terms for terms in candidates if isinstance(terms, Terms)]
+    if not known:
         return
+    terms = max(known, key=lambda t: memory_needed(t, 1))
     need, limit = memory_needed(terms, paths), MEMORY_SHARE * total_memory()
     if need > limit:
         per_path = memory_needed(terms, 1_000_000) / 1_000_000
@@ -138,9 +141,7 @@ def _on_progress(value: Any, values: dict[str, Any]) -> None:
         )
 
 
-def _stress(value: Any, values: dict[str, Any]) -> None:
-    if value is None or isinstance(value, Stress):
-        return
+def _stress_name(parameter: str, value: Any, values: dict[str, Any], other: str = "") -> None:
     terms = values.get("terms")
     known = ["base", *terms.stress] if isinstance(terms, Terms) else ["base"]
     if not isinstance(value, str) or value not in known:
@@ -148,7 +149,12 @@ def _stress(value: Any, values: dict[str, Any]) -> None:
         listed = ", ".join(known)
         if len(known) == 1:
             listed += " (this term sheet has no [stress.NAME] tables)"
-        raise ArgumentError("stress", found, f"one of {listed}, or a Stress")
+        raise ArgumentError(parameter, found, f"one of {listed}{other}")
+
+
+def _stress(value: Any, values: dict[str, Any]) -> None:
+    if value is not None and not isinstance(value, Stress):
+        _stress_name("stress", value, values, ", or a Stress")
 
 
 def _names(value: Any, values: dict[str, Any]) -> None:
@@ -157,7 +163,7 @@ def _names(value: Any, values: dict[str, Any]) -> None:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ArgumentError("names", repr(value), "a list of stress names, or None for all")
     for name in value:
-        _stress(name, values)
+        _stress_name("names", name, values)
 
 
 def _macro(value: Any, values: dict[str, Any]) -> None:
