@@ -252,7 +252,7 @@ def _problems(
     root = tuple(prefix or ())
     for detail in error.errors():
         detail = {**detail, "loc": root + tuple(detail["loc"])}
-        keys, member = _clean_loc(detail["loc"])
+        keys, member = _clean_loc(detail["loc"], data)
         if member is not None:
             # A union (a number or a table): report only the branch the user wrote.
             wrote_table = isinstance(_value_at(data, keys), Mapping)
@@ -265,16 +265,40 @@ def _problems(
         problems.setdefault(
             path, Problem(name, path, _found(detail, keys), _expected(detail, keys))
         )
+    if not problems:  # every error was a branch of a union the user did not write
+        for detail in error.errors():
+            path = _path([*root, *(k for k in detail["loc"] if k in _keys_in(data))])
+            problems.setdefault(path, Problem(name, path, _show(detail["input"]), detail["msg"]))
     return list(problems.values())
 
 
-def _clean_loc(loc: tuple[int | str, ...]) -> tuple[list[int | str], str | None]:
-    """Split a loc at pydantic's union-member marker ('float', 'FloatingRate')."""
+def _keys_in(data: Any) -> set[Any]:
+    """Every key and index anywhere in ``data`` (to tell them from pydantic's markers)."""
+    found: set[Any] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            found.update(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            found.update(range(len(value)))
+            stack.extend(value)
+    return found
+
+
+def _clean_loc(
+    loc: tuple[int | str, ...], data: Mapping[str, Any]
+) -> tuple[list[int | str], str | None]:
+    """Split a loc at pydantic's union-member marker ('float', 'FloatingRate'); a key
+    the user wrote (even "" or "Name") is never taken for one."""
     for i, key in enumerate(loc):
-        if isinstance(key, int):
+        if isinstance(key, int) or key == "[key]":
             continue
-        marker = not (key.isidentifier() and key.islower()) or key in {"float", "int"}
-        if isinstance(key, str) and key != "[key]" and marker:
+        container = _value_at(data, list(loc[:i]))
+        if isinstance(container, Mapping) and key in container:
+            continue  # a key of the file
+        if not (key.isidentifier() and key.islower()) or key in {"float", "int"}:
             return list(loc[:i]), key
     return list(loc), None
 
@@ -296,7 +320,8 @@ def _path(keys: list[int | str]) -> str:
         if isinstance(key, int):
             out += f"[{key}]"
         else:
-            out += f".{key}" if out else key
+            bare = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else quoted(key)
+            out += f".{bare}" if out else bare
     return out
 
 
