@@ -244,7 +244,7 @@ CELLS = {
 def flows_files(draw: st.DrawFn) -> str:
     header = ["date", "party", "kind", "amount"]
     if draw(st.integers(0, 9)) == 0:
-        header = draw(st.permutations(header + ["investment", "extra"]))[:4]
+        header = draw(st.permutations([*header, "investment", "extra"]))[:4]
     rows = []
     for _ in range(draw(st.integers(0, 12))):
         row = [draw(CELLS[c]) if c in CELLS else draw(TEXT) for c in header]
@@ -319,8 +319,10 @@ BAD = {
     "--out": ["/dev/null/x", "OUT_IS_A_FILE"],
 }
 COMMANDS = {
-    "simulate": ["--paths", "--seed", "--batch-size", "--engine", "--stress", "--backend"]
-    + ["--workers", "--scheduler"],
+    "simulate": [
+        *("--paths", "--seed", "--batch-size", "--engine"),
+        *("--stress", "--backend", "--workers", "--scheduler"),
+    ],
     "stress": ["--paths", "--seed", "--party", "--only"],
     "frontier": ["--paths", "--seed", "--party", "--levels"],
     "sensitivity": ["--paths", "--seed", "--party", "--metric"],
