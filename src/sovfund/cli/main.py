@@ -1,7 +1,8 @@
 """The ``sovfund`` command line: talks to the user, no logic of its own.
 
-Exit codes: 0 success, 1 invalid input (a clear message, never a traceback),
-2 usage error.
+Exit codes: 0 success, 1 invalid input (a clear message, never a traceback), whether
+in a file or an option's value, 2 a malformed command line (the rule and how it is
+applied: :mod:`sovfund.cli.common`).
 """
 
 from __future__ import annotations
