@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sovfund
@@ -58,7 +59,6 @@ def test_out_of_bounds_values_say_the_bound(old: str, new: str, message: str) ->
     [
         ("\n[risk]\nvolatility = 1e6\n", "risk.volatility"),
         ("\n[risk]\ndefaults = 1e308\n", "risk.defaults"),
-        ("\n[risk]\nvolatility = 9.0\n", "risk.volatility"),  # x inflation_vol 0.0125 > 0.1
         (
             "\n[risk]\nvolatility = 3.0\n[risk.sector.grid]\noverrun_mean = -0.4\n",
             "risk.sector.grid.overrun_mean",
@@ -68,6 +68,40 @@ def test_out_of_bounds_values_say_the_bound(old: str, new: str, message: str) ->
 def test_volatilities_the_generator_cannot_carry_are_refused(extra: str, path: str) -> None:
     found = problems(TINY + extra)
     assert any(f"t.toml: {path}:" in p for p in found), found
+
+
+@pytest.mark.parametrize("process", ["short_rate", "term_spread", "inflation", "credit_spread"])
+def test_a_rate_that_wanders_past_minus_100_percent_is_refused(process: str) -> None:
+    # A random walk (speed 0) at the largest volatility over 60 years: a spread of 0.77.
+    text = edit("term_years = 3", "term_years = 60").replace(
+        "usd_jpy = 150.0", f"usd_jpy = 150.0\n{process}_vol = 0.1\n{process}_speed = 0.0"
+    )
+    (found,) = problems(text)
+    assert f"t.toml: macro.{process}_vol: found 0.1 at speed 0" in found
+    assert "a standard deviation of 0.775 after the fund's 60 years" in found
+    # mean reversion keeps the same volatility in range
+    assert parse_terms(text.replace(f"{process}_speed = 0.0", f"{process}_speed = 0.3"))
+
+
+def test_the_widest_accepted_rates_run_to_finite_numbers() -> None:
+    """Each rate at the largest volatility the checks accept for a 60-year fund: every
+    path's figures are finite numbers (no rate past -100%)."""
+    speeds = "".join(
+        f"{p}_vol = 0.1\n{p}_speed = 0.19\n"
+        for p in ("short_rate", "term_spread", "inflation", "credit_spread")
+    )
+    text = edit("term_years = 3", "term_years = 60").replace(
+        "usd_jpy = 150.0", f"usd_jpy = 150.0\n{speeds}usd_jpy_vol = 1.29\nusd_jpy_speed = 0.0"
+    )
+    terms = parse_terms(
+        text.replace('class = "institutional"', 'class = "sovereign"\ncountry = "JP"')
+    )
+    summary = sovfund.simulate(terms, paths=2048, seed=1, backend="serial").summary
+    paid_in = summary.contributed[:, 0] > 0
+    assert paid_in.any()
+    for name in ("received", "residual", "tvpi", "irr_jpy"):
+        assert np.isfinite(getattr(summary, name)[paid_in, 0]).all(), name
+    assert np.isfinite(summary.peak_assets).all()
 
 
 def test_the_shipped_sector_table_keeps_capex_positive_at_the_largest_volatility() -> None:

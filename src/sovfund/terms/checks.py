@@ -9,6 +9,7 @@ needs a section which failed is skipped (that section's problems are already lis
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from typing import Any
 from sovfund.errors import Problem
 from sovfund.terms.models import (
     GROUPS,
-    MAX_RATE_VOL,
     Fee,
     Fund,
     Leverage,
@@ -32,7 +32,14 @@ from sovfund.terms.models import (
     Waterfall,
 )
 
-__all__ = ["Sheet", "check_terms", "terms_warnings"]
+__all__ = [
+    "MAX_FX_SPREAD",
+    "MAX_RATE_SPREAD",
+    "Sheet",
+    "check_terms",
+    "horizon_spread",
+    "terms_warnings",
+]
 
 _TOLERANCE = 1e-9
 
@@ -469,26 +476,52 @@ def _bargain(sheet: Sheet) -> Found:
             yield f"bargain.parties[{i}]", f"'{party}'", "the id of a [[party]]"
 
 
-_RATE_VOLS = ("short_rate_vol", "term_spread_vol", "inflation_vol", "credit_spread_vol")
+MAX_RATE_SPREAD = 1 / 6
+"""The largest standard deviation of the short rate, the term spread, inflation and the
+credit spread over the fund's term: six of them stay short of -100%, below which
+discounting and compounding have no meaning (and the engine's numbers turn to NaN)."""
+MAX_FX_SPREAD = 10.0
+"""The largest standard deviation of log USD/JPY over the term: exp of six of them stays
+a finite exchange rate."""
+_PROCESSES = (
+    ("short_rate", MAX_RATE_SPREAD),
+    ("term_spread", MAX_RATE_SPREAD),
+    ("inflation", MAX_RATE_SPREAD),
+    ("credit_spread", MAX_RATE_SPREAD),
+    ("usd_jpy", MAX_FX_SPREAD),
+)
+
+
+def horizon_spread(volatility: float, speed: float, years: float) -> float:
+    """The standard deviation after ``years`` of an Ornstein-Uhlenbeck process with this
+    yearly volatility and mean-reversion speed (a random walk at speed 0)."""
+    if speed <= 0:
+        return volatility * math.sqrt(years)
+    return volatility * math.sqrt(-math.expm1(-2.0 * speed * years) / (2.0 * speed))
 
 
 def _risk(sheet: Sheet) -> Found:
-    """Volatilities the scenario generator can carry once ``risk.volatility`` scales them:
-    rates that stay meaningful (:data:`MAX_RATE_VOL`) and capex factors that stay
-    positive (1 + volatility x overrun_mean, for the sectors the term sheet overrides;
-    the shipped table's means keep it positive up to the largest volatility)."""
-    risk, macro = sheet.risk, sheet.macro
+    """Volatilities the scenario generator can carry once ``risk.volatility`` scales
+    them: rates and the yen that stay meaningful over the fund's term (their standard
+    deviation at the end, :func:`horizon_spread`, at most :data:`MAX_RATE_SPREAD` and
+    :data:`MAX_FX_SPREAD`), and capex factors that stay positive (1 + volatility x
+    overrun_mean, for the sectors the term sheet overrides; the shipped table's means
+    keep it positive up to the largest volatility)."""
+    risk, macro, fund = sheet.risk, sheet.macro, sheet.fund
     if risk is None:
         return
-    if macro is not None:
-        for key in _RATE_VOLS:
-            scaled = risk.volatility * getattr(macro, key)
-            if scaled > MAX_RATE_VOL * (1 + _TOLERANCE):
+    if macro is not None and fund is not None:
+        for process, limit in _PROCESSES:
+            vol, speed = getattr(macro, f"{process}_vol"), getattr(macro, f"{process}_speed")
+            spread = horizon_spread(risk.volatility * vol, speed, fund.term_years)
+            if spread > limit * (1 + _TOLERANCE):
+                scaled = f" x risk.volatility {risk.volatility:g}" if risk.volatility != 1 else ""
                 yield (
-                    "risk.volatility",
-                    f"{risk.volatility:g}, which makes macro.{key} {scaled:.4g} a year",
-                    f"a volatility that keeps each rate's at most {MAX_RATE_VOL:g} a year"
-                    " (beyond it simulated rates leave any meaningful range)",
+                    f"macro.{process}_vol",
+                    f"{vol:g}{scaled} at speed {speed:g}: a standard deviation of"
+                    f" {spread:.3g} after the fund's {fund.term_years} years",
+                    f"at most {limit:.3g} (a smaller volatility or a faster mean reversion;"
+                    " beyond it simulated rates pass -100% and the numbers lose meaning)",
                 )
     for sector, override in risk.sector.items():
         if override.overrun_mean is not None and 1 + risk.volatility * override.overrun_mean <= 0:

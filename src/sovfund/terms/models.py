@@ -82,9 +82,10 @@ LAST_DATE = dt.date(2200, 12, 31)
 """Dates a term sheet may give: a fund of up to 60 years from them, and its projects'
 lives, stay inside the calendars of Python, NumPy, pandas and Excel."""
 MAX_RATE_VOL = 0.1
-"""The largest yearly volatility of the short rate, the term spread and inflation
-(after ``risk.volatility``), 10 points a year: ten times the calibrated ones; beyond
-it simulated rates leave every meaningful range and discounted values overflow."""
+"""The largest yearly volatility of the short rate, the term spread, inflation and the
+credit spread: 10 points a year, ten times the calibrated ones. With
+``risk.volatility`` and the mean reversion, terms/checks.py bounds where they can take
+the rates over the fund's term."""
 
 Id = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000)]
