@@ -483,12 +483,13 @@ discounting and compounding have no meaning (and the engine's numbers turn to Na
 MAX_FX_SPREAD = 10.0
 """The largest standard deviation of log USD/JPY over the term: exp of six of them stays
 a finite exchange rate."""
+_RATES = "beyond it simulated rates pass -100% and the numbers lose meaning"
 _PROCESSES = (
-    ("short_rate", MAX_RATE_SPREAD),
-    ("term_spread", MAX_RATE_SPREAD),
-    ("inflation", MAX_RATE_SPREAD),
-    ("credit_spread", MAX_RATE_SPREAD),
-    ("usd_jpy", MAX_FX_SPREAD),
+    ("short_rate", MAX_RATE_SPREAD, _RATES),
+    ("term_spread", MAX_RATE_SPREAD, _RATES),
+    ("inflation", MAX_RATE_SPREAD, _RATES),
+    ("credit_spread", MAX_RATE_SPREAD, _RATES),
+    ("usd_jpy", MAX_FX_SPREAD, "beyond it the simulated exchange rate overflows"),
 )
 
 
@@ -511,7 +512,7 @@ def _risk(sheet: Sheet) -> Found:
     if risk is None:
         return
     if macro is not None and fund is not None:
-        for process, limit in _PROCESSES:
+        for process, limit, reason in _PROCESSES:
             vol, speed = getattr(macro, f"{process}_vol"), getattr(macro, f"{process}_speed")
             spread = horizon_spread(risk.volatility * vol, speed, fund.term_years)
             if spread > limit * (1 + _TOLERANCE):
@@ -520,8 +521,8 @@ def _risk(sheet: Sheet) -> Found:
                     f"macro.{process}_vol",
                     f"{vol:g}{scaled} at speed {speed:g}: a standard deviation of"
                     f" {spread:.3g} after the fund's {fund.term_years} years",
-                    f"at most {limit:.3g} (a smaller volatility or a faster mean reversion;"
-                    " beyond it simulated rates pass -100% and the numbers lose meaning)",
+                    f"at most {limit:.3g} (a smaller volatility or a faster mean"
+                    f" reversion; {reason})",
                 )
     for sector, override in risk.sector.items():
         if override.overrun_mean is not None and 1 + risk.volatility * override.overrun_mean <= 0:
