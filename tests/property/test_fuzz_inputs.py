@@ -37,6 +37,7 @@ from sovfund.cli.main import app
 from sovfund.presets import preset_text
 from sovfund.reports.files import json_text
 from sovfund.run.studies import simulation_json
+from sovfund.terms.load import _constraints
 
 ROOT = Path(__file__).parents[2]
 TINY = ROOT / "examples" / "tiny.toml"
@@ -169,8 +170,16 @@ def term_sheets(draw: st.DrawFn) -> tuple[str, str]:
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(list(_nodes(data))[1:]))
         parent = _parent(data, path)
-        action = draw(st.sampled_from(["replace", "replace", "replace", "delete", "add", "copy"]))
-        if action == "replace":
+        action = draw(
+            st.sampled_from(["replace", "replace", "edge", "edge", "delete", "add", "copy"])
+        )
+        if action == "edge":  # a number at one end of what the model accepts, or just past it
+            edges = [v for v in _constraints(list(path)).values() if isinstance(v, int | float)]
+            if edges:
+                edge = draw(st.sampled_from(edges))
+                nudge = draw(st.sampled_from([0.0, 1e-9, -1e-9]))
+                parent[path[-1]] = edge + nudge * max(abs(edge), 1.0)
+        elif action == "replace":
             parent[path[-1]] = draw(VALUES)
         elif action == "delete":
             del parent[path[-1]]
