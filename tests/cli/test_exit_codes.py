@@ -22,7 +22,7 @@ FLOWS = Path(__file__).parents[2] / "examples" / "tiny-flows.csv"
 BAD_VALUES = {
     "--paths": ["0", "-3", "1.5", "abc", "10000000000000000"],
     "--seed": ["-1", "x"],
-    "--batch-size": ["0", "100", "z"],
+    "--batch-size": ["0", "-256", "z"],
     "--engine": ["x"],
     "--stress": ["nosuch"],
     "--backend": ["nonsense"],

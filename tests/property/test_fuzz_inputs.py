@@ -315,7 +315,7 @@ GOOD = {
 BAD = {
     "--paths": ["0", "-1", "1.5", "abc", "nan", str(10**18), ""],
     "--seed": ["-1", "x", "1e3"],
-    "--batch-size": ["0", "100", "-256"],
+    "--batch-size": ["0", "-256", "1.5"],
     "--engine": ["x", ""],
     "--stress": ["nosuch", "\x1b[2J"],
     "--backend": ["gpu", ""],

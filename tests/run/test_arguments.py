@@ -39,7 +39,7 @@ CASES: list[tuple[Callable[..., Any], dict[str, Any], str]] = [
     (_simulate, {"seed": 0.5}, "seed: found 0.5"),
     (_simulate, {"engine": "x"}, "engine: found 'x'; expected one of fast, reference"),
     (_simulate, {"backend": "gpu"}, "backend: found 'gpu'"),
-    (_simulate, {"batch_size": 100}, "batch_size: found 100; expected a positive multiple of 256"),
+    (_simulate, {"batch_size": 0}, "batch_size: found 0; expected a whole number of at least 1"),
     (_simulate, {"workers": 0}, "workers: found 0"),
     (_simulate, {"workers": 10**6}, "workers: found 1,000,000; expected a whole number from 1"),
     (_simulate, {"stress": "nosuch"}, "stress: found 'nosuch'; expected one of base"),

@@ -100,15 +100,8 @@ def _seed(value: Any, values: dict[str, Any]) -> None:
 
 
 def _batch_size(value: Any, values: dict[str, Any]) -> None:
-    if value is None:
-        return
-    size = _whole("batch_size", value, 1)
-    if size % BLOCK:
-        raise ArgumentError(
-            "batch_size",
-            f"{size:,}",
-            f"a positive multiple of {BLOCK} (random streams come in blocks of that many paths)",
-        )
+    if value is not None:
+        _whole("batch_size", value, 1)
 
 
 def _choice(name: str, choices: Sequence[str]) -> Callable[[Any, dict[str, Any]], None]:
