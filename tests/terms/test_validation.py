@@ -395,4 +395,4 @@ def test_json_for_a_valid_file_says_valid(tmp_path: Path) -> None:
     result = validate(path, "--json")
 
     assert result.returncode == 0
-    assert json.loads(result.stdout) == {"valid": True, "file": str(path)}
+    assert json.loads(result.stdout) == {"valid": True, "file": str(path), "warnings": []}
