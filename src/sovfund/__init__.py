@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from sovfund.errors import (
+    ArgumentError,
     BooksError,
     ConvergenceError,
     FlowsError,
@@ -70,6 +71,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "DEFAULT_PRESET",
+    "ArgumentError",
     "BaseCase",
     "BooksError",
     "ConvergenceError",
