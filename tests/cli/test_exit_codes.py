@@ -2,7 +2,9 @@
 1 for a value the user gave that cannot be used, 2 for a malformed command line.
 
 The table below must name a bad value for every option that takes one; a new option
-without an entry fails :func:`test_every_option_has_a_bad_value_in_the_table`.
+without an entry fails :func:`test_every_option_has_a_bad_value_in_the_table`. The
+``books`` commands need a books database to reach their options and are tested with one
+in tests/books.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def _commands() -> Iterator[tuple[list[str], typer.core.TyperCommand]]:
             else:
                 yield [*prefix, name], command
 
-    yield from walk(root, [])  # type: ignore[misc]
+    for path, command in walk(root, []):  # type: ignore[misc]
+        if path[0] != "books":
+            yield path, command
 
 
 def _value_options(command: object) -> list[str]:
