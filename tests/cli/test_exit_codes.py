@@ -31,6 +31,7 @@ BAD_VALUES = {
     "--workers": ["0", "100000", "two"],
     "--scheduler": ["nonsense", "tcp://127.0.0.1:1", "tcp://host:99999"],
     "--study-paths": ["-1", "many"],
+    "--opt-out-paths": ["-1", "some"],
     "--out": ["IN_THE_WAY"],
     "--only": ["nosuch"],
     "--party": ["nosuch"],

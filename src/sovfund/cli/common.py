@@ -95,6 +95,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 FLAGS = {
     "paths": "--paths",
     "study_paths": "--study-paths",
+    "opt_out_paths": "--opt-out-paths",
     "seed": "--seed",
     "batch_size": "--batch-size",
     "engine": "--engine",

@@ -95,6 +95,11 @@ def _study_paths(value: Any, values: dict[str, Any]) -> None:
         _paths(paths, {"terms": terms})
 
 
+def _opt_out_paths(value: Any, values: dict[str, Any]) -> None:
+    if value is not None:
+        _whole("opt_out_paths", value, 0)
+
+
 def _seed(value: Any, values: dict[str, Any]) -> None:
     _whole("seed", value, 0)
 
@@ -168,6 +173,7 @@ CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "terms": _terms,
     "paths": _paths,
     "study_paths": _study_paths,
+    "opt_out_paths": _opt_out_paths,
     "seed": _seed,
     "batch_size": _batch_size,
     "engine": _choice("engine", ENGINES),

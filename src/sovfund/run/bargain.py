@@ -38,6 +38,7 @@ from sovfund.analytics.bargain import (
 )
 from sovfund.analytics.distribution import describe
 from sovfund.errors import Problem, TermsError
+from sovfund.run.arguments import check_arguments
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
 from sovfund.terms.models import Bargain, Stress, Terms
@@ -128,6 +129,7 @@ class _Outcome:
         return self.relief + self.fund
 
 
+@check_arguments
 def bargain_study(
     terms: Terms,
     *,

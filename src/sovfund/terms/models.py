@@ -624,7 +624,7 @@ class ExportSector(_Model):
     """
 
     name: Text
-    exports: Amount
+    exports: Money
     """Japan's exports of the sector to the US, USD a year."""
     tariff_without: Rate
     """The US tariff on them without the deal."""
@@ -632,11 +632,11 @@ class ExportSector(_Model):
     """The US tariff on them under the deal."""
     exporter_share: Share
     """The share of a tariff the Japanese exporters bear (1 - pass-through to US prices)."""
-    elasticity: Amount = 0.0
+    elasticity: Ratio = 0.0
     """The volume of US sales lost per unit of price rise passed on."""
     margin: Share = 0.0
     """The exporters' margin on the sales lost."""
-    years: Amount | None = None
+    years: Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)] | None = None
     """How long the relief lasts from the fund's start, in years; None: the whole term."""
 
     @model_validator(mode="after")
