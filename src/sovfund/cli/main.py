@@ -8,14 +8,14 @@ applied: :mod:`sovfund.cli.common`).
 from __future__ import annotations
 
 import sys
+import tomllib
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sovfund.analytics.calculator import run_waterfall
 from sovfund.cli import bargain, studies  # noqa: F401  (register their commands)
 from sovfund.cli.books import books_app
 from sovfund.cli.common import (
@@ -35,20 +35,16 @@ from sovfund.cli.common import (
     shown,
     user_errors,
 )
-from sovfund.cli.progress import progress_bar
-from sovfund.cli.render import base_case_view, simulation_view, verdict_view, waterfall_view
 from sovfund.errors import InputError, TermsError
 from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
-from sovfund.reports.excel import render_workbook
-from sovfund.reports.files import check_writable, json_text, write_result_set
-from sovfund.reports.html import render_report
-from sovfund.run.job import STUDY_PATHS, run_job, steps
-from sovfund.run.simulate import Simulation, simulate
-from sovfund.run.studies import simulation_json
-from sovfund.terms.checks import terms_warnings
-from sovfund.terms.flows import load_flows
-from sovfund.terms.load import load_terms
-from sovfund.terms.models import Terms
+from sovfund.run.defaults import STUDY_PATHS
+
+if TYPE_CHECKING:
+    from sovfund.run.simulate import Simulation
+    from sovfund.terms.models import Terms
+
+# Each command imports what it uses when it runs (the engine, the reports, pandas):
+# `sovfund --help`, `validate` and `scenarios` load none of it.
 
 __all__ = ["app", "main"]
 
@@ -75,6 +71,9 @@ def _simulate(
     stress: str | None = None,
 ) -> Simulation:
     """Run the Monte Carlo with a progress bar on stderr (unless quiet)."""
+    from sovfund.cli.progress import progress_bar
+    from sovfund.run.simulate import simulate
+
     with progress_bar(err, quiet) as progress:
         task = progress.add_task("Simulating paths", total=paths)
         return simulate(
@@ -117,6 +116,14 @@ def run(
     """The main job: base case, Monte Carlo, stress tests, leverage frontier and tornado
     of a scenario; the verdict and key figures on screen; DIR/report.html,
     DIR/results.xlsx and DIR/summary.json."""
+    from sovfund.cli.progress import progress_bar
+    from sovfund.cli.render import base_case_view, simulation_view, verdict_view
+    from sovfund.reports.excel import render_workbook
+    from sovfund.reports.files import check_writable, json_text, write_result_set
+    from sovfund.reports.html import render_report
+    from sovfund.run.job import run_job, steps
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
     try:
         check_writable(out_dir)  # before the work, not after it
@@ -189,6 +196,10 @@ def simulate_command(
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Monte Carlo: the distribution of every party's returns and of fund defaults."""
+    from sovfund.cli.render import simulation_view
+    from sovfund.run.studies import simulation_json
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
     sim = _simulate(
         terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress
@@ -212,6 +223,11 @@ def waterfall(
     as_json: JsonOpt = False,
 ) -> None:
     """Run dated flows through a term sheet's waterfall: who gets what, tier by tier."""
+    from sovfund.analytics.calculator import run_waterfall
+    from sovfund.cli.render import waterfall_view
+    from sovfund.terms.flows import load_flows
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(terms_file)
     result = run_waterfall(terms, load_flows(flows_file, terms))
     if as_json:
@@ -228,8 +244,10 @@ def validate(
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a term sheet: exit 0 if valid (printing any warnings), 1 listing every
-    problem."""
+    """Check a term sheet: exit 0 if valid (printing any warnings), 1 listing every problem."""
+    from sovfund.terms.checks import terms_warnings
+    from sovfund.terms.load import load_terms
+
     try:
         terms = load_terms(file)
     except TermsError as error:
@@ -261,9 +279,9 @@ def _count(n: int, noun: str) -> str:
 def scenarios_list(as_json: JsonOpt = False) -> None:
     """List the shipped scenarios (the default first)."""
     rows = []
-    for preset in preset_ids():
-        terms = load_terms(preset)
-        rows.append({"id": preset, "name": terms.fund.name, "default": preset == DEFAULT_PRESET})
+    for preset in preset_ids():  # shipped and tested: their names are read, not validated
+        name = tomllib.loads(preset_text(preset))["fund"]["name"]
+        rows.append({"id": preset, "name": name, "default": preset == DEFAULT_PRESET})
     if as_json:
         print_json(rows)
         return

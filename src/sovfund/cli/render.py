@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from sovfund.analytics.base_case import BaseCase
-from sovfund.analytics.calculator import WaterfallResult
 from sovfund.cli.common import printable
+
+if TYPE_CHECKING:
+    from sovfund.analytics.base_case import BaseCase
+    from sovfund.analytics.calculator import WaterfallResult
 
 __all__ = [
     "base_case_view",

@@ -30,8 +30,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import numpy as np
-
 from sovfund.errors import InputError, os_reason
 
 __all__ = [
@@ -52,14 +50,14 @@ def json_ready(data: Any) -> Any:
     numbers and lists, tuples as lists and dates as ISO text: what JSON can carry."""
     if isinstance(data, Mapping):
         return {str(key): json_ready(value) for key, value in data.items()}
-    if isinstance(data, list | tuple | np.ndarray):
+    if hasattr(data, "tolist") and not isinstance(data, str | bytes):  # NumPy, unimported
+        data = data.tolist()
+    if isinstance(data, list | tuple):
         return [json_ready(value) for value in data]
-    if isinstance(data, bool | np.bool_):
-        return bool(data)
-    if isinstance(data, int | np.integer):
-        return int(data)
-    if isinstance(data, float | np.floating):
-        return float(data) if math.isfinite(data) else None
+    if isinstance(data, bool | int):
+        return data
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
     if isinstance(data, dt.date):
         return data.isoformat()
     return data

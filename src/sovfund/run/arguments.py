@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sovfund.errors import ArgumentError
 from sovfund.run.backends import BACKENDS, MAX_WORKERS
-from sovfund.scenarios.monte_carlo import BLOCK
+from sovfund.scenarios.streams import BLOCK
 from sovfund.terms.models import Stress, Terms
 from sovfund.terms.sections import require_terms
 

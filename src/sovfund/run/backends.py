@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
 from sovfund.errors import ArgumentError, os_reason
-from sovfund.scenarios.monte_carlo import BLOCK
+from sovfund.scenarios.streams import BLOCK
 
 __all__ = [
     "AUTO_CORES",

@@ -40,7 +40,8 @@ from sovfund.analytics.distribution import describe
 from sovfund.errors import Problem, TermsError
 from sovfund.run.arguments import check_arguments
 from sovfund.run.simulate import Simulation, simulate
-from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
+from sovfund.scenarios.monte_carlo import monte_carlo
+from sovfund.scenarios.streams import BLOCK
 from sovfund.terms.models import Bargain, Stress, Terms
 from sovfund.terms.sections import require_simulation
 

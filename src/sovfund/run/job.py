@@ -13,16 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sovfund.analytics.base_case import BaseCase, run_base_case
 from sovfund.analytics.verdict import verdict
 from sovfund.run.arguments import check_arguments
 from sovfund.run.bargain import BargainStudy, bargain_runs, bargain_study
+from sovfund.run.defaults import LEVERAGE_LEVELS, STUDY_PATHS
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import (
-    LEVERAGE_LEVELS,
     SENSITIVITY_RUNS,
     Frontier,
     Sensitivity,
@@ -35,11 +34,9 @@ from sovfund.run.studies import (
 )
 from sovfund.terms.models import Terms
 from sovfund.terms.sections import require_simulation
+from sovfund.version import __version__
 
 __all__ = ["STUDY_PATHS", "Job", "run_job", "steps"]
-
-STUDY_PATHS = 2_000
-"""Paths per run of each study in the main job."""
 
 Progress = Callable[[str, int], Any] | None
 """on_progress(step, paths done in that step)."""
@@ -144,7 +141,7 @@ def run_job(
         None if bargain is None else bargain.to_dict(),
     )
     run = {
-        "version": _version(),
+        "version": __version__,
         "seed": seed,
         "paths": paths,
         "study_paths": study_paths,
@@ -155,10 +152,3 @@ def run_job(
         + (f" --study-paths {study_paths}" if study_paths != STUDY_PATHS else ""),
     }
     return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run, bargain)
-
-
-def _version() -> str:
-    try:
-        return version("sovfund")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"

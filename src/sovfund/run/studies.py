@@ -19,22 +19,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from sovfund.analytics.distribution import summary_dict
 from sovfund.analytics.verdict import focus_party, japan_sovereign
 from sovfund.errors import ArgumentError, Problem, TermsError
 from sovfund.run.arguments import check_arguments
-from sovfund.run.simulate import Simulation, simulate
+from sovfund.run.defaults import LEVERAGE_LEVELS, MAX_LEVEL, METRICS, STUDY_PATHS
 from sovfund.terms.models import Stress, Terms, Tier
 from sovfund.terms.sections import require_terms
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sovfund.run.simulate import Simulation
 
 __all__ = [
     "ASSUMPTIONS",
     "METRICS",
     "SENSITIVITY_RUNS",
+    "STUDY_PATHS",
     "Assumption",
     "Comparison",
     "Frontier",
@@ -56,6 +59,8 @@ Progress = Callable[[int], Any] | None
 
 def simulation_summary(sim: Simulation) -> dict[str, Any]:
     """The ``parties`` and ``fund`` figures of a run (the simulate JSON's body)."""
+    from sovfund.analytics.distribution import summary_dict  # with the engine's results
+
     parties = sim.terms.parties
     reserves = japan_sovereign(sim.terms)
     return summary_dict(
@@ -91,6 +96,8 @@ class _Runs:
             if self.on_progress is not None:
                 self.on_progress(self.done + done)
 
+        from sovfund.run.simulate import simulate  # the engine loads when a run starts
+
         sim = simulate(
             terms, paths=self.paths, seed=self.seed, on_progress=report, **self.options, **kwargs
         )
@@ -120,6 +127,8 @@ class StressTest(_Study):
     def table(self) -> pd.DataFrame:
         """One row per scenario: fund default and breach, and each party's median IRR,
         mean TVPI and chance of a loss."""
+        import pandas as pd  # only for a table: the studies load without it
+
         return pd.DataFrame([_row(s) for s in self.scenarios]).set_index("name")
 
 
@@ -179,10 +188,6 @@ def _row(scenario: dict[str, Any]) -> dict[str, Any]:
 
 # -- leverage frontier ---------------------------------------------------------------
 
-LEVERAGE_LEVELS = tuple(float(x) for x in range(11))
-MAX_LEVEL = 50.0
-"""The largest debt-to-equity level a frontier may try (the term sheet's bound)."""
-
 
 def check_levels(levels: Sequence[float]) -> None:
     """Raise an :class:`ArgumentError` naming ``levels`` unless they are debt-to-equity
@@ -206,6 +211,8 @@ class Frontier(_Study):
     points: list[dict[str, Any]]
 
     def table(self) -> pd.DataFrame:
+        import pandas as pd  # only for a table: the studies load without it
+
         rows = []
         for point in self.points:
             row: dict[str, Any] = {"leverage": point["leverage"], **point["fund"]}
@@ -274,8 +281,6 @@ def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
 
 # -- sensitivity -------------------------------------------------------------------
 
-METRICS = ("tvpi_mean", "irr_mean", "irr_p50", "irr_p05", "p_loss", "p_default")
-"""What a tornado can measure: a party's figure, or the fund's ``p_default``."""
 METRIC_LABELS = {
     "tvpi_mean": "mean TVPI",
     "irr_mean": "mean IRR",
@@ -392,6 +397,8 @@ class Sensitivity(_Study):
     bars: list[dict[str, Any]]
 
     def table(self) -> pd.DataFrame:
+        import pandas as pd  # only for a table: the studies load without it
+
         frame = pd.DataFrame(self.bars).set_index("name")
         frame["swing"] = (frame["high"] - frame["low"]).abs()
         return frame
@@ -485,6 +492,8 @@ class Comparison(_Study):
     def table(self) -> pd.DataFrame:
         """One row per structure and country: what that country's parties put in and got
         back (means over paths), its median IRR where it invested, and the fund's risk."""
+        import pandas as pd  # only for a table: the studies load without it
+
         return pd.DataFrame([row for s in self.structures for row in s["countries"]])
 
 

@@ -14,9 +14,9 @@ time in quarters counted from the fund's start (quarter 0 ends three months afte
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
@@ -504,9 +504,26 @@ class Macro(_Model):
             for j in range(4):
                 if matrix[i][j] != matrix[j][i] or not -1.0 <= matrix[i][j] <= 1.0:
                     raise ValueError("a symmetric correlation matrix with entries in [-1, 1]")
-        if np.linalg.eigvalsh(np.array(matrix)).min() <= 0.0:
+        if not _positive_definite(matrix):
             raise ValueError("a positive definite correlation matrix (no such joint moves exist)")
         return matrix
+
+
+def _positive_definite(matrix: tuple[tuple[float, ...], ...]) -> bool:
+    """Whether a symmetric matrix is positive definite: its Cholesky factor exists
+    (every pivot positive). Plain Python, so that reading a term sheet needs no NumPy."""
+    size = len(matrix)
+    factor = [[0.0] * size for _ in range(size)]
+    for i in range(size):
+        for j in range(i + 1):
+            total = matrix[i][j] - sum(factor[i][k] * factor[j][k] for k in range(j))
+            if i == j:
+                if total <= 1e-12:
+                    return False
+                factor[i][i] = math.sqrt(total)
+            else:
+                factor[i][j] = total / factor[j][j]
+    return True
 
 
 class SectorRisk(_Model):
