@@ -75,6 +75,7 @@ from sovfund.engine.waterfall import (
     clawback_row,
     hurdle_growth,
     lp_weights,
+    new_rows,
 )
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Terms
@@ -748,26 +749,6 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
             break
     for i in range(parties):
         record.residual[p, i] = 0.0  # the fund has sold everything by the end of its term
-
-
-class Rows(NamedTuple):
-    """Waterfall rows of one path: cumulative contributions and distributions (rows,
-    parties), hurdle balances (rows, tiers), LP weights (rows, parties) and a scratch
-    row for payments (rows, parties)."""
-
-    rows: int
-    contributed: Array
-    distributed: Array
-    balance: Array
-    weights: Array
-    received: Array
-
-
-@kernel(inline=True)
-def new_rows(rows, parties, tiers):  # type: ignore[no-untyped-def]
-    """``rows`` empty waterfall rows."""
-    block = np.zeros((4, rows, parties))
-    return Rows(rows, block[0], block[1], np.zeros((rows, tiers)), block[2], block[3])
 
 
 @kernel(inline=True)
