@@ -812,7 +812,7 @@ def covenant_test(scalars, modes, t, debt, assets, cash_in, interest):  # type: 
     return breach, sold_share, cannot_cure
 
 
-@kernel(inline=True)
+@kernel
 def attribution(current, invested, out):  # type: ignore[no-untyped-def]
     """Each deal's share into ``out``: of ``current`` where it is positive, else of
     ``invested`` so far, else equal."""
@@ -886,7 +886,7 @@ def distribute(whole, by_deal, weights, w, cash, paid, tiers_out, track):  # typ
             paid[i] += by_deal.received[d, i]
 
 
-@kernel(inline=True)
+@kernel
 def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
     """Each party's share if ``nav`` were distributed now, into ``out``: the waterfall
     on a copy of the whole-fund row."""
@@ -906,7 +906,7 @@ def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
         out[i] = scratch.received[0, i]
 
 
-@kernel(inline=True)
+@kernel
 def cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total):  # type: ignore[no-untyped-def]
     """Shrink the capital account of each party paid (``due > 0``) by ``rate``, the share
     of its units redeemed: contributions, distributions, its part of every hurdle

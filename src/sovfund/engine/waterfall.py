@@ -460,7 +460,7 @@ def run_dated(w, factors, contributions, proceeds, rows, whole, received, tiers_
             )  # fmt: skip
 
 
-@kernel(inline=True)
+@kernel
 def clawback_row(r, w, received, entitled, contributed, out):  # type: ignore[no-untyped-def]
     """The clawback on row r into ``out[r]``: + a GP gives back, - an LP receives.
 
