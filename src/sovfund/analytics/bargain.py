@@ -14,21 +14,41 @@ The arithmetic of docs/bargain.md, on arrays over paths; the runs that feed it a
   pay in (and the NAV left), discounted at the same yen rate, so the yen cost of funding
   the contributions is in it;
 - the net: relief + fund. USD figures are the yen figures at the starting USD/JPY.
+
+What :func:`~sovfund.run.bargain.bargain_study` finds is a :class:`BargainStudy`, typed
+and frozen like every result (attribute names the JSON's keys; see
+:mod:`sovfund.analytics.figures`); its ``to_dict()`` is the JSON of ``sovfund bargain
+--json``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from sovfund.analytics.figures import Distribution
+from sovfund.documents import Document
 from sovfund.errors import InputError
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Bargain, Terms
 
 __all__ = [
     "BREAK_EVEN_CAP",
+    "AllFunded",
+    "BargainStudy",
+    "BreakEven",
+    "BreakEvenRelief",
+    "BriefDistribution",
+    "NetValue",
+    "OptOut",
+    "Portfolio",
+    "ProjectDecision",
+    "SectorRelief",
+    "ValueToJapan",
     "break_even",
     "japan_parties",
     "relief_schedule",
@@ -150,3 +170,256 @@ def snapback_weights(declined_at: Sequence[int], chance: float) -> tuple[float, 
         out[quarter] = none * (1.0 - (1.0 - chance) ** count)
         none *= (1.0 - chance) ** count
     return none, out
+
+
+# -- what the study finds --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectorRelief:
+    """One ``[[bargain.sector]]`` and the relief the deal gives it (USD a year)."""
+
+    name: str
+    exports: float
+    """Japan's exports of the sector to the US, USD a year."""
+    tariff_without: float
+    tariff_with: float
+    exporter_share: float
+    """The share of a tariff the exporters bear."""
+    elasticity: float
+    margin: float
+    years: float | None
+    """How long the relief lasts, in years; None: the whole term."""
+    yearly_relief: float
+    """What the deal saves the sector's exporters a year while it holds, USD."""
+
+    def to_dict(self) -> Document:
+        return {
+            "name": self.name,
+            "exports": self.exports,
+            "tariff_without": self.tariff_without,
+            "tariff_with": self.tariff_with,
+            "exporter_share": self.exporter_share,
+            "elasticity": self.elasticity,
+            "margin": self.margin,
+            "years": self.years,
+            "yearly_relief": self.yearly_relief,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValueToJapan:
+    """A value to Japan across the paths, at the start of the fund and discounted at its
+    yen funding rate: in USD (at the starting USD/JPY) and in yen."""
+
+    usd: Distribution
+    jpy: Distribution
+
+    def to_dict(self) -> Document:
+        return {"usd": self.usd.to_dict(), "jpy": self.jpy.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class NetValue(ValueToJapan):
+    """The net (relief plus the fund) to Japan, and the chance that it is positive."""
+
+    p_ahead: float
+    """The chance that Japan comes out ahead (a net above zero)."""
+    quantiles_usd: tuple[float, ...] | None = None
+    """The 1st to 99th percentiles of the net, USD (for charts; the study's own net)."""
+    fund_quantiles_usd: tuple[float, ...] | None = None
+    """The same percentiles of the fund alone."""
+
+    def to_dict(self) -> Document:
+        out: Document = {**ValueToJapan.to_dict(self), "p_ahead": self.p_ahead}
+        if self.quantiles_usd is not None and self.fund_quantiles_usd is not None:
+            out["quantiles_usd"] = list(self.quantiles_usd)
+            out["fund_quantiles_usd"] = list(self.fund_quantiles_usd)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEven:
+    """The flat yearly relief at which one percentile of the net is zero."""
+
+    yearly_usd: float | None
+    """USD a year; negative where the fund alone is worth it; None where no relief up to
+    :data:`BREAK_EVEN_CAP` is enough."""
+    multiple_of_relief: float | None
+    """``yearly_usd`` over the relief in force at the start (None where either is
+    missing or there is no relief)."""
+
+    def to_dict(self) -> Document:
+        return {"yearly_usd": self.yearly_usd, "multiple_of_relief": self.multiple_of_relief}
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenRelief:
+    """The relief Japan would need to break even on the median path and at the 5th
+    percentile."""
+
+    p50: BreakEven
+    p05: BreakEven
+
+    def to_dict(self) -> Document:
+        return {"p50": self.p50.to_dict(), "p05": self.p05.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class BriefDistribution:
+    """Mean, 5th percentile and median of a value across the paths, USD."""
+
+    mean: float
+    p05: float
+    p50: float
+
+    def to_dict(self) -> Document:
+        return {"mean": self.mean, "p05": self.p05, "p50": self.p50}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDecision:
+    """One project funded against declined, and what the opt-out rule decides (USD,
+    means over the paths)."""
+
+    id: str
+    name: str
+    sector: str
+    capex: float
+    start_quarter: int
+    expected_loss_usd: float
+    """The net declining it without a snap-back less the net funding it."""
+    snapback_cost_usd: float
+    """The snap-back's chance times what a snap-back costs (relief and fund value)."""
+    gain_usd: float
+    """The net funding it less the net declining it (snap-back at its chance)."""
+    gain_se_usd: float
+    """The Monte Carlo standard error of ``gain_usd``."""
+    net_if_funded_usd: BriefDistribution
+    net_if_declined_usd: BriefDistribution
+    decision: Literal["decline", "fund"]
+    close: bool
+    """Whether the loss and the cost are within two standard errors of each other."""
+
+    def to_dict(self) -> Document:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "sector": self.sector,
+            "capex": self.capex,
+            "start_quarter": self.start_quarter,
+            "expected_loss_usd": self.expected_loss_usd,
+            "snapback_cost_usd": self.snapback_cost_usd,
+            "gain_usd": self.gain_usd,
+            "gain_se_usd": self.gain_se_usd,
+            "net_if_funded_usd": self.net_if_funded_usd.to_dict(),
+            "net_if_declined_usd": self.net_if_declined_usd.to_dict(),
+            "decision": self.decision,
+            "close": self.close,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """What following the rule leaves: every declined project declined at once."""
+
+    declined: tuple[str, ...]
+    """The projects the rule declines (ids, in the term sheet's order)."""
+    funded: tuple[str, ...]
+    capex_declined: float
+    snapback_chance: float
+    """The chance that at least one decline brings a snap-back."""
+    relief: ValueToJapan
+    fund: ValueToJapan
+    net: NetValue
+
+    def to_dict(self) -> Document:
+        return {
+            "declined": list(self.declined),
+            "funded": list(self.funded),
+            "capex_declined": self.capex_declined,
+            "snapback_chance": self.snapback_chance,
+            "relief": self.relief.to_dict(),
+            "fund": self.fund.to_dict(),
+            "net": self.net.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AllFunded:
+    """Every project funded: the net the opt-out is measured against."""
+
+    net: NetValue
+
+    def to_dict(self) -> Document:
+        return {"net": self.net.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    """Each project funded against declined, the rule's decisions and its portfolio."""
+
+    paths: int
+    """Paths of each run."""
+    decline_snapback: float
+    """The chance that the US snaps tariffs back after Japan declines a project."""
+    rule: str
+    """The rule, in words."""
+    all_funded: AllFunded
+    projects: tuple[ProjectDecision, ...]
+    portfolio: Portfolio
+
+    def to_dict(self) -> Document:
+        return {
+            "paths": self.paths,
+            "decline_snapback": self.decline_snapback,
+            "rule": self.rule,
+            "all_funded": self.all_funded.to_dict(),
+            "projects": [project.to_dict() for project in self.projects],
+            "portfolio": self.portfolio.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BargainStudy:
+    """Japan's side of the bargain for one term sheet; ``to_dict()`` is the JSON of
+    ``sovfund bargain --json`` (docs/bargain.md), money in USD at the starting USD/JPY
+    (``usd_jpy``) and in yen."""
+
+    paths: int
+    seed: int
+    parties: tuple[str, ...]
+    """The parties whose fund outcome is Japan's."""
+    usd_jpy: float
+    """Yen per dollar at the start."""
+    hazard: float
+    """The yearly chance that the US ends the relief for good."""
+    yearly_relief: float
+    """The relief in force at the start, USD a year."""
+    sectors: tuple[SectorRelief, ...]
+    relief: ValueToJapan
+    """The tariff relief."""
+    fund: ValueToJapan
+    """The fund for Japan: what its parties receive less what they pay in."""
+    net: NetValue
+    """Relief plus fund."""
+    break_even: BreakEvenRelief
+    opt_out: OptOut | None
+    """Where Japan may decline projects (``bargain.decline_snapback``) and the opt-out
+    was run."""
+
+    def to_dict(self) -> Document:
+        return {
+            "paths": self.paths,
+            "seed": self.seed,
+            "parties": list(self.parties),
+            "usd_jpy": self.usd_jpy,
+            "hazard": self.hazard,
+            "yearly_relief": self.yearly_relief,
+            "sectors": [sector.to_dict() for sector in self.sectors],
+            "relief": self.relief.to_dict(),
+            "fund": self.fund.to_dict(),
+            "net": self.net.to_dict(),
+            "break_even": self.break_even.to_dict(),
+            "opt_out": None if self.opt_out is None else self.opt_out.to_dict(),
+        }

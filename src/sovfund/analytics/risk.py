@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sovfund.analytics.figures import TailRisk
+
 __all__ = ["LEVELS", "expected_shortfall", "tail_risk", "value_at_risk"]
 
 LEVELS = (0.95, 0.99)
@@ -37,12 +39,15 @@ def expected_shortfall(losses: NDArray[np.float64], level: float) -> float:
     return float(finite[finite >= var].mean())
 
 
-def tail_risk(losses: NDArray[np.float64]) -> dict[str, float | None]:
-    """``var95``, ``es95``, ``var99``, ``es99`` of ``losses`` (None where undefined)."""
-    out: dict[str, float | None] = {}
-    for level in LEVELS:
-        tag = f"{round(level * 100)}"
-        var, es = value_at_risk(losses, level), expected_shortfall(losses, level)
-        out[f"var{tag}"] = var if np.isfinite(var) else None
-        out[f"es{tag}"] = es if np.isfinite(es) else None
-    return out
+def tail_risk(losses: NDArray[np.float64]) -> TailRisk:
+    """VaR and ES of ``losses`` at :data:`LEVELS` (None where undefined)."""
+
+    def defined(value: float) -> float | None:
+        return value if np.isfinite(value) else None
+
+    return TailRisk(
+        var95=defined(value_at_risk(losses, 0.95)),
+        es95=defined(expected_shortfall(losses, 0.95)),
+        var99=defined(value_at_risk(losses, 0.99)),
+        es99=defined(expected_shortfall(losses, 0.99)),
+    )

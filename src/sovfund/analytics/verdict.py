@@ -25,12 +25,20 @@ may decline projects, one on what following the opt-out rule changes.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sovfund.analytics.context import JAPAN_FX_RESERVES
+from sovfund.documents import Document
 from sovfund.terms.models import Party, Terms
 
-__all__ = ["RISK", "SOUND", "focus_party", "japan_sovereign", "verdict"]
+if TYPE_CHECKING:
+    from sovfund.analytics.bargain import BargainStudy, OptOut
+    from sovfund.analytics.base_case import BaseCase
+    from sovfund.analytics.figures import PartyFigures, SimulationFigures
+    from sovfund.analytics.studies import StressTest
+
+__all__ = ["RISK", "SOUND", "Sentence", "Verdict", "focus_party", "japan_sovereign", "verdict"]
 
 RISK = 0.5
 """A chance of default or of loss at or above this is "real risk"."""
@@ -38,23 +46,52 @@ SOUND = 0.2
 """Chances of default and of loss both below this are "sound"."""
 
 
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of the verdict and where it comes from."""
+
+    text: str
+    metric: str
+    """The figure it states, as its key path in summary.json (``fund.p_default``,
+    ``parties.<id>.p_loss``, ``stress.<name>.fund.p_default``, ``bargain.net.usd.p50``)."""
+    value: float | None
+    """That figure's value, in its own units (a probability, a rate, USD)."""
+    rule: str
+    """Which rule chose the words (docs/verdict.md)."""
+
+    def to_dict(self) -> Document:
+        return {"text": self.text, "metric": self.metric, "value": self.value, "rule": self.rule}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The headline ("fantasy finance or real risk?") and the sentences behind it."""
+
+    headline: str
+    sentences: tuple[Sentence, ...]
+
+    def to_dict(self) -> Document:
+        return {
+            "headline": self.headline,
+            "sentences": [sentence.to_dict() for sentence in self.sentences],
+        }
+
+
 def verdict(
     terms: Terms,
-    base_case: dict[str, Any],
-    simulation: dict[str, Any],
-    stress: dict[str, Any] | None = None,
-    bargain: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``{"headline": str, "sentences": [{"text", "metric", "value", "rule"}]}`` from the
-    base case (``BaseCase.to_dict()``), the simulation figures (the simulate JSON) and,
-    if given, the stress test (``StressTest.to_dict()``) and Japan's side of the
-    bargain (``BargainStudy.to_dict()``)."""
-    parties, fund = simulation["parties"], simulation["fund"]
-    sentences: list[dict[str, Any]] = []
+    base_case: BaseCase,
+    simulation: SimulationFigures,
+    stress: StressTest | None = None,
+    bargain: BargainStudy | None = None,
+) -> Verdict:
+    """The verdict on the base case, the simulation's figures and, if given, the stress
+    test and Japan's side of the bargain."""
+    parties, fund = simulation.parties, simulation.fund
+    sentences: list[Sentence] = []
     leverage = terms.leverage.debt_to_equity
-    p_default = float(fund["p_default"])
-    lps = [p for p in terms.lps if parties[p.id]["p_loss"] is not None]
-    wiped = max((parties[p.id]["p_total_loss"] or 0.0) for p in lps) if lps else 0.0
+    p_default = fund.p_default
+    lps = [p for p in terms.lps if parties[p.id].paid_in]
+    wiped = max((parties[p.id].p_total_loss or 0.0) for p in lps) if lps else 0.0
     if leverage > 0:
         sentences.append(
             _say(
@@ -67,15 +104,15 @@ def verdict(
         )
     focus = focus_party(terms)
     p_focus = None
-    if focus is not None and parties[focus]["p_loss"] is not None:
+    if focus is not None and parties[focus].p_loss is not None:
         entry = parties[focus]
-        p_focus = float(entry["p_loss"])
+        p_focus = entry.p_loss
         sentences.extend(_focus_sentences(terms, focus, entry))
-    sentences.extend(_gps(terms, parties))
+    sentences.extend(_gps(terms, simulation))
     hurdle = _hurdle(terms)
     base_irr = _base_lp_irr(terms, base_case)
     if base_irr is not None:
-        sim_irr = parties[lps[0].id]["irr"]["p50"] if lps else None
+        sim_irr = parties[lps[0].id].irr.p50 if lps else None
         text = f"On plan (the base case) the LPs earn {_pct(base_irr, 1)} a year"
         if hurdle is not None:
             text += f" against a hurdle of {_pct(hurdle, 1)}"
@@ -94,17 +131,17 @@ def verdict(
     if bargain is not None:
         sentences.extend(_bargain(terms, bargain))
     who = _possessive(terms, focus) if focus is not None else ""
-    return {
-        "headline": _headline(p_default, p_focus, who, base_irr, hurdle, leverage > 0),
-        "sentences": sentences,
-    }
+    return Verdict(
+        headline=_headline(p_default, p_focus, who, base_irr, hurdle, leverage > 0),
+        sentences=tuple(sentences),
+    )
 
 
-def _focus_sentences(terms: Terms, focus: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+def _focus_sentences(terms: Terms, focus: str, entry: PartyFigures) -> list[Sentence]:
     """How the focus party's money fares; for Japan's reserves, against their size and
     their yen funding cost."""
-    p_loss = float(entry["p_loss"])
-    worst = entry.get("loss_usd", {}).get("es99")
+    p_loss = entry.p_loss or 0.0  # the caller checks that the party paid in
+    worst = entry.loss_usd.es99 if entry.loss_usd is not None else None
     party = _party(terms, focus)
     japanese = focus == japan_sovereign(terms)
     if japanese:
@@ -131,7 +168,7 @@ def _focus_sentences(terms: Terms, focus: str, entry: dict[str, Any]) -> list[di
             " (contributed less what came back)",
         )
     ]
-    net = entry.get("irr_jpy_net_of_funding", {}).get("p50")
+    net = entry.irr_jpy_net_of_funding.p50 if entry.irr_jpy_net_of_funding is not None else None
     if japanese and net is not None and net > -1.0 + 1e-9:  # a median total loss is said
         sentences.append(
             _say(
@@ -183,61 +220,62 @@ def _headline(
     return "Mixed: neither safe nor likely to fail; read the risks below."
 
 
-def _gps(terms: Terms, parties: dict[str, Any]) -> list[dict[str, Any]]:
+def _gps(terms: Terms, simulation: SimulationFigures) -> list[Sentence]:
     out = []
+    value: float | None
     for gp in terms.gps:
-        entry = parties[gp.id]
-        fees, carry = entry.get("fees", {}), entry.get("carry", {})
-        received = entry["received"]
-        if fees.get("p50"):
+        entry = simulation.parties[gp.id]
+        fees, carry, received = entry.fees, entry.carry, entry.received
+        if fees is not None and fees.p50:
             text = (
-                f"{gp.short_name} earns {_money(fees['p50'])} in fees (median;"
-                f" {_money(fees['p05'])} even in the worst 5% of paths) and"
-                f" {_money(carry.get('p50') or 0.0)} of carry."
+                f"{gp.short_name} earns {_money(fees.p50)} in fees (median;"
+                f" {_money(fees.p05 or 0.0)} even in the worst 5% of paths) and"
+                f" {_money((carry.p50 if carry is not None else None) or 0.0)} of carry."
             )
-            metric, value = f"parties.{gp.id}.fees.p50", fees["p50"]
+            metric, value = f"parties.{gp.id}.fees.p50", fees.p50
         else:
             text = (
-                f"{gp.short_name} receives {_money(received['p50'] or 0.0)} (median)"
+                f"{gp.short_name} receives {_money(received.p50 or 0.0)} (median)"
                 " without putting in capital."
             )
-            metric, value = f"parties.{gp.id}.received.p50", received["p50"]
+            metric, value = f"parties.{gp.id}.received.p50", received.p50
         out.append(_say(text, metric, value, "stated for every GP"))
     return out
 
 
 def _worst_stress(
-    terms: Terms, stress: dict[str, Any], borrows: bool, focus: str | None
-) -> list[dict[str, Any]]:
-    named = [s for s in stress["scenarios"] if s["name"] != "base"]
+    terms: Terms, stress: StressTest, borrows: bool, focus: str | None
+) -> list[Sentence]:
+    named = [s for s in stress.scenarios if s.name != "base"]
     if not named:
         return []
     if borrows:
-        worst = max(named, key=lambda s: s["fund"]["p_default"])
-        value = float(worst["fund"]["p_default"])
-        text = f"The worst named stress, {worst['title']}, takes default to {_pct(value)}."
-        metric = f"stress.{worst['name']}.fund.p_default"
+        worst = max(named, key=lambda s: s.fund.p_default)
+        value = worst.fund.p_default
+        text = f"The worst named stress, {worst.title}, takes default to {_pct(value)}."
+        metric = f"stress.{worst.name}.fund.p_default"
     elif focus is not None:
-        worst = max(named, key=lambda s: s["parties"][focus]["p_loss"] or 0.0)
-        value = float(worst["parties"][focus]["p_loss"] or 0.0)
+        worst = max(named, key=lambda s: s.parties[focus].p_loss or 0.0)
+        value = worst.parties[focus].p_loss or 0.0
         whom = "Japan" if focus == japan_sovereign(terms) else _party(terms, focus).short_name
         text = (
-            f"The worst named stress for {whom}, {worst['title']}, takes its chance of a"
+            f"The worst named stress for {whom}, {worst.title}, takes its chance of a"
             f" loss to {_pct(value)}."
         )
-        metric = f"stress.{worst['name']}.parties.{focus}.p_loss"
+        metric = f"stress.{worst.name}.parties.{focus}.p_loss"
     else:
         return []
     return [_say(text, metric, value, "the named stress with the highest such figure")]
 
 
-def _bargain(terms: Terms, bargain: dict[str, Any]) -> list[dict[str, Any]]:
+def _bargain(terms: Terms, bargain: BargainStudy) -> list[Sentence]:
     """The fund against the tariff relief it buys; what the opt-out rule changes."""
-    net, needed = bargain["net"], bargain["break_even"]
-    median, worst = net["usd"]["p50"], net["usd"]["p05"]
-    relief = bargain["relief"]["usd"]["p50"]
+    net, needed = bargain.net, bargain.break_even
+    # every path has a net: its distribution's figures are all there
+    median, worst = net.usd.p50 or 0.0, net.usd.p05 or 0.0
+    relief = bargain.relief.usd.p50 or 0.0
     text = (
-        f"Set against the tariff relief it buys ({_money(bargain['yearly_relief'])} a year"
+        f"Set against the tariff relief it buys ({_money(bargain.yearly_relief)} a year"
         f" for Japan's exporters, worth {_money(relief)} on the median path), the fund"
     )
     if worst > 0:
@@ -246,8 +284,8 @@ def _bargain(terms: Terms, bargain: dict[str, Any]) -> list[dict[str, Any]]:
         text += " is worth it to Japan on the median path but not in the worst 5%"
     else:
         text += f" is not worth it to Japan on the median path (net {_money(median)})"
-    text += f": Japan comes out ahead in {_pct(net['p_ahead'])} of paths"
-    at_median, at_tail = needed["p50"]["yearly_usd"], needed["p05"]["yearly_usd"]
+    text += f": Japan comes out ahead in {_pct(net.p_ahead)} of paths"
+    at_median, at_tail = needed.p50.yearly_usd, needed.p05.yearly_usd
     tail = (
         "no relief would be enough at the 5th percentile"
         if at_tail is None
@@ -277,15 +315,14 @@ def _bargain(terms: Terms, bargain: dict[str, Any]) -> list[dict[str, Any]]:
             " relief at which each would break even",
         )
     ]
-    opt_out = bargain.get("opt_out")
-    if opt_out is not None:
-        out.append(_opt_out(terms, opt_out))
+    if bargain.opt_out is not None:
+        out.append(_opt_out(terms, bargain.opt_out))
     return out
 
 
-def _opt_out(terms: Terms, opt_out: dict[str, Any]) -> dict[str, Any]:
-    portfolio = opt_out["portfolio"]
-    declined = portfolio["declined"]
+def _opt_out(terms: Terms, opt_out: OptOut) -> Sentence:
+    portfolio = opt_out.portfolio
+    declined = portfolio.declined
     rule = (
         "stated when Japan may decline projects (bargain.decline_snapback): the projects"
         " whose expected loss to Japan exceeds the expected cost of a snap-back, and the"
@@ -297,7 +334,7 @@ def _opt_out(terms: Terms, opt_out: dict[str, Any]) -> dict[str, Any]:
             "No project's expected loss to Japan exceeds the expected cost of the tariff"
             " snap-back declining it may bring, so the opt-out changes nothing.",
             metric,
-            portfolio["net"]["usd"]["p50"],
+            portfolio.net.usd.p50,
             rule,
         )
     projects = sorted(
@@ -307,16 +344,16 @@ def _opt_out(terms: Terms, opt_out: dict[str, Any]) -> dict[str, Any]:
     if len(names) > 3:
         names = [*names[:2], f"{len(names) - 2} more"]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    before, after = opt_out["all_funded"]["net"], portfolio["net"]
+    before, after = opt_out.all_funded.net, portfolio.net
     text = (
         f"Declining the {len(projects)} of {len(terms.projects)} projects whose expected loss"
         f" to Japan exceeds the expected cost of a snap-back ({listed}) risks a snap-back"
-        f" with a chance of {_pct(portfolio['snapback_chance'])}, yet moves Japan's median"
-        f" net from {_money(before['usd']['p50'])} to {_money(after['usd']['p50'])} (on"
-        f" {opt_out['paths']:,} paths); it comes out ahead in {_pct(after['p_ahead'])} of"
-        f" paths instead of {_pct(before['p_ahead'])}."
+        f" with a chance of {_pct(portfolio.snapback_chance)}, yet moves Japan's median"
+        f" net from {_money(before.usd.p50 or 0.0)} to {_money(after.usd.p50 or 0.0)} (on"
+        f" {opt_out.paths:,} paths); it comes out ahead in {_pct(after.p_ahead)} of"
+        f" paths instead of {_pct(before.p_ahead)}."
     )
-    return _say(text, metric, after["usd"]["p50"], rule)
+    return _say(text, metric, after.usd.p50, rule)
 
 
 def japan_sovereign(terms: Terms) -> str | None:
@@ -350,16 +387,16 @@ def _hurdle(terms: Terms) -> float | None:
     return None
 
 
-def _base_lp_irr(terms: Terms, base_case: dict[str, Any]) -> float | None:
+def _base_lp_irr(terms: Terms, base_case: BaseCase) -> float | None:
     for party in terms.lps:
-        value = base_case["parties"][party.id]["irr"]
+        value = base_case.by_party[party.id].irr
         if value is not None:
-            return float(value)
+            return value
     return None
 
 
-def _say(text: str, metric: str, value: float | None, rule: str) -> dict[str, Any]:
-    return {"text": text, "metric": metric, "value": value, "rule": rule}
+def _say(text: str, metric: str, value: float | None, rule: str) -> Sentence:
+    return Sentence(text=text, metric=metric, value=value, rule=rule)
 
 
 def _pct(value: float, digits: int = 0) -> str:

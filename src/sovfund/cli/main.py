@@ -145,21 +145,22 @@ def run(
             **options,
         )
     summary = job.summary()
+    data = summary.to_dict()
     with err.status("Writing the report…") if not quiet else nullcontext():
         files = {  # rendered first, then written as one set: never a mixed set
-            "summary.json": json_text(summary).encode("utf-8"),
-            "report.html": render_report(summary, job.base, job.simulation).encode("utf-8"),
-            "results.xlsx": render_workbook(summary, job.base, job.simulation),
+            "summary.json": json_text(data).encode("utf-8"),
+            "report.html": render_report(summary, job.simulation).encode("utf-8"),
+            "results.xlsx": render_workbook(summary, job.simulation),
         }
         written = write_result_set(out_dir, files)
     if as_json:
-        print_json(summary)
+        print_json(data)
         return
-    out.print(verdict_view(summary["verdict"]))
+    out.print(verdict_view(job.verdict))
     out.print()
     out.print(base_case_view(job.base, scenario))
     out.print()
-    out.print(simulation_view(summary["simulation"], terms.fund.name))
+    out.print(simulation_view(job.figures, terms.fund.name))
     for path in written:
         out.print(f"Wrote {printable(path)}", style="dim", markup=False)
 
@@ -197,18 +198,18 @@ def simulate_command(
 ) -> None:
     """Monte Carlo: the distribution of every party's returns and of fund defaults."""
     from sovfund.cli.render import simulation_view
-    from sovfund.run.studies import simulation_json
+    from sovfund.run.studies import simulation_result
     from sovfund.terms.load import load_terms
 
     terms = load_terms(scenario)
     sim = _simulate(
         terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress
     )
-    data = simulation_json(scenario, sim)
+    result = simulation_result(scenario, sim)
     if as_json:
-        print_json(data)
+        print_json(result.to_dict())
     else:
-        out.print(simulation_view(data, terms.fund.name))
+        out.print(simulation_view(result, terms.fund.name))
 
 
 @app.command()

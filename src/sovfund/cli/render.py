@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -14,6 +15,9 @@ from sovfund.cli.common import printable
 if TYPE_CHECKING:
     from sovfund.analytics.base_case import BaseCase
     from sovfund.analytics.calculator import WaterfallResult
+    from sovfund.analytics.figures import SimulationResult
+    from sovfund.analytics.studies import Comparison, Frontier, Sensitivity, StressTest
+    from sovfund.analytics.verdict import Verdict
 
 __all__ = [
     "base_case_view",
@@ -92,35 +96,35 @@ def base_case_view(result: BaseCase, scenario: str) -> Group:
     figures.add_column(style="bold")
     figures.add_column(justify="right")
     rows: list[tuple[str, str]] = [
-        ("Commitments", money(fund["commitments"])),
-        ("Invested in projects (equity)", money(fund["invested"])),
-        ("Gross project multiple", multiple(fund["gross_moic"])),
-        ("Peak fund debt", money(fund["peak_debt"])),
-        ("Peak debt / called equity", multiple(fund["peak_debt_to_equity"])),
-        ("Peak loan-to-value", percent(fund["peak_ltv"])),
-        ("Interest paid or capitalised", money(fund["interest_paid"])),
-        ("Management fees", money(fund["fees_paid"])),
+        ("Commitments", money(fund.commitments)),
+        ("Invested in projects (equity)", money(fund.invested)),
+        ("Gross project multiple", multiple(fund.gross_moic)),
+        ("Peak fund debt", money(fund.peak_debt)),
+        ("Peak debt / called equity", multiple(fund.peak_debt_to_equity)),
+        ("Peak loan-to-value", percent(fund.peak_ltv)),
+        ("Interest paid or capitalised", money(fund.interest_paid)),
+        ("Management fees", money(fund.fees_paid)),
     ]
-    for gp, fees in fund["gp_fees"].items():
-        rows.append((f"  {gp}: fees / carry", f"{money(fees)} / {money(fund['gp_carry'][gp])}"))
-    rows.append(("Covenant breach", _when(fund["covenant_breach"], fund["first_breach"])))
-    rows.append(("Fund-debt default", _when(fund["defaulted"], fund["default_date"])))
-    if fund["funding_shortfall"]:
+    for gp, fees in fund.gp_fees.items():
+        rows.append((f"  {gp}: fees / carry", f"{money(fees)} / {money(fund.gp_carry[gp])}"))
+    rows.append(("Covenant breach", _when(fund.covenant_breach, fund.first_breach)))
+    rows.append(("Fund-debt default", _when(fund.defaulted, fund.default_date)))
+    if fund.funding_shortfall:
         rows.append(
             (
                 "[red]Funding shortfall[/]",
-                f"[red]yes, on {fund['shortfall_date']}: commitments and debt cannot pay"
+                f"[red]yes, on {fund.shortfall_date}: commitments and debt cannot pay"
                 " for the pipeline, so the fund sold up[/]",
             )
         )
-    if fund["lenders_loss"] > 0:
-        rows.append(("Lenders' loss", money(fund["lenders_loss"])))
+    if fund.lenders_loss > 0:
+        rows.append(("Lenders' loss", money(fund.lenders_loss)))
     for label, value in rows:
         figures.add_row(label, value)
     return Group(parties, Text(""), figures)
 
 
-def _when(happened: bool, date: Any) -> str:
+def _when(happened: bool, date: dt.date | None) -> str:
     return f"yes, first on {date}" if happened else "no"
 
 
@@ -146,9 +150,9 @@ def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     return Group(parties, Text(""), tiers)
 
 
-def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
-    """The Monte Carlo JSON as a table: each party's distribution, then the fund's."""
-    title = Text(printable(f"{fund_name} — {data['paths']:,} paths, seed {data['seed']}"))
+def simulation_view(result: SimulationResult, fund_name: str) -> Group:
+    """The Monte Carlo's figures as a table: each party's distribution, then the fund's."""
+    title = Text(printable(f"{fund_name} — {result.paths:,} paths, seed {result.seed}"))
     parties = Table(title=title, title_justify="left")
     for column in (
         "party",
@@ -160,143 +164,140 @@ def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
         "P(total loss)",
     ):
         parties.add_column(column, justify="left" if column == "party" else "right", no_wrap=True)
-    for party, entry in data["parties"].items():
-        irr, tvpi = entry["irr"], entry["tvpi"]
+    for party, entry in result.parties.items():
+        irr, tvpi = entry.irr, entry.tvpi
         parties.add_row(
             party,
-            percent(irr["p05"]),
-            percent(irr["p50"]),
-            percent(irr["p95"]),
-            multiple(tvpi["mean"]),
-            percent(entry["p_loss"]),
-            percent(entry["p_total_loss"]),
+            percent(irr.p05),
+            percent(irr.p50),
+            percent(irr.p95),
+            multiple(tvpi.mean),
+            percent(entry.p_loss),
+            percent(entry.p_total_loss),
         )
-    fund = data["fund"]
+    fund = result.fund
     figures = Table(show_header=False, box=None, padding=(0, 2))
     figures.add_column(style="bold")
     figures.add_column(justify="right")
     figures.add_row(
-        "P(fund-debt default)", f"{percent(fund['p_default'])} ± {percent(fund['p_default_se'])}"
+        "P(fund-debt default)", f"{percent(fund.p_default)} ± {percent(fund.p_default_se)}"
     )
     figures.add_row(
         "P(funding shortfall: sold up)",
-        f"{percent(fund['p_funding_shortfall'])} ± {percent(fund['p_funding_shortfall_se'])}",
+        f"{percent(fund.p_funding_shortfall)} ± {percent(fund.p_funding_shortfall_se)}",
     )
     figures.add_row(
         "P(covenant breach)",
-        f"{percent(fund['p_covenant_breach'])} ± {percent(fund['p_covenant_breach_se'])}",
+        f"{percent(fund.p_covenant_breach)} ± {percent(fund.p_covenant_breach_se)}",
     )
-    figures.add_row("Mean lenders' loss", money(fund["lenders_loss"]["mean"]))
-    figures.add_row("Peak LTV, median", percent(fund["peak_ltv"]["p50"]))
-    figures.add_row("Fees to GPs, mean", money(fund["fees"]["mean"]))
+    figures.add_row("Mean lenders' loss", money(fund.lenders_loss.mean))
+    figures.add_row("Peak LTV, median", percent(fund.peak_ltv.p50))
+    figures.add_row("Fees to GPs, mean", money(fund.fees.mean))
     return Group(parties, Text(""), figures)
 
 
-def verdict_view(verdict: dict[str, Any]) -> Group:
+def verdict_view(verdict: Verdict) -> Group:
     """The verdict: the headline in bold, then one line per sentence."""
-    lines = [Text(printable(verdict["headline"]), style="bold")]
-    lines += [Text(printable(f"• {s['text']}")) for s in verdict["sentences"]]
+    lines = [Text(printable(verdict.headline), style="bold")]
+    lines += [Text(printable(f"• {s.text}")) for s in verdict.sentences]
     return Group(*lines)
 
 
-def stress_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
+def stress_view(result: StressTest, fund_name: str, party: str) -> Table:
     """The stress table: one row per scenario, on the same seed: the fund's risk, one
     LP's outcome (in yen too if it is Japanese) and what the GPs receive."""
     table = Table(
         title=Text(
-            printable(f"{fund_name} — stress tests, {data['paths']:,} paths, seed {data['seed']}")
+            printable(f"{fund_name} — stress tests, {result.paths:,} paths, seed {result.seed}")
         ),
         title_justify="left",
     )
-    base = data["scenarios"][0]["parties"]
-    gps = [p for p, entry in base.items() if entry["p_loss"] is None]
-    yen = "irr_jpy_net_of_funding" in base[party]
+    base = result.scenarios[0].parties
+    gps = [p for p, entry in base.items() if entry.p_loss is None]
+    yen = base[party].irr_jpy_net_of_funding is not None
     columns = ["scenario", "P(default)", "P(breach)", f"{party} mean TVPI", f"{party} P(loss)"]
     columns += [f"{party} yen IRR p50, net"] if yen else []
     columns += ["GPs receive (mean)"] if gps else []
     for column in columns:
         table.add_column(column, justify="left" if column == "scenario" else "right")
-    for scenario in data["scenarios"]:
-        fund, figures = scenario["fund"], scenario["parties"]
+    for scenario in result.scenarios:
+        fund, figures = scenario.fund, scenario.parties
         cells: list[str | Text] = [
-            Text(printable(scenario["title"])),
-            percent(fund["p_default"]),
-            percent(fund["p_covenant_breach"]),
-            multiple(figures[party]["tvpi"]["mean"]),
-            percent(figures[party]["p_loss"]),
+            Text(printable(scenario.title)),
+            percent(fund.p_default),
+            percent(fund.p_covenant_breach),
+            multiple(figures[party].tvpi.mean),
+            percent(figures[party].p_loss),
         ]
-        if yen:
-            cells.append(percent(figures[party]["irr_jpy_net_of_funding"]["p50"]))
+        yen_irr = figures[party].irr_jpy_net_of_funding
+        if yen and yen_irr is not None:
+            cells.append(percent(yen_irr.p50))
         if gps:
-            cells.append(money(sum(figures[gp]["received"]["mean"] or 0.0 for gp in gps)))
+            cells.append(money(sum(figures[gp].received.mean or 0.0 for gp in gps)))
         table.add_row(*cells)
     return table
 
 
-def frontier_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
+def frontier_view(result: Frontier, fund_name: str, party: str) -> Table:
     """The leverage frontier for one party, with the fund's default risk."""
     table = Table(
-        title=Text(
-            printable(f"{fund_name} — leverage frontier ({party}), {data['paths']:,} paths")
-        ),
+        title=Text(printable(f"{fund_name} — leverage frontier ({party}), {result.paths:,} paths")),
         title_justify="left",
     )
     for column in ("debt/equity", "mean IRR", "IRR p05", "P(loss)", "P(default)", "P(breach)"):
         table.add_column(column, justify="right")
-    for point in data["points"]:
-        figures, fund = point["parties"][party], point["fund"]
+    for point in result.points:
+        figures, fund = point.parties[party], point.fund
         table.add_row(
-            f"{point['leverage']:g}x",
-            percent(figures["irr_mean"]),
-            percent(figures["irr_p05"]),
-            percent(figures["p_loss"]),
-            percent(fund["p_default"]),
-            percent(fund["p_covenant_breach"]),
+            f"{point.leverage:g}x",
+            percent(figures.irr_mean),
+            percent(figures.irr_p05),
+            percent(figures.p_loss),
+            percent(fund.p_default),
+            percent(fund.p_covenant_breach),
         )
     return table
 
 
-def sensitivity_view(data: dict[str, Any]) -> Table:
+def sensitivity_view(result: Sensitivity) -> Table:
     """The tornado as a table, widest swing first."""
-    base = data["base"]
-    show = percent if data["metric"].startswith(("irr", "p_")) else multiple
+    base = result.base
+    show = percent if result.metric.startswith(("irr", "p_")) else multiple
     table = Table(
         title=Text(
-            printable(
-                f"Sensitivity of {data['label']} (base {show(base)}), {data['paths']:,} paths"
-            )
+            printable(f"Sensitivity of {result.label} (base {show(base)}), {result.paths:,} paths")
         ),
         title_justify="left",
     )
     for column in ("assumption", "low", "at low", "high", "at high"):
         table.add_column(column, justify="left" if column == "assumption" else "right")
-    for bar in data["bars"]:
+    for bar in result.bars:
         table.add_row(
-            bar["label"],
-            bar["low_setting"],
-            show(bar["low"]),
-            bar["high_setting"],
-            show(bar["high"]),
+            bar.label,
+            bar.low_setting,
+            show(bar.low),
+            bar.high_setting,
+            show(bar.high),
         )
     return table
 
 
-def comparison_view(data: dict[str, Any]) -> Table:
+def comparison_view(result: Comparison) -> Table:
     """Two structures on the same markets: what each country puts in and gets back."""
     table = Table(
-        title=Text(f"Structures on the same markets, {data['paths']:,} paths, seed {data['seed']}"),
+        title=Text(f"Structures on the same markets, {result.paths:,} paths, seed {result.seed}"),
         title_justify="left",
     )
     for column in ("structure", "country", "puts in", "gets back", "net", "P(net loss)"):
         table.add_column(column, justify="left" if column in {"structure", "country"} else "right")
-    for structure in data["structures"]:
-        for row in structure["countries"]:
+    for structure in result.structures:
+        for row in structure.countries:
             table.add_row(
-                Text(printable(structure["scenario"])),
-                row["country"],
-                money(row["contributed_mean"]),
-                money(row["received_mean"]),
-                money(row["net_mean"]),
-                percent(row["p_net_loss"]),
+                Text(printable(structure.scenario)),
+                row.country,
+                money(row.contributed_mean),
+                money(row.received_mean),
+                money(row.net_mean),
+                percent(row.p_net_loss),
             )
     return table

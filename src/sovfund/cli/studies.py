@@ -5,7 +5,7 @@ app (cli.main does)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
+Study = TypeVar("Study")
+
 PartyOpt = Annotated[
     str | None, typer.Option("--party", help="The LP shown (default: Japan's sovereign LP).")
 ]
@@ -38,7 +40,9 @@ StudyPathsOpt = Annotated[
 ]
 
 
-def _with_progress(label: str, total: int, quiet: bool, job: Callable[[Any], Any]) -> Any:
+def _with_progress(
+    label: str, total: int, quiet: bool, job: Callable[[Callable[[int], Any]], Study]
+) -> Study:
     with progress_bar(err, quiet) as progress:
         task = progress.add_task(label, total=total)
         return job(lambda done: progress.update(task, completed=done))
@@ -71,11 +75,10 @@ def stress_command(
         quiet,
         lambda report: stress_test(terms, paths=paths, seed=seed, names=only, on_progress=report),
     )
-    data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        print_json(data)
+        print_json({"scenario": scenario, **result.to_dict()})
     else:
-        out.print(stress_view(data, terms.fund.name, who))
+        out.print(stress_view(result, terms.fund.name, who))
 
 
 @app.command("frontier")
@@ -107,11 +110,10 @@ def frontier_command(
             terms, paths=paths, seed=seed, levels=values, on_progress=report
         ),
     )
-    data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        print_json(data)
+        print_json({"scenario": scenario, **result.to_dict()})
     else:
-        out.print(frontier_view(data, terms.fund.name, who))
+        out.print(frontier_view(result, terms.fund.name, who))
 
 
 def _lp(terms: Terms, party: str | None) -> str:
@@ -166,11 +168,10 @@ def sensitivity_command(
             terms, paths=paths, seed=seed, metric=metric, party=party, on_progress=report
         ),
     )
-    data = {"scenario": scenario, **result.to_dict()}
     if as_json:
-        print_json(data)
+        print_json({"scenario": scenario, **result.to_dict()})
     else:
-        out.print(sensitivity_view(data))
+        out.print(sensitivity_view(result))
 
 
 @app.command("compare")
@@ -195,8 +196,7 @@ def compare_command(
         quiet,
         lambda report: compare((first, a), (second, b), paths=paths, seed=seed, on_progress=report),
     )
-    data = result.to_dict()
     if as_json:
-        print_json(data)
+        print_json(result.to_dict())
     else:
-        out.print(comparison_view(data))
+        out.print(comparison_view(result))

@@ -1,7 +1,7 @@
 """Plotly figures for the HTML report, and the number formats they share with it.
 
 Render only: every figure shows numbers the model produced (the base case, the
-simulation's per-path summaries and sampled paths, the summary dict); the most a
+simulation's per-path summaries and sampled paths, the studies' results); the most a
 figure does is bin them, take percentiles across paths or add them up over time.
 """
 
@@ -17,7 +17,9 @@ import plotly.graph_objects as go
 from numpy.typing import NDArray
 from plotly.subplots import make_subplots
 
-from sovfund.analytics.base_case import BaseCase
+from sovfund.analytics.bargain import BargainStudy
+from sovfund.analytics.base_case import BaseCase, PartyResult
+from sovfund.analytics.studies import Frontier, Sensitivity, TornadoBar
 from sovfund.run.simulate import Simulation
 from sovfund.terms.models import Party, Terms
 
@@ -35,7 +37,6 @@ __all__ = [
     "metric_format",
     "money",
     "multiple",
-    "party_rows",
     "percent",
     "probability",
     "structure",
@@ -169,11 +170,6 @@ class PartyStyle:
         return cls(label, color)
 
 
-def party_rows(base: BaseCase) -> dict[str, dict[str, Any]]:
-    """The base case's party table as plain dicts: party id -> column -> value."""
-    return {str(pid): {str(k): v for k, v in row.items()} for pid, row in base.parties.iterrows()}
-
-
 def tier_rows(base: BaseCase) -> dict[str, dict[str, float]]:
     """What each waterfall tier paid each party: tier name -> party id -> amount."""
     return {
@@ -182,8 +178,21 @@ def tier_rows(base: BaseCase) -> dict[str, dict[str, float]]:
     }
 
 
-def _total(rows: Mapping[str, Mapping[str, Any]], ids: Sequence[str], key: str) -> float:
-    return float(sum(float(rows[i][key]) for i in ids))
+def _total(base: BaseCase, ids: Sequence[str], figure: Callable[[PartyResult], float]) -> float:
+    """A base-case figure of each party ``ids`` names, added up."""
+    return float(sum(figure(base.by_party[i]) for i in ids))
+
+
+def _contributed(row: PartyResult) -> float:
+    return row.contributed
+
+
+def _distributed(row: PartyResult) -> float:
+    return row.distributed
+
+
+def _fees(row: PartyResult) -> float:
+    return row.fees_received
 
 
 def _layout(
@@ -217,7 +226,7 @@ def structure(base: BaseCase, style: PartyStyle) -> go.Figure:
     LPs' capital, the lenders' debt and the projects' income in; project spending,
     the lenders' interest and principal, the GPs' fees and carry and the LPs'
     distributions out."""
-    terms, q, parties = base.terms, base.quarterly, party_rows(base)
+    terms, q = base.terms, base.quarterly
     nodes: list[str] = []
     colors: list[str] = []
     links: tuple[list[int], list[int], list[float], list[str]] = ([], [], [], [])
@@ -242,16 +251,16 @@ def structure(base: BaseCase, style: PartyStyle) -> go.Figure:
         committed = sum(p.commitment or 0.0 for p in members)
         ins.append(
             (
-                f"{investor_class}: paid in {money(_total(parties, ids, 'contributed'))}"
+                f"{investor_class}: paid in {money(_total(base, ids, _contributed))}"
                 f" (committed {money(committed)})",
-                _total(parties, ids, "contributed"),
+                _total(base, ids, _contributed),
                 style.color[ids[0]],
             )
         )
     ins.append(
         (
             f"Lenders: lent {money(debt_drawn)}"
-            f" (peak {multiple(base.fund['peak_debt_to_equity'])} called equity)",
+            f" (peak {multiple(base.fund.peak_debt_to_equity)} called equity)",
             debt_drawn,
             LENDER,
         )
@@ -276,8 +285,8 @@ def structure(base: BaseCase, style: PartyStyle) -> go.Figure:
         (f"Lenders: interest {money(float(q['interest'].sum()))}", q["interest"].sum(), LENDER),
     ]
     for gp in terms.gps:
-        fees = float(parties[gp.id]["fees_received"])
-        carry = float(parties[gp.id]["distributed"])
+        fees = base.by_party[gp.id].fees_received
+        carry = base.by_party[gp.id].distributed
         outs.append(
             (
                 f"{style.label[gp.id]}: fees {money(fees)} + carry {money(carry)}",
@@ -286,7 +295,7 @@ def structure(base: BaseCase, style: PartyStyle) -> go.Figure:
             )
         )
     for investor_class, members in _lp_classes(terms, style).items():
-        paid = _total(parties, [p.id for p in members], "distributed")
+        paid = _total(base, [p.id for p in members], _distributed)
         outs.append(
             (
                 f"{investor_class}: distributions {money(paid)}",
@@ -488,10 +497,10 @@ def lp_outcomes(sim: Simulation, base: BaseCase, style: PartyStyle) -> go.Figure
     tvpi_high = _upper(tvpi, 8.0, floor=1.5)
     for row, group in enumerate(groups, start=1):
         party = lps[group[0]]
-        color, plan = style.color[ids[party]], party_rows(base)[ids[party]]
+        color, plan = style.color[ids[party]], base.by_party[ids[party]]
         panels = (
-            _Panel(irr[:, group[0]], irr_low, irr_high, percent, color, float(plan["irr"])),
-            _Panel(tvpi[:, group[0]], 0.0, tvpi_high, multiple, color, float(plan["tvpi"])),
+            _Panel(irr[:, group[0]], irr_low, irr_high, percent, color, _plan(plan.irr)),
+            _Panel(tvpi[:, group[0]], 0.0, tvpi_high, multiple, color, _plan(plan.tvpi)),
         )
         for col, panel in enumerate(panels, start=1):
             _draw_panel(figure, panel, row=row, col=col, legend=row == 1 and col == 1)
@@ -529,14 +538,14 @@ def gp_receipts(sim: Simulation, base: BaseCase, style: PartyStyle) -> go.Figure
     )
     for col, group in enumerate(groups, start=1):
         party = gps[group[0]]
-        plan = party_rows(base)[ids[party]]
+        plan = base.by_party[ids[party]]
         panel = _Panel(
             received[:, group[0]],
             0.0,
             high,
             money,
             style.color[ids[party]],
-            float(plan["distributed"] + plan["fees_received"]),
+            plan.distributed + plan.fees_received,
             divisor,
         )
         _draw_panel(figure, panel, row=1, col=col, legend=col == 1)
@@ -706,7 +715,7 @@ def attribution(base: BaseCase, style: PartyStyle) -> go.Figure:
     """Who gets what over the fund's life (base case): each LP class and GP by waterfall
     tier, the GPs' management fees and the lenders' interest; LPs' capital paid in
     marked."""
-    terms, tiers, parties = base.terms, tier_rows(base), party_rows(base)
+    terms, tiers, parties = base.terms, tier_rows(base), base.by_party.values()
     rows: list[tuple[str, list[str]]] = [
         (name, [p.id for p in members]) for name, members in _lp_classes(terms, style).items()
     ]
@@ -717,8 +726,8 @@ def attribution(base: BaseCase, style: PartyStyle) -> go.Figure:
     divisor, suffix = _scale(
         [
             interest,
-            *(r["distributed"] for r in parties.values()),
-            *(r["contributed"] for r in parties.values()),
+            *(r.distributed for r in parties),
+            *(r.contributed for r in parties),
         ]
     )
     figure = go.Figure()
@@ -726,7 +735,7 @@ def attribution(base: BaseCase, style: PartyStyle) -> go.Figure:
     for index, tier in enumerate(tiers):
         paid = [sum(tiers[tier][m] for m in members) for _, members in rows] + lenders
         segments.append((f"tier {index + 1}: {tier}", paid, TIER_TONES[index % len(TIER_TONES)]))
-    fees = [_total(parties, members, "fees_received") for _, members in rows] + lenders
+    fees = [_total(base, members, _fees) for _, members in rows] + lenders
     segments.append(("management fees", fees, GP_TONES[0]))
     if interest > 0:
         segments.append(("interest on fund debt", [0.0] * len(rows) + [interest], LENDER))
@@ -741,7 +750,7 @@ def attribution(base: BaseCase, style: PartyStyle) -> go.Figure:
                 customdata=[money(v) for v in values],
                 hovertemplate=f"%{{y}}, {name}: %{{customdata}}<extra></extra>",
             )
-    paid_in = [_total(parties, members, "contributed") for _, members in rows] + lenders
+    paid_in = [_total(base, members, _contributed) for _, members in rows] + lenders
     figure.add_scatter(
         y=labels,
         x=[v / divisor if v > 0 else None for v in paid_in],
@@ -763,24 +772,24 @@ def attribution(base: BaseCase, style: PartyStyle) -> go.Figure:
 # ---- stress, leverage, sensitivity -----------------------------------------------------------
 
 
-def frontier(section: Mapping[str, Any], terms: Terms, party: str, label: str) -> go.Figure:
+def frontier(section: Frontier, terms: Terms, party: str, label: str) -> go.Figure:
     """P(default), P(covenant breach) and one party's mean and 5th-percentile IRR against
-    fund leverage, from the frontier section of the summary."""
-    points = sorted(section["points"], key=lambda p: p["leverage"])
-    x = [p["leverage"] for p in points]
+    fund leverage, from the leverage frontier."""
+    points = sorted(section.points, key=lambda p: p.leverage)
+    x = [p.leverage for p in points]
     figure = make_subplots(
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
         subplot_titles=["Chance of trouble", f"{label}: return"],
     )
-    for key, name, color in (
-        ("p_default", "P(fund defaults on its debt)", "#b8322f"),
-        ("p_covenant_breach", "P(a covenant is breached)", "#e76f51"),
+    for chances, name, color in (
+        ([p.fund.p_default for p in points], "P(fund defaults on its debt)", "#b8322f"),
+        ([p.fund.p_covenant_breach for p in points], "P(a covenant is breached)", "#e76f51"),
     ):
         figure.add_scatter(
             x=x,
-            y=[p["fund"].get(key) for p in points],
+            y=chances,
             mode="lines+markers",
             name=name,
             line={"color": color, "width": 2.5},
@@ -788,13 +797,19 @@ def frontier(section: Mapping[str, Any], terms: Terms, party: str, label: str) -
             col=1,
             hovertemplate="%{x:.1f}x: %{y:.1%}<extra>" + name + "</extra>",
         )
-    for key, name, color, dash in (
-        ("irr_mean", "mean IRR", MEDIAN, "solid"),
-        ("irr_p05", "IRR in the worst 5% (5th percentile)", "#6f98d8", "dash"),
+    lp = [p.parties.get(party) for p in points]
+    for values, name, color, dash in (
+        ([None if f is None else f.irr_mean for f in lp], "mean IRR", MEDIAN, "solid"),
+        (
+            [None if f is None else f.irr_p05 for f in lp],
+            "IRR in the worst 5% (5th percentile)",
+            "#6f98d8",
+            "dash",
+        ),
     ):
         figure.add_scatter(
             x=x,
-            y=[p["parties"].get(party, {}).get(key) for p in points],
+            y=values,
             mode="lines+markers",
             name=name,
             line={"color": color, "width": 2.5, "dash": dash},
@@ -827,35 +842,41 @@ def frontier(section: Mapping[str, Any], terms: Terms, party: str, label: str) -
     return _layout(figure, height=450)
 
 
-def _finite(value: Any) -> float | None:
-    """A figure of the summary as a float, None where it is missing, NaN or infinite."""
+def _finite(value: float | None) -> float | None:
+    """A figure as a float, None where it is missing, NaN or infinite."""
     if value is None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
 
 
-def tornado(section: Mapping[str, Any]) -> go.Figure | None:
+def _plan(value: float | None) -> float:
+    """A base-case figure for a chart's marker: NaN (not drawn) where it is missing."""
+    return math.nan if value is None else value
+
+
+def tornado(section: Sensitivity) -> go.Figure | None:
     """How far one figure moves when each input is set low and high, largest swing on
     top, around its value with every input at its setting. None where the figure has
     no value as set (no LP paid anything in on any path, say): nothing to centre on."""
-    write, axis = metric_format(str(section["metric"]))
-    base = _finite(section.get("base"))
+    write, axis = metric_format(section.metric)
+    base = _finite(section.base)
     if base is None:
         return None
 
-    def swing(bar: Mapping[str, Any]) -> float:
-        low, high = _finite(bar["low"]), _finite(bar["high"])
+    def swing(bar: TornadoBar) -> float:
+        low, high = _finite(bar.low), _finite(bar.high)
         return 0.0 if low is None or high is None else abs(high - low)
 
-    bars = sorted(section["bars"], key=swing)
-    labels = [f"{b['label']}  ({b['low_setting']} / {b['high_setting']})" for b in bars]
+    bars = sorted(section.bars, key=swing)
+    labels = [f"{b.label}  ({b.low_setting} / {b.high_setting})" for b in bars]
     figure = go.Figure()
-    for key, setting, name, color in (
-        ("low", "low_setting", "input set low", "#6f98d8"),
-        ("high", "high_setting", "input set high", "#b8322f"),
+    for high, name, color in (
+        (False, "input set low", "#6f98d8"),
+        (True, "input set high", "#b8322f"),
     ):
-        values = [_finite(b[key]) for b in bars]
+        values = [_finite(b.high if high else b.low) for b in bars]
+        settings = [b.high_setting if high else b.low_setting for b in bars]
         figure.add_bar(
             y=labels,
             x=[None if v is None else v - base for v in values],
@@ -863,7 +884,7 @@ def tornado(section: Mapping[str, Any]) -> go.Figure | None:
             orientation="h",
             name=name,
             marker_color=color,
-            customdata=[[b[setting], write(v)] for b, v in zip(bars, values, strict=True)],
+            customdata=[[setting, write(v)] for setting, v in zip(settings, values, strict=True)],
             hovertemplate="%{y}: %{customdata[0]} → %{customdata[1]}<extra></extra>",
         )
     figure.add_vline(
@@ -872,18 +893,18 @@ def tornado(section: Mapping[str, Any]) -> go.Figure | None:
         annotation_text=f"as set: {write(base)}",
         annotation_position="top",
     )
-    figure.update_xaxes(**axis, title_text=str(section["label"]))
+    figure.update_xaxes(**axis, title_text=section.label)
     return _layout(
         figure, height=170 + 56 * len(bars), barmode="group", bargap=0.3, margin={"l": 300}
     )
 
 
-def bargain(section: Mapping[str, Any]) -> go.Figure:
+def bargain(section: BargainStudy) -> go.Figure:
     """Japan's net value (the tariff relief plus its fund cash, USD at the start) across
-    the paths, against the fund alone: each percentile of the two, from the summary's
-    ``bargain`` section; zero marked, where Japan breaks even."""
-    net = np.asarray(section["net"]["quantiles_usd"], dtype=np.float64)
-    fund = np.asarray(section["net"]["fund_quantiles_usd"], dtype=np.float64)
+    the paths, against the fund alone: each percentile of the two, from Japan's side of
+    the bargain; zero marked, where Japan breaks even."""
+    net = np.asarray(section.net.quantiles_usd or (), dtype=np.float64)
+    fund = np.asarray(section.net.fund_quantiles_usd or (), dtype=np.float64)
     levels = np.arange(1, net.size + 1) / (net.size + 1)
     divisor, suffix = _scale(np.concatenate([net, fund]))
     figure = go.Figure()
@@ -903,7 +924,7 @@ def bargain(section: Mapping[str, Any]) -> go.Figure:
     figure.add_vline(
         x=0.0,
         line={"color": "#222", "width": 1},
-        annotation_text=f"break even: Japan ahead in {probability(section['net']['p_ahead'])}",
+        annotation_text=f"break even: Japan ahead in {probability(section.net.p_ahead)}",
         annotation_position="top left",
         annotation_font_size=11,
     )

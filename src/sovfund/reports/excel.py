@@ -1,10 +1,11 @@
 """The Excel workbook: the inputs, the base case flow by flow, the party metrics with
 live formulas an analyst can audit, and the Monte Carlo, stress and leverage figures.
 
-Render only: the numbers come from the summary dict (``summary.json``), the base case
-and the simulation. Every formula carries its result as computed by the model, so a
-reader that does not recalculate (or a test) sees the model's numbers, and Excel's
-recalculation shows the formula agrees.
+Render only: the numbers come from the job's :class:`~sovfund.run.job.Summary` (what
+summary.json holds, the base case with its tables among it) and the simulation. Every
+formula carries its result as computed by the model, so a reader that does not
+recalculate (or a test) sees the model's numbers, and Excel's recalculation shows the
+formula agrees.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 import sovfund
-from sovfund.analytics.base_case import BaseCase
+from sovfund.analytics.bargain import BargainStudy, OptOut
+from sovfund.analytics.base_case import BaseCase, FundFigures
+from sovfund.analytics.studies import Frontier, Sensitivity, StressTest
 from sovfund.reports.files import write_bytes
+from sovfund.run.job import Summary
 from sovfund.run.simulate import Simulation
 from sovfund.terms.models import Terms
 
@@ -53,7 +57,7 @@ QUARTERLY = "Fund quarterly"
 PERCENTILES = tuple(range(1, 100))
 
 
-def write_workbook(path: Path, summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> Path:
+def write_workbook(path: Path, summary: Summary, sim: Simulation) -> Path:
     """Build the workbook and write it to ``path`` atomically.
 
     Raises
@@ -61,11 +65,13 @@ def write_workbook(path: Path, summary: Mapping[str, Any], base: BaseCase, sim: 
     InputError
         The folder cannot be made or written to.
     """
-    return write_bytes(path, render_workbook(summary, base, sim))
+    return write_bytes(path, render_workbook(summary, sim))
 
 
-def render_workbook(summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> bytes:
-    """The workbook as the bytes of an .xlsx file."""
+def render_workbook(summary: Summary, sim: Simulation) -> bytes:
+    """The workbook of ``summary`` (``sim``: the run its simulation figures come from,
+    for the percentiles of every path) as the bytes of an .xlsx file."""
+    base = summary.base_case
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     book.set_properties({"title": f"{base.terms.fund.name}: sovfund results"})
@@ -76,19 +82,19 @@ def render_workbook(summary: Mapping[str, Any], base: BaseCase, sim: Simulation)
     _quarterly(book.add_worksheet(QUARTERLY), styles, base)
     _flows(book.add_worksheet(FLOWS), styles, base)
     _net_cash(book.add_worksheet(NET), styles, base)
-    _party_metrics(book.add_worksheet("Party metrics"), styles, summary, base)
+    _party_metrics(book.add_worksheet("Party metrics"), styles, base)
     _simulation(book.add_worksheet("Simulation"), styles, summary, base.terms)
     _percentiles(book.add_worksheet("Percentiles"), styles, sim)
-    if summary.get("stress"):
-        _stress(book.add_worksheet("Stress"), styles, summary["stress"], base.terms)
-    if summary.get("frontier"):
-        _frontier(book.add_worksheet("Frontier"), styles, summary["frontier"], base.terms)
-    if summary.get("sensitivity"):
-        _sensitivity(book.add_worksheet("Sensitivity"), styles, summary["sensitivity"])
-    if summary.get("bargain"):
-        _bargain(book.add_worksheet("Bargain"), styles, summary["bargain"])
-        if summary["bargain"].get("opt_out"):
-            _opt_out(book.add_worksheet("Opt-out"), styles, summary["bargain"]["opt_out"], base)
+    if summary.stress is not None:
+        _stress(book.add_worksheet("Stress"), styles, summary.stress, base.terms)
+    if summary.frontier is not None:
+        _frontier(book.add_worksheet("Frontier"), styles, summary.frontier, base.terms)
+    if summary.sensitivity is not None:
+        _sensitivity(book.add_worksheet("Sensitivity"), styles, summary.sensitivity)
+    if summary.bargain is not None:
+        _bargain(book.add_worksheet("Bargain"), styles, summary.bargain)
+        if summary.bargain.opt_out is not None:
+            _opt_out(book.add_worksheet("Opt-out"), styles, summary.bargain.opt_out, base)
     book.close()
     return buffer.getvalue()
 
@@ -202,27 +208,27 @@ def _range(sheet: str, col: int, first: int, last: int, *, absolute: bool = True
 # ---- sheets ----------------------------------------------------------------------------------
 
 
-def _about(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], base: BaseCase) -> None:
+def _about(sheet: Worksheet, styles: Styles, summary: Summary, base: BaseCase) -> None:
     """What the workbook is, how to reproduce it, the verdict, and a guide to the sheets."""
-    simulation, run = summary["simulation"], summary.get("run") or {}
-    paths = int(run.get("paths", simulation["paths"]))
-    seed = int(run.get("seed", simulation["seed"]))
-    scenario = str(summary["scenario"])
+    simulation, run = summary.simulation, summary.run
+    paths = run.paths if run is not None else simulation.paths
+    seed = run.seed if run is not None else simulation.seed
+    scenario = summary.scenario
     sheet.write_string(0, 0, base.terms.fund.name, styles.title)
     rows: list[tuple[str, Any]] = [
         ("Scenario", scenario),
-        ("sovfund version", run.get("version", sovfund.__version__)),
+        ("sovfund version", run.version if run is not None else sovfund.__version__),
         ("Monte Carlo paths", paths),
         ("Seed", seed),
-        ("Engine", run.get("engine", simulation.get("engine"))),
-        ("Backend", run.get("backend")),
-        ("Run time (seconds)", _plain(run.get("seconds"))),
+        ("Engine", run.engine if run is not None else simulation.engine),
+        ("Backend", run.backend if run is not None else None),
+        ("Run time (seconds)", _plain(run.seconds) if run is not None else None),
         ("Reproduce", f"sovfund run {scenario} --paths {paths} --seed {seed}"),
     ]
-    verdict = summary.get("verdict")
-    if verdict:
-        rows.append(("Verdict", verdict.get("headline", "")))
-        rows += [("", s.get("text", "")) for s in verdict.get("sentences", [])]
+    verdict = summary.verdict
+    if verdict is not None:
+        rows.append(("Verdict", verdict.headline))
+        rows += [("", s.text) for s in verdict.sentences]
     row = 2
     for label, value in rows:
         if value is None:
@@ -248,11 +254,11 @@ def _about(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], base: B
         "Opt-out": "each project funded against declined at the risk of a tariff snap-back",
     }
     present = {
-        "Stress": summary.get("stress"),
-        "Frontier": summary.get("frontier"),
-        "Sensitivity": summary.get("sensitivity"),
-        "Bargain": summary.get("bargain"),
-        "Opt-out": (summary.get("bargain") or {}).get("opt_out"),
+        "Stress": summary.stress is not None,
+        "Frontier": summary.frontier is not None,
+        "Sensitivity": summary.sensitivity is not None,
+        "Bargain": summary.bargain is not None,
+        "Opt-out": summary.bargain is not None and summary.bargain.opt_out is not None,
     }
     for name, text in guide.items():
         if name in present and not present[name]:
@@ -522,12 +528,10 @@ def _net_cash(sheet: Worksheet, styles: Styles, base: BaseCase) -> None:
     _widths(sheet, [12] + [18] * len(ids))
 
 
-def _party_metrics(
-    sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], base: BaseCase
-) -> None:
+def _party_metrics(sheet: Worksheet, styles: Styles, base: BaseCase) -> None:
     """Per party: money in and out as SUMIFS over the flows, TVPI, DPI and IRR as
     formulas, totals as SUMs; then the fund's base-case figures."""
-    terms, parties = base.terms, summary["base_case"]["parties"]
+    terms, parties = base.terms, base.by_party
     flows_last = len(base.flows)  # header in row 0, data rows 1..flows_last
     quarters = len(base.quarterly)
     party_col = _range(FLOWS, 1, 1, flows_last)
@@ -557,13 +561,13 @@ def _party_metrics(
         sheet.write_string(row, 2, party.role, styles.text)
         _write(sheet, row, 3, party.investor_class, styles.text)
         _write(sheet, row, 4, party.commitment, b)
-        for col, source, key in (
-            (5, 2, "contributed"),
-            (6, 3, "distributed"),
-            (7, 4, "fees_received"),
+        for col, source, amount in (
+            (5, 2, data.contributed),
+            (6, 3, data.distributed),
+            (7, 4, data.fees_received),
         ):
             values = _range(FLOWS, source, 1, flows_last)
-            sheet.write_formula(row, col, f"=SUMIFS({values},{party_col},$A{r})", b, data[key])
+            sheet.write_formula(row, col, f"=SUMIFS({values},{party_col},$A{r})", b, amount)
         nav = _range(FLOWS, 6, 1, flows_last)
         sheet.write_formula(
             row,
@@ -574,30 +578,27 @@ def _party_metrics(
         )
         cash = _range(NET, i + 1, 1, quarters)
         dates = _range(NET, 0, 1, quarters)
-        for col, formula, key, style in (
-            (9, f"(G{r}+H{r}+I{r})/F{r}", "tvpi", styles.multiple),
-            (10, f"(G{r}+H{r})/F{r}", "dpi", styles.multiple),
-            (11, f"XIRR({cash},{dates})", "irr", styles.rate),
+        for col, formula, figure, style in (
+            (9, f"(G{r}+H{r}+I{r})/F{r}", data.tvpi, styles.multiple),
+            (10, f"(G{r}+H{r})/F{r}", data.dpi, styles.multiple),
+            (11, f"XIRR({cash},{dates})", data.irr, styles.rate),
         ):
-            value = _plain(data[key])
+            value = _plain(figure)
             sheet.write_formula(
                 row, col, f'=IF(F{r}>0,{formula},"")', style, "" if value is None else value
             )
     total = len(terms.parties) + 1
     sheet.write_string(total, 0, "Total", styles.total_label)
     residuals = {p.id: _residual(base, p.id) for p in terms.parties}
-    for col, key in (
-        (4, "commitment"),
-        (5, "contributed"),
-        (6, "distributed"),
-        (7, "fees_received"),
-        (8, "residual"),
+    for col, amounts in (
+        (4, [parties[p.id].commitment for p in terms.parties]),
+        (5, [parties[p.id].contributed for p in terms.parties]),
+        (6, [parties[p.id].distributed for p in terms.parties]),
+        (7, [parties[p.id].fees_received for p in terms.parties]),
+        (8, [residuals[p.id] for p in terms.parties]),
     ):
         letter = xl_col_to_name(col)
-        amount = sum(
-            residuals[p.id] if key == "residual" else float(parties[p.id][key] or 0.0)
-            for p in terms.parties
-        )
+        amount = sum(amounts)
         sheet.write_formula(
             total, col, f"=SUM({letter}2:{letter}{total})", styles.total_billions, amount
         )
@@ -610,7 +611,7 @@ def _party_metrics(
     )
     sheet.merge_range(total + 2, 0, total + 2, len(headers) - 1, note, styles.wrap)
     sheet.set_row(total + 2, 48)
-    _fund_figures(sheet, styles, total + 4, summary["base_case"]["fund"], quarters)
+    _fund_figures(sheet, styles, total + 4, base.fund, quarters)
     sheet.freeze_panes(1, 1)
     _widths(sheet, (20, 34, 8, 13, 14, 14, 14, 14, 14, 9, 9, 9))
 
@@ -622,7 +623,7 @@ def _residual(base: BaseCase, party: str) -> float:
 
 
 def _fund_figures(
-    sheet: Worksheet, styles: Styles, row: int, fund: Mapping[str, Any], quarters: int
+    sheet: Worksheet, styles: Styles, row: int, fund: FundFigures, quarters: int
 ) -> None:
     """The fund's base-case figures; fees, interest and peak LTV as formulas over the
     quarterly sheet."""
@@ -634,18 +635,18 @@ def _fund_figures(
         return f"={function}({_range(QUARTERLY, column[key], 1, quarters)})"
 
     figures: list[tuple[str, Any, Format, str | None]] = [
-        ("Commitments", fund["commitments"], styles.billions, None),
-        ("Invested in projects", fund["invested"], styles.billions, over("SUM", "investment")),
-        ("Gross project multiple", fund["gross_moic"], styles.multiple, None),
-        ("Peak fund debt", fund["peak_debt"], styles.billions, None),
-        ("Peak debt / called equity", fund["peak_debt_to_equity"], styles.multiple, None),
-        ("Peak loan-to-value", fund["peak_ltv"], styles.percent, over("MAX", "ltv")),
-        ("Management fees paid", fund["fees_paid"], styles.billions, over("SUM", "fees")),
-        ("Interest paid", fund["interest_paid"], styles.billions, over("SUM", "interest")),
-        ("Lenders' loss", fund["lenders_loss"], styles.billions, None),
-        ("Covenant breach", fund["covenant_breach"], styles.text, None),
-        ("Defaulted", fund["defaulted"], styles.text, None),
-        ("Funding shortfall (sold up)", fund["funding_shortfall"], styles.text, None),
+        ("Commitments", fund.commitments, styles.billions, None),
+        ("Invested in projects", fund.invested, styles.billions, over("SUM", "investment")),
+        ("Gross project multiple", fund.gross_moic, styles.multiple, None),
+        ("Peak fund debt", fund.peak_debt, styles.billions, None),
+        ("Peak debt / called equity", fund.peak_debt_to_equity, styles.multiple, None),
+        ("Peak loan-to-value", fund.peak_ltv, styles.percent, over("MAX", "ltv")),
+        ("Management fees paid", fund.fees_paid, styles.billions, over("SUM", "fees")),
+        ("Interest paid", fund.interest_paid, styles.billions, over("SUM", "interest")),
+        ("Lenders' loss", fund.lenders_loss, styles.billions, None),
+        ("Covenant breach", fund.covenant_breach, styles.text, None),
+        ("Defaulted", fund.defaulted, styles.text, None),
+        ("Funding shortfall (sold up)", fund.funding_shortfall, styles.text, None),
     ]
     for label, value, style, formula in figures:
         row += 1
@@ -656,9 +657,9 @@ def _fund_figures(
             _write(sheet, row, 1, value, style)
 
 
-def _simulation(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], terms: Terms) -> None:
+def _simulation(sheet: Worksheet, styles: Styles, summary: Summary, terms: Terms) -> None:
     """The Monte Carlo figures of every party and of the fund, from the summary."""
-    simulation = summary["simulation"]
+    simulation = summary.simulation
     headers = [
         "Party",
         "Name",
@@ -678,53 +679,53 @@ def _simulation(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], te
     ]
     rows = []
     for party in terms.parties:
-        entry = simulation["parties"][party.id]
-        irr, tvpi, received = entry["irr"], entry["tvpi"], entry["received"]
+        entry = simulation.parties[party.id]
+        irr, tvpi, received = entry.irr, entry.tvpi, entry.received
         rows.append(
             [
                 party.id,
                 party.short_name,
-                irr["mean"],
-                irr["se"],
-                irr["p05"],
-                irr["p50"],
-                irr["p95"],
-                tvpi["mean"],
-                tvpi["p05"],
-                tvpi["p50"],
-                tvpi["p95"],
-                entry["p_loss"],
-                entry["p_total_loss"],
-                received["mean"],
-                received["p50"],
+                irr.mean,
+                irr.se,
+                irr.p05,
+                irr.p50,
+                irr.p95,
+                tvpi.mean,
+                tvpi.p05,
+                tvpi.p50,
+                tvpi.p95,
+                entry.p_loss,
+                entry.p_total_loss,
+                received.mean,
+                received.p50,
             ]
         )
     r, x, p, b = styles.rate, styles.multiple, styles.percent, styles.billions
     formats = [styles.text, styles.text, r, r, r, r, r, x, x, x, x, p, p, b, b]
     row = _table(sheet, styles, 0, headers, rows, formats)
-    fund = simulation["fund"]
+    fund = simulation.fund
     row += 1
-    sheet.write_string(row, 0, f"Fund ({simulation['paths']:,} paths)", styles.header)
+    sheet.write_string(row, 0, f"Fund ({simulation.paths:,} paths)", styles.header)
     sheet.write_string(row, 1, "", styles.header)
     sheet.write_string(row, 2, "s.e.", styles.header)
-    for label, key, style in (
-        ("P(fund defaults on its debt)", "p_default", p),
-        ("P(covenant breach)", "p_covenant_breach", p),
-        ("P(funding shortfall)", "p_funding_shortfall", p),
+    for label, chance, se in (
+        ("P(fund defaults on its debt)", fund.p_default, fund.p_default_se),
+        ("P(covenant breach)", fund.p_covenant_breach, fund.p_covenant_breach_se),
+        ("P(funding shortfall)", fund.p_funding_shortfall, fund.p_funding_shortfall_se),
     ):
         row += 1
         sheet.write_string(row, 0, label, styles.text)
-        _write(sheet, row, 1, fund.get(key), style)
-        _write(sheet, row, 2, fund.get(f"{key}_se"), style)
-    for label, key, stat, style in (
-        ("Peak fund debt, median", "peak_debt", "p50", b),
-        ("Peak loan-to-value, median", "peak_ltv", "p50", p),
-        ("Lenders' loss, mean", "lenders_loss", "mean", b),
-        ("Fees paid, mean", "fees", "mean", b),
+        _write(sheet, row, 1, chance, p)
+        _write(sheet, row, 2, se, p)
+    for label, value, style in (
+        ("Peak fund debt, median", fund.peak_debt.p50, b),
+        ("Peak loan-to-value, median", fund.peak_ltv.p50, p),
+        ("Lenders' loss, mean", fund.lenders_loss.mean, b),
+        ("Fees paid, mean", fund.fees.mean, b),
     ):
         row += 1
         sheet.write_string(row, 0, label, styles.text)
-        _write(sheet, row, 1, (fund.get(key) or {}).get(stat), style)
+        _write(sheet, row, 1, value, style)
     sheet.freeze_panes(1, 2)
     _widths(sheet, (26, 30, 10, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 13, 13))
 
@@ -751,7 +752,7 @@ def _percentiles(sheet: Worksheet, styles: Styles, sim: Simulation) -> None:
     _widths(sheet, [11] + [16] * len(columns))
 
 
-def _stress(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], terms: Terms) -> None:
+def _stress(sheet: Worksheet, styles: Styles, section: StressTest, terms: Terms) -> None:
     """One row a stress scenario: the fund, then every party."""
     headers = ["Scenario", "Title", "Description", "P(fund default)", "P(covenant breach)"]
     p, r, b = styles.percent, styles.rate, styles.billions
@@ -768,28 +769,30 @@ def _stress(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], terms:
             headers.append(f"{party.id}: received median")
             formats.append(b)
     rows = []
-    for scenario in section["scenarios"]:
+    for scenario in section.scenarios:
         values: list[Any] = [
-            scenario["name"],
-            scenario.get("title"),
-            scenario.get("description"),
-            scenario["fund"].get("p_default"),
-            scenario["fund"].get("p_covenant_breach"),
+            scenario.name,
+            scenario.title,
+            scenario.description,
+            scenario.fund.p_default,
+            scenario.fund.p_covenant_breach,
         ]
         for party in terms.parties:
-            entry = scenario["parties"].get(party.id, {})
+            entry = scenario.parties.get(party.id)
             if party.role == "lp":
-                irr = entry.get("irr") or {}
-                values += [irr.get("p50"), irr.get("p05"), entry.get("p_loss")]
+                if entry is None:
+                    values += [None, None, None]
+                else:
+                    values += [entry.irr.p50, entry.irr.p05, entry.p_loss]
             else:
-                values.append((entry.get("received") or {}).get("p50"))
+                values.append(None if entry is None else entry.received.p50)
         rows.append(values)
     _table(sheet, styles, 0, headers, rows, formats)
     sheet.freeze_panes(1, 2)
     _widths(sheet, [18, 26, 50] + [13] * (len(headers) - 3))
 
 
-def _frontier(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], terms: Terms) -> None:
+def _frontier(sheet: Worksheet, styles: Styles, section: Frontier, terms: Terms) -> None:
     """One row a leverage level: the fund, then every LP."""
     p, r = styles.percent, styles.rate
     headers = ["Debt / equity", "P(fund default)", "P(covenant breach)"]
@@ -799,47 +802,46 @@ def _frontier(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], term
         headers += [f"{pid}: IRR mean", f"{pid}: IRR 5th pct", f"{pid}: P(loss)"]
         formats += [r, r, p]
     rows = []
-    for point in sorted(section["points"], key=lambda point: point["leverage"]):
-        values: list[Any] = [
-            point["leverage"],
-            point["fund"].get("p_default"),
-            point["fund"].get("p_covenant_breach"),
-        ]
+    for point in sorted(section.points, key=lambda point: point.leverage):
+        values: list[Any] = [point.leverage, point.fund.p_default, point.fund.p_covenant_breach]
         for pid in lps:
-            entry = point["parties"].get(pid, {})
-            values += [entry.get("irr_mean"), entry.get("irr_p05"), entry.get("p_loss")]
+            entry = point.parties.get(pid)
+            if entry is None:
+                values += [None, None, None]
+            else:
+                values += [entry.irr_mean, entry.irr_p05, entry.p_loss]
         rows.append(values)
     _table(sheet, styles, 0, headers, rows, formats)
     sheet.freeze_panes(1, 1)
     _widths(sheet, [13] + [14] * (len(headers) - 1))
 
 
-def _sensitivity(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -> None:
+def _sensitivity(sheet: Worksheet, styles: Styles, section: Sensitivity) -> None:
     """One row an input: the figure with the input set low and high, and the swing."""
-    metric = str(section["metric"])
+    metric = section.metric
     style = styles.multiple if metric.startswith(("tvpi", "dpi")) else styles.rate
-    sheet.write_string(0, 0, str(section["label"]), styles.title)
+    sheet.write_string(0, 0, section.label, styles.title)
     sheet.write_string(1, 0, "As set", styles.label)
-    _write(sheet, 1, 1, section["base"], style)
+    _write(sheet, 1, 1, section.base, style)
     headers = ["Input", "Label", "Low setting", "High setting", "Low", "High", "Swing"]
     for col, header in enumerate(headers):
         sheet.write_string(3, col, header, styles.header)
-    for i, bar in enumerate(section["bars"]):
+    for i, bar in enumerate(section.bars):
         row = 4 + i
-        for col, key in enumerate(("name", "label", "low_setting", "high_setting")):
-            _write(sheet, row, col, bar.get(key), styles.text)
-        _write(sheet, row, 4, bar["low"], style)
-        _write(sheet, row, 5, bar["high"], style)
-        if _plain(bar["low"]) is not None and _plain(bar["high"]) is not None:
+        for col, text in enumerate((bar.name, bar.label, bar.low_setting, bar.high_setting)):
+            _write(sheet, row, col, text, styles.text)
+        _write(sheet, row, 4, bar.low, style)
+        _write(sheet, row, 5, bar.high, style)
+        low, high = _plain(bar.low), _plain(bar.high)
+        if low is not None and high is not None:
             cell_low = xl_rowcol_to_cell(row, 4)
             cell_high = xl_rowcol_to_cell(row, 5)
-            swing = abs(float(bar["high"]) - float(bar["low"]))
-            sheet.write_formula(row, 6, f"=ABS({cell_high}-{cell_low})", style, swing)
+            sheet.write_formula(row, 6, f"=ABS({cell_high}-{cell_low})", style, abs(high - low))
     sheet.freeze_panes(4, 1)
     _widths(sheet, (20, 34, 12, 12, 11, 11, 11))
 
 
-def _bargain(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -> None:
+def _bargain(sheet: Worksheet, styles: Styles, section: BargainStudy) -> None:
     """The relief by sector (its yearly relief a live formula), the value to Japan across
     paths in USD and yen, and the relief it would need to break even."""
     b, r, p, m = styles.billions, styles.rate, styles.percent, styles.multiple
@@ -847,9 +849,9 @@ def _bargain(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -> No
     sheet.write_string(
         1,
         0,
-        f"{section['paths']:,} paths, seed {section['seed']}; Japan: "
-        + ", ".join(section["parties"])
-        + f"; USD at {section['usd_jpy']:g} yen; hazard {section['hazard']:.0%} a year",
+        f"{section.paths:,} paths, seed {section.seed}; Japan: "
+        + ", ".join(section.parties)
+        + f"; USD at {section.usd_jpy:g} yen; hazard {section.hazard:.0%} a year",
         styles.text,
     )
     headers = [
@@ -867,58 +869,73 @@ def _bargain(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -> No
     for col, header in enumerate(headers):
         sheet.write_string(first - 1, col, header, styles.header)
     formats = [styles.text, b, r, r, p, styles.number, p, styles.number]
-    for i, sector in enumerate(section["sectors"]):
+    for i, sector in enumerate(section.sectors):
         row = first + i
-        keys = ("name", "exports", "tariff_without", "tariff_with", "exporter_share")
-        for col, key in enumerate((*keys, "elasticity", "margin", "years")):
-            _write(sheet, row, col, sector[key], formats[col])
+        cells = (
+            sector.name,
+            sector.exports,
+            sector.tariff_without,
+            sector.tariff_with,
+            sector.exporter_share,
+            sector.elasticity,
+            sector.margin,
+            sector.years,
+        )
+        for col, value in enumerate(cells):
+            _write(sheet, row, col, value, formats[col])
         cell = [xl_rowcol_to_cell(row, col) for col in range(7)]
         formula = f"={cell[1]}*({cell[2]}-{cell[3]})*({cell[4]}+(1-{cell[4]})*{cell[5]}*{cell[6]})"
-        sheet.write_formula(row, 8, formula, b, sector["yearly_relief"])
-    row = first + len(section["sectors"]) + 1
+        sheet.write_formula(row, 8, formula, b, sector.yearly_relief)
+    row = first + len(section.sectors) + 1
     sheet.write_string(row, 0, "Relief in force at the start, a year", styles.label)
-    _write(sheet, row, 1, section["yearly_relief"], b)
+    _write(sheet, row, 1, section.yearly_relief, b)
     row += 2
     headers = ["Value to Japan", "Mean", "5th pct", "Median", "95th pct", "Mean (yen)"]
     for col, header in enumerate(headers):
         sheet.write_string(row, col, header, styles.header)
     rows = {}
-    for key, label in (("relief", "Tariff relief"), ("fund", "The fund"), ("net", "Net")):
+    for key, label, worth in (
+        ("relief", "Tariff relief", section.relief),
+        ("fund", "The fund", section.fund),
+        ("net", "Net", section.net),
+    ):
         row += 1
         rows[key] = row
         sheet.write_string(row, 0, label, styles.text)
-        usd = section[key]["usd"]
-        for col, stat in enumerate(("mean", "p05", "p50", "p95"), start=1):
-            _write(sheet, row, col, usd[stat], b)
-        _write(sheet, row, 5, section[key]["jpy"]["mean"], styles.integer)
+        usd = worth.usd
+        for col, stat in enumerate((usd.mean, usd.p05, usd.p50, usd.p95), start=1):
+            _write(sheet, row, col, stat, b)
+        _write(sheet, row, 5, worth.jpy.mean, styles.integer)
     relief, fund = xl_rowcol_to_cell(rows["relief"], 1), xl_rowcol_to_cell(rows["fund"], 1)
-    sheet.write_formula(rows["net"], 1, f"={relief}+{fund}", b, section["net"]["usd"]["mean"])
+    sheet.write_formula(rows["net"], 1, f"={relief}+{fund}", b, section.net.usd.mean)
     row += 2
     sheet.write_string(row, 0, "Chance Japan comes out ahead", styles.label)
-    _write(sheet, row, 1, section["net"]["p_ahead"], p)
-    for name, label in (("p50", "on the median path"), ("p05", "at the 5th percentile")):
+    _write(sheet, row, 1, section.net.p_ahead, p)
+    for entry, label in (
+        (section.break_even.p50, "on the median path"),
+        (section.break_even.p05, "at the 5th percentile"),
+    ):
         row += 1
-        entry = section["break_even"][name]
         sheet.write_string(row, 0, f"Relief a year to break even {label}", styles.label)
-        if entry["yearly_usd"] is None:
+        if entry.yearly_usd is None:
             sheet.write_string(row, 1, "none suffices", styles.text)
         else:
-            _write(sheet, row, 1, entry["yearly_usd"], b)
-            _write(sheet, row, 2, entry["multiple_of_relief"], m)
+            _write(sheet, row, 1, entry.yearly_usd, b)
+            _write(sheet, row, 2, entry.multiple_of_relief, m)
     _widths(sheet, (40, 15, 13, 13, 13, 16, 11, 13, 15))
 
 
-def _opt_out(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], base: BaseCase) -> None:
+def _opt_out(sheet: Worksheet, styles: Styles, section: OptOut, base: BaseCase) -> None:
     """One row a project: its expected loss to Japan and the snap-back's expected cost,
     and as live formulas the gain from funding (cost - loss) and the rule's decision."""
     b = styles.billions
     names = {p.id: p.name for p in base.terms.projects}
-    sheet.write_string(0, 0, f"Rule: {section['rule']}.", styles.text)
+    sheet.write_string(0, 0, f"Rule: {section.rule}.", styles.text)
     sheet.write_string(
         1,
         0,
-        f"{section['paths']:,} paths a run; a decline brings a snap-back with chance"
-        f" {section['decline_snapback']:.0%}, from the project's start to the end of the term.",
+        f"{section.paths:,} paths a run; a decline brings a snap-back with chance"
+        f" {section.decline_snapback:.0%}, from the project's start to the end of the term.",
         styles.text,
     )
     headers = [
@@ -938,37 +955,37 @@ def _opt_out(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], base:
     top = 3
     for col, header in enumerate(headers):
         sheet.write_string(top, col, header, styles.header)
-    for i, project in enumerate(section["projects"]):
+    for i, project in enumerate(section.projects):
         row = top + 1 + i
-        values = [
-            project["id"],
-            names.get(project["id"], project["id"]),
-            project["sector"],
-            project["capex"],
-            project["start_quarter"],
-            project["expected_loss_usd"],
-            project["snapback_cost_usd"],
+        values: list[Any] = [
+            project.id,
+            names.get(project.id, project.id),
+            project.sector,
+            project.capex,
+            project.start_quarter,
+            project.expected_loss_usd,
+            project.snapback_cost_usd,
         ]
         formats = [styles.text, styles.text, styles.text, b, styles.integer, b, b]
         for col, value in enumerate(values):
             _write(sheet, row, col, value, formats[col])
         loss, cost = xl_rowcol_to_cell(row, 5), xl_rowcol_to_cell(row, 6)
-        sheet.write_formula(row, 7, f"={cost}-{loss}", b, project["gain_usd"])
-        _write(sheet, row, 8, project["gain_se_usd"], b)
+        sheet.write_formula(row, 7, f"={cost}-{loss}", b, project.gain_usd)
+        _write(sheet, row, 8, project.gain_se_usd, b)
         sheet.write_formula(
-            row, 9, f'=IF({loss}>{cost},"decline","fund")', styles.text, project["decision"]
+            row, 9, f'=IF({loss}>{cost},"decline","fund")', styles.text, project.decision
         )
-        _write(sheet, row, 10, project["net_if_funded_usd"]["p05"], b)
-        _write(sheet, row, 11, project["net_if_declined_usd"]["p05"], b)
-    row = top + 2 + len(section["projects"])
-    portfolio = section["portfolio"]
-    lines = [
-        ("Declined by the rule", ", ".join(portfolio["declined"]) or "none", styles.text),
-        ("Chance of a snap-back", portfolio["snapback_chance"], styles.percent),
-        ("Median net, every project funded", section["all_funded"]["net"]["usd"]["p50"], b),
-        ("Median net, following the rule", portfolio["net"]["usd"]["p50"], b),
-        ("Ahead, every project funded", section["all_funded"]["net"]["p_ahead"], styles.percent),
-        ("Ahead, following the rule", portfolio["net"]["p_ahead"], styles.percent),
+        _write(sheet, row, 10, project.net_if_funded_usd.p05, b)
+        _write(sheet, row, 11, project.net_if_declined_usd.p05, b)
+    row = top + 2 + len(section.projects)
+    portfolio, funded = section.portfolio, section.all_funded
+    lines: list[tuple[str, Any, Format]] = [
+        ("Declined by the rule", ", ".join(portfolio.declined) or "none", styles.text),
+        ("Chance of a snap-back", portfolio.snapback_chance, styles.percent),
+        ("Median net, every project funded", funded.net.usd.p50, b),
+        ("Median net, following the rule", portfolio.net.usd.p50, b),
+        ("Ahead, every project funded", funded.net.p_ahead, styles.percent),
+        ("Ahead, following the rule", portfolio.net.p_ahead, styles.percent),
     ]
     for label, value, style in lines:
         sheet.write_string(row, 0, label, styles.label)

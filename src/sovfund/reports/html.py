@@ -1,9 +1,10 @@
 """The HTML report: one self-contained page (Plotly's JavaScript inlined once, no
 network requests) that an analyst can open offline, print or mail.
 
-Render only: the numbers come from the summary dict (``summary.json``), the base case
-and the simulation. Sections the summary lacks (verdict, stress, frontier,
-sensitivity, bargain, run) are left out.
+Render only: the numbers come from the job's :class:`~sovfund.run.job.Summary` (what
+summary.json holds, the base case with its tables among it) and the simulation's
+per-path summaries and sampled paths. Sections the summary lacks (verdict, stress,
+frontier, sensitivity, bargain, run) are left out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 import sovfund
+from sovfund.analytics.bargain import BargainStudy
 from sovfund.analytics.base_case import BaseCase
+from sovfund.analytics.figures import Distribution, FundRisk, PartyFigures, SimulationFigures
+from sovfund.analytics.studies import StressScenario, StressTest
+from sovfund.analytics.verdict import Verdict
 from sovfund.presets import preset_ids, preset_text
 from sovfund.reports import charts
 from sovfund.reports.charts import (
@@ -31,12 +36,12 @@ from sovfund.reports.charts import (
     metric_format,
     money,
     multiple,
-    party_rows,
     percent,
     probability,
     tier_rows,
 )
 from sovfund.reports.files import write_bytes
+from sovfund.run.job import Summary
 from sovfund.run.simulate import SAMPLE, Simulation
 from sovfund.terms.models import FloatingRate, Terms, Tier
 
@@ -45,7 +50,7 @@ __all__ = ["Note", "render_report", "scenario_notes", "write_report"]
 CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False}
 
 
-def write_report(path: Path, summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> Path:
+def write_report(path: Path, summary: Summary, sim: Simulation) -> Path:
     """Render the report and write it to ``path`` atomically.
 
     Raises
@@ -53,11 +58,12 @@ def write_report(path: Path, summary: Mapping[str, Any], base: BaseCase, sim: Si
     InputError
         The folder cannot be made or written to.
     """
-    return write_bytes(path, render_report(summary, base, sim).encode("utf-8"))
+    return write_bytes(path, render_report(summary, sim).encode("utf-8"))
 
 
-def render_report(summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> str:
-    """The report as one HTML string."""
+def render_report(summary: Summary, sim: Simulation) -> str:
+    """The report of ``summary`` (``sim``: the run its simulation figures come from, for
+    the charts of every path) as one HTML string."""
     environment = Environment(
         loader=PackageLoader("sovfund.reports", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2")),
@@ -69,40 +75,41 @@ def render_report(summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -
         money=money, percent=percent, probability=probability, multiple=multiple
     )
     template = environment.get_template("report.html.j2")
-    return template.render(**_context(summary, base, sim))
+    return template.render(**_context(summary, sim))
 
 
 # ---- the page's content ----------------------------------------------------------------------
 
 
-def _context(summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> dict[str, Any]:
+def _context(summary: Summary, sim: Simulation) -> dict[str, Any]:
+    """The template's variables (what it shows, already written as text)."""
+    base = summary.base_case
     terms = base.terms
     style = PartyStyle.of(terms)
     headline = _headline_lp(terms)
-    figures = _figures(summary, base, sim, style, headline)
-    simulation = summary["simulation"]
-    scenario = str(summary["scenario"])
+    figures = _figures(summary, sim, style, headline)
+    simulation = summary.simulation
     return {
         "title": terms.fund.name,
-        "scenario": scenario,
+        "scenario": summary.scenario,
         "plotly_js": Markup(get_plotlyjs()),
-        "verdict": _verdict(summary.get("verdict")),
-        "key_figures": _key_figures(summary, base, style, headline),
+        "verdict": _verdict(summary.verdict),
+        "key_figures": _key_figures(summary, style, headline),
         "parties": _party_rows(base, style),
         "outcomes": _outcome_rows(simulation, terms, style),
-        "fund_risk": _fund_risk_rows(simulation["fund"], levered=_levered(base)),
+        "fund_risk": _fund_risk_rows(simulation.fund, levered=_levered(base)),
         "levered": _levered(base),
         "figures": figures,
-        "paths": int(simulation["paths"]),
-        "sampled": min(SAMPLE, int(simulation["paths"])),
+        "paths": simulation.paths,
+        "sampled": min(SAMPLE, simulation.paths),
         "tiers": _tier_rows(base, style),
-        "stress": _stress(summary.get("stress"), terms, style, headline),
-        "frontier": summary.get("frontier"),
+        "stress": _stress(summary.stress, terms, style, headline),
+        "frontier": summary.frontier,
         "frontier_party": style.label.get(headline, headline),
-        "sensitivity": summary.get("sensitivity"),
-        "bargain": _bargain(summary.get("bargain"), terms, style),
+        "sensitivity": summary.sensitivity,
+        "bargain": _bargain(summary.bargain, terms, style),
         "key_terms": key_terms(terms),
-        "notes": _group_notes(scenario_notes(scenario)),
+        "notes": _group_notes(scenario_notes(summary.scenario)),
         "footer": _footer(summary),
     }
 
@@ -114,12 +121,9 @@ def _headline_lp(terms: Terms) -> str:
 
 
 def _figures(
-    summary: Mapping[str, Any],
-    base: BaseCase,
-    sim: Simulation,
-    style: PartyStyle,
-    headline: str,
+    summary: Summary, sim: Simulation, style: PartyStyle, headline: str
 ) -> dict[str, Markup]:
+    base = summary.base_case
     figures: dict[str, go.Figure | None] = {
         "structure": charts.structure(base, style),
         "lp_outcomes": charts.lp_outcomes(sim, base, style),
@@ -128,13 +132,13 @@ def _figures(
         "j_curve": charts.j_curve(base, style),
         "attribution": charts.attribution(base, style),
     }
-    if "frontier" in summary:
+    if summary.frontier is not None:
         label = style.label.get(headline, headline)
-        figures["frontier"] = charts.frontier(summary["frontier"], base.terms, headline, label)
-    if "sensitivity" in summary:
-        figures["tornado"] = charts.tornado(summary["sensitivity"])
-    if summary.get("bargain"):
-        figures["bargain"] = charts.bargain(summary["bargain"])
+        figures["frontier"] = charts.frontier(summary.frontier, base.terms, headline, label)
+    if summary.sensitivity is not None:
+        figures["tornado"] = charts.tornado(summary.sensitivity)
+    if summary.bargain is not None:
+        figures["bargain"] = charts.bargain(summary.bargain)
     return {
         name: Markup(
             figure.to_html(
@@ -159,20 +163,19 @@ class Figure:
     note: str
 
 
-def _key_figures(
-    summary: Mapping[str, Any], base: BaseCase, style: PartyStyle, headline: str
-) -> list[Figure]:
+def _key_figures(summary: Summary, style: PartyStyle, headline: str) -> list[Figure]:
+    base = summary.base_case
     terms, fund = base.terms, base.fund
-    sim = summary["simulation"]
-    lp = party_rows(base)[headline]
+    sim = summary.simulation
+    lp = base.by_party[headline]
     name = style.label[headline]
-    mc = sim["parties"][headline]
+    mc = sim.parties[headline]
     out = []
-    if fund["funding_shortfall"]:
+    if fund.funding_shortfall:
         out.append(
             Figure(
                 "Runs out of money on plan",
-                str(fund["shortfall_date"]),
+                str(fund.shortfall_date),
                 "commitments and debt cannot pay for the pipeline: the base case sells up",
             )
         )
@@ -184,53 +187,52 @@ def _key_figures(
         ),
         Figure(
             "Invested in projects",
-            money(fund["invested"]),
+            money(fund.invested),
             f"{len(terms.projects)} projects, base case",
         ),
     ]
-    if fund["peak_debt"] > 0:
+    if fund.peak_debt > 0:
         out.append(
             Figure(
                 "Peak fund debt",
-                money(fund["peak_debt"]),
-                f"{multiple(fund['peak_debt_to_equity'])} called equity;"
-                f" loan-to-value up to {percent(fund['peak_ltv'], 0)}",
+                money(fund.peak_debt),
+                f"{multiple(fund.peak_debt_to_equity)} called equity;"
+                f" loan-to-value up to {percent(fund.peak_ltv, 0)}",
             )
         )
     out.append(
         Figure(
             f"{name}: if all goes to plan",
-            f"{percent(lp['irr'])} IRR",
-            f"{multiple(lp['tvpi'])} its money back (base case)",
+            f"{percent(lp.irr)} IRR",
+            f"{multiple(lp.tvpi)} its money back (base case)",
         )
     )
     out.append(
         Figure(
             f"{name}: median outcome",
-            f"{percent(mc['irr']['p50'])} IRR",
-            f"the middle of {sim['paths']:,} simulated paths;"
-            f" 5th percentile {percent(mc['irr']['p05'])}",
+            f"{percent(mc.irr.p50)} IRR",
+            f"the middle of {sim.paths:,} simulated paths; 5th percentile {percent(mc.irr.p05)}",
         )
     )
     out.append(
         Figure(
             f"{name}: chance of losing money",
-            probability(mc["p_loss"]),
-            f"of total loss: {probability(mc['p_total_loss'])}",
+            probability(mc.p_loss),
+            f"of total loss: {probability(mc.p_total_loss)}",
         )
     )
-    if fund["peak_debt"] > 0 or sim["fund"]["p_default"] > 0:
+    if fund.peak_debt > 0 or sim.fund.p_default > 0:
         out.append(
             Figure(
                 "Chance the fund defaults on its debt",
-                probability(sim["fund"]["p_default"]),
-                f"covenant breached on {probability(sim['fund']['p_covenant_breach'])} of paths",
+                probability(sim.fund.p_default),
+                f"covenant breached on {probability(sim.fund.p_covenant_breach)} of paths",
             )
         )
     gps: dict[tuple[float, float], list[str]] = {}
     for gp in terms.gps:
-        row = party_rows(base)[gp.id]
-        key = (round(float(row["fees_received"]), 2), round(float(row["distributed"]), 2))
+        row = base.by_party[gp.id]
+        key = (round(row.fees_received, 2), round(row.distributed, 2))
         gps.setdefault(key, []).append(style.label[gp.id])
     for (fees, carry), names in gps.items():
         who = group_title(names, total=len(terms.gps), noun="GPs")
@@ -252,127 +254,132 @@ def _receipts(fees: float, carry: float) -> str:
 
 
 def _bargain(
-    section: Mapping[str, Any] | None, terms: Terms, style: PartyStyle
+    section: BargainStudy | None, terms: Terms, style: PartyStyle
 ) -> dict[str, Any] | None:
     """Japan's side of the bargain as the page shows it: the relief by sector, the value
     to Japan across paths, the break-even relief and the opt-out table."""
-    if not section:
+    if section is None:
         return None
     values = [
-        {
-            "label": label,
-            "cells": [money(section[key]["usd"][k]) for k in ("mean", "p05", "p50", "p95")],
-        }
-        for label, key in (
-            ("Tariff relief", "relief"),
-            ("The fund: what Japan receives less what it pays in", "fund"),
-            ("Net", "net"),
+        {"label": label, "cells": [money(v) for v in _spread(value.usd)]}
+        for label, value in (
+            ("Tariff relief", section.relief),
+            ("The fund: what Japan receives less what it pays in", section.fund),
+            ("Net", section.net),
         )
     ]
     needed = []
-    for name, label in (("p50", "on the median path"), ("p05", "in the worst 5%")):
-        entry = section["break_even"][name]
+    for entry, label in (
+        (section.break_even.p50, "on the median path"),
+        (section.break_even.p05, "in the worst 5%"),
+    ):
         text = (
             "no relief is enough"
-            if entry["yearly_usd"] is None
-            else (f"{money(entry['yearly_usd'])} a year")
+            if entry.yearly_usd is None
+            else (f"{money(entry.yearly_usd)} a year")
         )
-        if entry["multiple_of_relief"] is not None:
-            text += f" ({multiple(entry['multiple_of_relief'])} the relief)"
+        if entry.multiple_of_relief is not None:
+            text += f" ({multiple(entry.multiple_of_relief)} the relief)"
         needed.append((f"Relief needed to break even {label}", text))
     sectors = [
         {
-            "name": s["name"],
-            "exports": money(s["exports"]),
-            "tariffs": f"{percent(s['tariff_without'])} → {percent(s['tariff_with'])}",
-            "share": percent(s["exporter_share"], 0),
-            "relief": money(s["yearly_relief"]),
-            "lasts": "the term" if s["years"] is None else f"{s['years']:g} years",
+            "name": s.name,
+            "exports": money(s.exports),
+            "tariffs": f"{percent(s.tariff_without)} → {percent(s.tariff_with)}",
+            "share": percent(s.exporter_share, 0),
+            "relief": money(s.yearly_relief),
+            "lasts": "the term" if s.years is None else f"{s.years:g} years",
         }
-        for s in section["sectors"]
+        for s in section.sectors
     ]
-    opt_out = section.get("opt_out")
+    opt_out = section.opt_out
     projects = None
     if opt_out is not None:
         names = {p.id: p.name for p in terms.projects}
+        portfolio, funded = opt_out.portfolio, opt_out.all_funded
         projects = {
-            "paths": opt_out["paths"],
-            "chance": percent(opt_out["decline_snapback"], 0),
-            "rule": opt_out["rule"],
+            "paths": opt_out.paths,
+            "chance": percent(opt_out.decline_snapback, 0),
+            "rule": opt_out.rule,
             "rows": [
                 {
-                    "name": names.get(row["id"], row["id"]).split(" (")[0],
-                    "capex": money(row["capex"]),
-                    "start": f"Q{row['start_quarter']}",
-                    "loss": money(row["expected_loss_usd"]),
-                    "cost": money(row["snapback_cost_usd"]),
-                    "gain": f"{money(row['gain_usd'])} ± {money(row['gain_se_usd'])}",
-                    "decision": row["decision"] + (" (close)" if row["close"] else ""),
-                    "tone": "worse" if row["decision"] == "decline" else "",
+                    "name": names.get(row.id, row.id).split(" (")[0],
+                    "capex": money(row.capex),
+                    "start": f"Q{row.start_quarter}",
+                    "loss": money(row.expected_loss_usd),
+                    "cost": money(row.snapback_cost_usd),
+                    "gain": f"{money(row.gain_usd)} ± {money(row.gain_se_usd)}",
+                    "decision": row.decision + (" (close)" if row.close else ""),
+                    "tone": "worse" if row.decision == "decline" else "",
                 }
-                for row in opt_out["projects"]
+                for row in opt_out.projects
             ],
             "summary": [
-                ("Declined by the rule", str(len(opt_out["portfolio"]["declined"]))),
-                ("Chance of a snap-back", probability(opt_out["portfolio"]["snapback_chance"])),
+                ("Declined by the rule", str(len(portfolio.declined))),
+                ("Chance of a snap-back", probability(portfolio.snapback_chance)),
                 (
                     "Median net, every project funded",
-                    f"{money(opt_out['all_funded']['net']['usd']['p50'])}; ahead in"
-                    f" {probability(opt_out['all_funded']['net']['p_ahead'])} of paths",
+                    f"{money(funded.net.usd.p50)}; ahead in"
+                    f" {probability(funded.net.p_ahead)} of paths",
                 ),
                 (
                     "Median net, following the rule",
-                    f"{money(opt_out['portfolio']['net']['usd']['p50'])}; ahead in"
-                    f" {probability(opt_out['portfolio']['net']['p_ahead'])} of paths",
+                    f"{money(portfolio.net.usd.p50)}; ahead in"
+                    f" {probability(portfolio.net.p_ahead)} of paths",
                 ),
             ],
         }
     return {
-        "paths": section["paths"],
-        "seed": section["seed"],
-        "parties": ", ".join(style.label.get(p, p) for p in section["parties"]),
-        "yearly_relief": money(section["yearly_relief"]),
-        "hazard": percent(section["hazard"], 0),
-        "usd_jpy": f"{section['usd_jpy']:g}",
+        "paths": section.paths,
+        "seed": section.seed,
+        "parties": ", ".join(style.label.get(p, p) for p in section.parties),
+        "yearly_relief": money(section.yearly_relief),
+        "hazard": percent(section.hazard, 0),
+        "usd_jpy": f"{section.usd_jpy:g}",
         "sectors": sectors,
         "values": values,
         "lines": [
-            ("Chance Japan comes out ahead", probability(section["net"]["p_ahead"])),
+            ("Chance Japan comes out ahead", probability(section.net.p_ahead)),
             *needed,
         ],
         "opt_out": projects,
     }
 
 
-def _verdict(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not verdict:
+def _spread(distribution: Distribution) -> tuple[float | None, ...]:
+    """Mean, 5th percentile, median and 95th percentile, as the tables show them."""
+    return distribution.mean, distribution.p05, distribution.p50, distribution.p95
+
+
+def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
         return None
     sentences = [
         {
-            "text": s["text"],
-            "value": _metric_value(str(s.get("metric", "")), s.get("value")),
-            "rule": s.get("rule"),
+            "text": s.text,
+            "value": _metric_value(s.metric, s.value),
+            "rule": s.rule,
         }
-        for s in verdict.get("sentences", [])
+        for s in verdict.sentences
     ]
-    return {"headline": verdict.get("headline", ""), "sentences": sentences}
+    return {"headline": verdict.headline, "sentences": sentences}
 
 
-def _metric_value(metric: str, value: Any) -> str:
+def _metric_value(metric: str, value: float | None) -> str:
     """A verdict value written the way its metric is measured."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "" if value is None else str(value)
+    if value is None:
+        return ""
     write, _ = metric_format(metric)
     return write(float(value))
 
 
 def _party_rows(base: BaseCase, style: PartyStyle) -> list[dict[str, Any]]:
-    terms, parties = base.terms, party_rows(base)
+    terms = base.terms
     total = terms.total_commitment
     rows = []
     for party in terms.parties:
-        row = parties[party.id]
-        received = float(row["distributed"] + row["fees_received"])
+        row = base.by_party[party.id]
+        received = row.distributed + row.fees_received
         rows.append(
             {
                 "label": style.label[party.id],
@@ -386,31 +393,31 @@ def _party_rows(base: BaseCase, style: PartyStyle) -> list[dict[str, Any]]:
                 if party.role == "lp" and total > 0
                 else "—",
                 "received": money(received),
-                "irr": percent(row["irr"]),
-                "tvpi": multiple(row["tvpi"]),
+                "irr": percent(row.irr),
+                "tvpi": multiple(row.tvpi),
             }
         )
     return rows
 
 
 def _outcome_rows(
-    simulation: Mapping[str, Any], terms: Terms, style: PartyStyle
+    simulation: SimulationFigures, terms: Terms, style: PartyStyle
 ) -> list[dict[str, Any]]:
     """Each party's Monte Carlo figures; parties with the same figures on one row."""
     cells: dict[str, list[str]] = {}
     for party in terms.parties:
-        entry = simulation["parties"][party.id]
-        irr, tvpi = entry["irr"], entry["tvpi"]
-        received = money(entry["received"]["p50"]) if party.role == "gp" else "—"
+        entry = simulation.parties[party.id]
+        irr, tvpi = entry.irr, entry.tvpi
+        received = money(entry.received.p50) if party.role == "gp" else "—"
         cells[party.id] = [
-            percent(irr["p05"]),
-            percent(irr["p50"]),
-            percent(irr["mean"]),
-            percent(irr["p95"]),
-            multiple(tvpi["p50"]),
+            percent(irr.p05),
+            percent(irr.p50),
+            percent(irr.mean),
+            percent(irr.p95),
+            multiple(tvpi.p50),
             received,
-            probability(entry["p_loss"]),
-            probability(entry["p_total_loss"]),
+            probability(entry.p_loss),
+            probability(entry.p_total_loss),
         ]
     return _merge_alike(cells, terms, style)
 
@@ -447,41 +454,44 @@ def _levered(base: BaseCase) -> bool:
     return base.terms.leverage.debt_to_equity > 0 or bool((base.quarterly["debt"] > 0).any())
 
 
-def _fund_risk_rows(fund: Mapping[str, Any], *, levered: bool) -> list[tuple[str, str]]:
+def _fund_risk_rows(fund: FundRisk, *, levered: bool) -> list[tuple[str, str]]:
     """The fund's risk figures; those about debt only where the fund borrows."""
 
-    def described(key: str, fmt: Callable[[float | None], str]) -> str:
-        d = fund.get(key) or {}
-        return f"{fmt(d.get('p50'))} (5–95%: {fmt(d.get('p05'))} to {fmt(d.get('p95'))})"
+    def described(d: Distribution, fmt: Callable[[float | None], str]) -> str:
+        return f"{fmt(d.p50)} (5–95%: {fmt(d.p05)} to {fmt(d.p95)})"
 
-    shortfall = ("Runs out of money and sells up", _with_se(fund, "p_funding_shortfall"))
+    shortfall = (
+        "Runs out of money and sells up",
+        _with_se(fund.p_funding_shortfall, fund.p_funding_shortfall_se),
+    )
     if not levered:
         return [shortfall]
     return [
-        ("Fund defaults on its debt", _with_se(fund, "p_default")),
-        ("Covenant breached at least once", _with_se(fund, "p_covenant_breach")),
+        ("Fund defaults on its debt", _with_se(fund.p_default, fund.p_default_se)),
+        (
+            "Covenant breached at least once",
+            _with_se(fund.p_covenant_breach, fund.p_covenant_breach_se),
+        ),
         shortfall,
-        ("Peak fund debt, median", described("peak_debt", money)),
-        ("Peak loan-to-value, median", described("peak_ltv", lambda v: percent(v, 0))),
-        ("Lenders' loss, mean", money((fund.get("lenders_loss") or {}).get("mean"))),
+        ("Peak fund debt, median", described(fund.peak_debt, money)),
+        ("Peak loan-to-value, median", described(fund.peak_ltv, lambda v: percent(v, 0))),
+        ("Lenders' loss, mean", money(fund.lenders_loss.mean)),
     ]
 
 
-def _with_se(fund: Mapping[str, Any], key: str) -> str:
-    value, se = fund.get(key), fund.get(f"{key}_se")
-    if value is None:
-        return "—"
+def _with_se(value: float, se: float) -> str:
+    """A chance with its standard error."""
     return f"{probability(value)} ± {percent(se, 1)}" if se else probability(value)
 
 
 def _tier_rows(base: BaseCase, style: PartyStyle) -> dict[str, Any]:
     """What each party received, by waterfall tier, plus fees (base case)."""
-    tiers, parties = tier_rows(base), party_rows(base)
+    tiers = tier_rows(base)
     columns = [*tiers, "management fees", "total"]
     rows = []
     for party in base.terms.parties:
         paid = [tiers[name][party.id] for name in tiers]
-        paid.append(float(parties[party.id]["fees_received"]))
+        paid.append(base.by_party[party.id].fees_received)
         if any(paid):
             cells = [money(v) if v else "—" for v in paid] + [money(sum(paid))]
             rows.append(
@@ -503,29 +513,29 @@ def _tone(
 
 
 def _stress(
-    section: Mapping[str, Any] | None, terms: Terms, style: PartyStyle, headline: str
+    section: StressTest | None, terms: Terms, style: PartyStyle, headline: str
 ) -> dict[str, Any] | None:
     """The stress table (fund and the headline LP by scenario) and every party's median
     outcome by scenario, parties that fare alike in every scenario on one row."""
-    if not section or not section.get("scenarios"):
+    if section is None or not section.scenarios:
         return None
-    scenarios = section["scenarios"]
-    reference = next((s for s in scenarios if s["name"] == "base"), scenarios[0])
-    ref_fund, ref_lp = reference["fund"], reference["parties"].get(headline, {})
+    scenarios = section.scenarios
+    reference = next((s for s in scenarios if s.name == "base"), scenarios[0])
+    ref_fund, ref_lp = reference.fund, reference.parties.get(headline)
     rows = []
     for scenario in scenarios:
-        fund, lp = scenario["fund"], scenario["parties"].get(headline, {})
+        fund, lp = scenario.fund, scenario.parties.get(headline)
         figures = [
-            (fund.get("p_default"), ref_fund.get("p_default"), probability, True),
-            (fund.get("p_covenant_breach"), ref_fund.get("p_covenant_breach"), probability, True),
-            (_get(lp, "irr", "p50"), _get(ref_lp, "irr", "p50"), percent, False),
-            (_get(lp, "tvpi", "mean"), _get(ref_lp, "tvpi", "mean"), multiple, False),
-            (lp.get("p_loss"), ref_lp.get("p_loss"), probability, True),
+            (fund.p_default, ref_fund.p_default, probability, True),
+            (fund.p_covenant_breach, ref_fund.p_covenant_breach, probability, True),
+            (_median_irr(lp), _median_irr(ref_lp), percent, False),
+            (_mean_tvpi(lp), _mean_tvpi(ref_lp), multiple, False),
+            (_p_loss(lp), _p_loss(ref_lp), probability, True),
         ]
         rows.append(
             {
-                "title": scenario.get("title") or scenario["name"],
-                "description": scenario.get("description", ""),
+                "title": scenario.title or scenario.name,
+                "description": scenario.description,
                 "cells": [
                     {
                         "text": write(value),
@@ -536,18 +546,18 @@ def _stress(
             }
         )
     return {
-        "paths": section.get("paths"),
-        "seed": section.get("seed"),
+        "paths": section.paths,
+        "seed": section.seed,
         "headline": style.label.get(headline, headline),
-        "titles": [s.get("title") or s["name"] for s in scenarios],
+        "titles": [s.title or s.name for s in scenarios],
         "rows": rows,
         "parties": _stress_parties(scenarios, reference, terms, style),
     }
 
 
 def _stress_parties(
-    scenarios: list[Mapping[str, Any]],
-    reference: Mapping[str, Any],
+    scenarios: tuple[StressScenario, ...],
+    reference: StressScenario,
     terms: Terms,
     style: PartyStyle,
 ) -> dict[str, Any]:
@@ -555,8 +565,7 @@ def _stress_parties(
     party (columns; parties that fare alike in every scenario share one)."""
     cells = {
         party.id: [
-            _party_cell(s["parties"].get(party.id, {}), reference["parties"].get(party.id, {}))
-            for s in scenarios
+            _party_cell(s.parties.get(party.id), reference.parties.get(party.id)) for s in scenarios
         ]
         for party in terms.parties
     }
@@ -565,7 +574,7 @@ def _stress_parties(
         "columns": [{"label": g["label"], "color": g["color"]} for g in groups],
         "rows": [
             {
-                "title": s.get("title") or s["name"],
+                "title": s.title or s.name,
                 "cells": [g["cells"][i] for g in groups],
             }
             for i, s in enumerate(scenarios)
@@ -573,13 +582,14 @@ def _stress_parties(
     }
 
 
-def _party_cell(entry: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[str, str]:
+def _party_cell(entry: PartyFigures | None, reference: PartyFigures | None) -> dict[str, str]:
     """Median IRR where the party has one, else median receipts."""
-    irr, ref = _get(entry, "irr", "p50"), _get(reference, "irr", "p50")
+    irr, ref = _median_irr(entry), _median_irr(reference)
     if irr is not None:
         tone = _tone(irr, ref, worse_if_higher=False, tolerance=0.005)
         return {"text": percent(irr), "tone": tone}
-    got, ref = _get(entry, "received", "p50"), _get(reference, "received", "p50")
+    got = _finite(entry.received.p50) if entry is not None else None
+    ref = _finite(reference.received.p50) if reference is not None else None
     tolerance = 0.01 * abs(ref) if ref else 0.0
     return {
         "text": money(got),
@@ -587,9 +597,20 @@ def _party_cell(entry: Mapping[str, Any], reference: Mapping[str, Any]) -> dict[
     }
 
 
-def _get(entry: Mapping[str, Any], key: str, stat: str) -> float | None:
-    value = (entry.get(key) or {}).get(stat)
-    return None if value is None or not math.isfinite(value) else float(value)
+def _median_irr(entry: PartyFigures | None) -> float | None:
+    return None if entry is None else _finite(entry.irr.p50)
+
+
+def _mean_tvpi(entry: PartyFigures | None) -> float | None:
+    return None if entry is None else _finite(entry.tvpi.mean)
+
+
+def _p_loss(entry: PartyFigures | None) -> float | None:
+    return None if entry is None else entry.p_loss
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
 
 
 # ---- assumptions -----------------------------------------------------------------------------
@@ -795,21 +816,20 @@ def _who(party: str) -> str:
 # ---- footer ----------------------------------------------------------------------------------
 
 
-def _footer(summary: Mapping[str, Any]) -> dict[str, Any]:
+def _footer(summary: Summary) -> dict[str, Any]:
     """What anyone needs to reproduce the numbers."""
-    simulation, run = summary["simulation"], summary.get("run") or {}
-    paths = int(run.get("paths", simulation["paths"]))
-    seed = int(run.get("seed", simulation["seed"]))
-    seconds = run.get("seconds")
-    scenario = str(summary["scenario"])
+    simulation, run = summary.simulation, summary.run
+    paths = run.paths if run is not None else simulation.paths
+    seed = run.seed if run is not None else simulation.seed
+    scenario = summary.scenario
     command = f"sovfund run {shlex.quote(scenario)} --paths {paths} --seed {seed}"
     return {
-        "version": run.get("version", sovfund.__version__),
+        "version": run.version if run is not None else sovfund.__version__,
         "scenario": scenario,
         "paths": paths,
         "seed": seed,
-        "engine": run.get("engine", simulation.get("engine", "fast")),
-        "backend": run.get("backend"),
-        "seconds": f"{seconds:,.1f} s" if isinstance(seconds, int | float) else None,
-        "command": str(run.get("command") or command),
+        "engine": run.engine if run is not None else simulation.engine,
+        "backend": run.backend if run is not None else None,
+        "seconds": f"{run.seconds:,.1f} s" if run is not None else None,
+        "command": run.command if run is not None and run.command else command,
     }

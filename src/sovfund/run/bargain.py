@@ -23,13 +23,24 @@ read the output.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.analytics.bargain import (
+    AllFunded,
+    BargainStudy,
+    BreakEven,
+    BreakEvenRelief,
+    BriefDistribution,
+    NetValue,
+    OptOut,
+    Portfolio,
+    ProjectDecision,
+    SectorRelief,
+    ValueToJapan,
     break_even,
     japan_parties,
     relief_schedule,
@@ -96,29 +107,6 @@ def bargain_runs(terms: Terms) -> int:
 
 
 @dataclass(frozen=True)
-class BargainStudy:
-    """Japan's side of the bargain for one term sheet; ``to_dict()`` is the JSON of
-    ``sovfund bargain --json`` (docs/bargain.md), money in USD at the starting USD/JPY
-    (``usd_jpy``) and in yen."""
-
-    paths: int
-    seed: int
-    parties: list[str]
-    usd_jpy: float
-    hazard: float
-    yearly_relief: float
-    sectors: list[dict[str, Any]]
-    relief: dict[str, Any]
-    fund: dict[str, Any]
-    net: dict[str, Any]
-    break_even: dict[str, Any]
-    opt_out: dict[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class _Outcome:
     """Per path, in yen at the start: the relief and the fund's outcome for Japan."""
 
@@ -156,7 +144,7 @@ def bargain_study(
     ran_base = base is None or base.paths < paths or base.seed != seed or base.stress is not None
     if base is None or ran_base:
         base = runs.run(terms, paths)  # else its first paths are the ones wanted
-    parties = list(japan_parties(terms))
+    parties = japan_parties(terms)
     columns = [p.id for p in terms.parties]
     index = [columns.index(p) for p in parties]
     quarters = terms.fund.quarters
@@ -181,57 +169,64 @@ def bargain_study(
         usd_jpy=fx,
         hazard=bargain.hazard,
         yearly_relief=yearly,
-        sectors=[
-            {
-                "name": s.name,
-                "exports": s.exports,
-                "tariff_without": s.tariff_without,
-                "tariff_with": s.tariff_with,
-                "exporter_share": s.exporter_share,
-                "elasticity": s.elasticity,
-                "margin": s.margin,
-                "years": s.years,
-                "yearly_relief": s.yearly_relief,
-            }
+        sectors=tuple(
+            SectorRelief(
+                name=s.name,
+                exports=s.exports,
+                tariff_without=s.tariff_without,
+                tariff_with=s.tariff_with,
+                exporter_share=s.exporter_share,
+                elasticity=s.elasticity,
+                margin=s.margin,
+                years=s.years,
+                yearly_relief=s.yearly_relief,
+            )
             for s in bargain.sector
-        ],
-        relief=_money(outcome.relief, fx),
-        fund=_money(outcome.fund, fx),
-        net={
-            **_money(outcome.net, fx),
-            "p_ahead": float((outcome.net > 0.0).mean()),
-            "quantiles_usd": [float(v) for v in np.percentile(outcome.net / fx, QUANTILES)],
-            "fund_quantiles_usd": [float(v) for v in np.percentile(outcome.fund / fx, QUANTILES)],
-        },
-        break_even={
-            name: _break_even(unit_value, outcome.fund, percentile, yearly)
-            for name, percentile in (("p50", 50.0), ("p05", 5.0))
-        },
+        ),
+        relief=_value(outcome.relief, fx),
+        fund=_value(outcome.fund, fx),
+        net=NetValue(
+            usd=describe(outcome.net / fx),
+            jpy=describe(outcome.net),
+            p_ahead=float((outcome.net > 0.0).mean()),
+            quantiles_usd=tuple(float(v) for v in np.percentile(outcome.net / fx, QUANTILES)),
+            fund_quantiles_usd=tuple(float(v) for v in np.percentile(outcome.fund / fx, QUANTILES)),
+        ),
+        break_even=BreakEvenRelief(
+            p50=_break_even(unit_value, outcome.fund, 50.0, yearly),
+            p05=_break_even(unit_value, outcome.fund, 5.0, yearly),
+        ),
         opt_out=study_opt_out,
     )
 
 
-def _break_even(unit: Array, fund: Array, percentile: float, yearly: float) -> dict[str, Any]:
+def _break_even(unit: Array, fund: Array, percentile: float, yearly: float) -> BreakEven:
     """The flat yearly relief (USD, every quarter of the term, lost in snap-backs and to
     the hazard as the term sheet's is) at which the net's percentile is zero."""
     needed = break_even(unit, fund, percentile)
-    return {
-        "yearly_usd": needed,
-        "multiple_of_relief": None if needed is None or yearly <= 0.0 else needed / yearly,
-    }
+    return BreakEven(
+        yearly_usd=needed,
+        multiple_of_relief=None if needed is None or yearly <= 0.0 else needed / yearly,
+    )
 
 
-def _money(values: Array, fx: float) -> dict[str, Any]:
-    return {"usd": describe(values / fx), "jpy": describe(values)}
+def _value(values: Array, fx: float) -> ValueToJapan:
+    return ValueToJapan(usd=describe(values / fx), jpy=describe(values))
 
 
-def _brief(values: Array, fx: float) -> dict[str, float]:
+def _net(values: Array, fx: float) -> NetValue:
+    return NetValue(
+        usd=describe(values / fx), jpy=describe(values), p_ahead=float((values > 0.0).mean())
+    )
+
+
+def _brief(values: Array, fx: float) -> BriefDistribution:
     usd = values / fx
-    return {
-        "mean": float(usd.mean()),
-        "p05": float(np.percentile(usd, 5)),
-        "p50": float(np.percentile(usd, 50)),
-    }
+    return BriefDistribution(
+        mean=float(usd.mean()),
+        p05=float(np.percentile(usd, 5)),
+        p50=float(np.percentile(usd, 50)),
+    )
 
 
 # -- the opt-out ----------------------------------------------------------------------
@@ -245,7 +240,7 @@ def _opt_out(
     index: list[int],
     paths: int,
     schedule: Array,
-) -> dict[str, Any]:
+) -> OptOut:
     """Each project funded against declined, the rule's decisions and its portfolio."""
     chance = bargain.decline_snapback
     assert chance is not None  # the caller checks
@@ -264,7 +259,7 @@ def _opt_out(
         fund = sim.summary.npv_jpy[:, index].sum(axis=1)
         return _Outcome(funded.relief if snap_from is None else snapped[snap_from], fund)
 
-    rows: list[dict[str, Any]] = []
+    rows: list[ProjectDecision] = []
     for project in terms.projects:
         quiet = declined([project.id], None)
         loud = declined([project.id], project.start_quarter)
@@ -274,28 +269,23 @@ def _opt_out(
         cost = chance * float((quiet.net - loud.net).mean()) / fx
         se = float(gain.std(ddof=1) / np.sqrt(gain.size)) / fx if gain.size > 1 else 0.0
         rows.append(
-            {
-                "id": project.id,
-                "name": project.name,
-                "sector": project.sector,
-                "capex": project.capex,
-                "start_quarter": project.start_quarter,
-                "expected_loss_usd": loss,
-                "snapback_cost_usd": cost,
-                "gain_usd": float(gain.mean()) / fx,
-                "gain_se_usd": se,
-                "net_if_funded_usd": _brief(funded.net, fx),
-                "net_if_declined_usd": _brief(decline, fx),
-                "decision": "decline" if loss > cost else "fund",
-                "close": abs(cost - loss) < 2.0 * se,
-            }
+            ProjectDecision(
+                id=project.id,
+                name=project.name,
+                sector=project.sector,
+                capex=project.capex,
+                start_quarter=project.start_quarter,
+                expected_loss_usd=loss,
+                snapback_cost_usd=cost,
+                gain_usd=float(gain.mean()) / fx,
+                gain_se_usd=se,
+                net_if_funded_usd=_brief(funded.net, fx),
+                net_if_declined_usd=_brief(decline, fx),
+                decision="decline" if loss > cost else "fund",
+                close=abs(cost - loss) < 2.0 * se,
+            )
         )
-    out_ids = [str(r["id"]) for r in rows if r["decision"] == "decline"]
-    portfolio: dict[str, Any] = {
-        "declined": out_ids,
-        "funded": [r["id"] for r in rows if r["decision"] == "fund"],
-        "capex_declined": float(sum(p.capex for p in terms.projects if p.id in out_ids)),
-    }
+    out_ids = [r.id for r in rows if r.decision == "decline"]
     if out_ids:
         quarters = [p.start_quarter for p in terms.projects if p.id in out_ids]
         none, first = snapback_weights(quarters, chance)
@@ -306,24 +296,28 @@ def _opt_out(
             hit = declined(out_ids, quarter)
             net = net + weight * hit.net
             fund = fund + weight * hit.fund
-        portfolio["snapback_chance"] = 1.0 - none
+        snapback_chance = 1.0 - none
         outcome = _Outcome(net - fund, fund)
     else:
-        portfolio["snapback_chance"] = 0.0
+        snapback_chance = 0.0
         outcome = funded
-    portfolio["relief"] = _money(outcome.relief, fx)
-    portfolio["fund"] = _money(outcome.fund, fx)
-    portfolio["net"] = {**_money(outcome.net, fx), "p_ahead": float((outcome.net > 0.0).mean())}
-    return {
-        "paths": paths,
-        "decline_snapback": chance,
-        "rule": RULE,
-        "all_funded": {
-            "net": {**_money(funded.net, fx), "p_ahead": float((funded.net > 0.0).mean())}
-        },
-        "projects": rows,
-        "portfolio": portfolio,
-    }
+    portfolio = Portfolio(
+        declined=tuple(out_ids),
+        funded=tuple(r.id for r in rows if r.decision == "fund"),
+        capex_declined=float(sum(p.capex for p in terms.projects if p.id in out_ids)),
+        snapback_chance=snapback_chance,
+        relief=_value(outcome.relief, fx),
+        fund=_value(outcome.fund, fx),
+        net=_net(outcome.net, fx),
+    )
+    return OptOut(
+        paths=paths,
+        decline_snapback=chance,
+        rule=RULE,
+        all_funded=AllFunded(net=_net(funded.net, fx)),
+        projects=tuple(rows),
+        portfolio=portfolio,
+    )
 
 
 def _declined(ids: Sequence[str], snap_from: int | None) -> Stress:

@@ -1,7 +1,8 @@
 """The main job (`sovfund run`): base case, Monte Carlo, studies and the verdict.
 
 One function runs everything a report needs, in order, and returns it; writing files
-and printing are the caller's business. The studies (stress test, leverage frontier,
+and printing are the caller's business. What the reports are drawn from is the job's
+:class:`Summary`, whose ``to_dict()`` is summary.json. The studies (stress test, leverage frontier,
 tornado) use ``study_paths`` paths per run, fewer than the main Monte Carlo, since each
 is a dozen runs; ``study_paths = 0`` skips them. A term sheet with a ``[bargain]`` also
 gets Japan's side of the bargain: its net on the main Monte Carlo's paths, its opt-out
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sovfund.analytics.base_case import BaseCase, run_base_case
-from sovfund.analytics.verdict import verdict
+from sovfund.analytics.figures import SimulationResult
+from sovfund.analytics.verdict import Verdict, verdict
+from sovfund.documents import Document
 from sovfund.run.arguments import check_arguments
 from sovfund.run.bargain import BargainStudy, bargain_runs, bargain_study
 from sovfund.run.defaults import LEVERAGE_LEVELS, STUDY_PATHS
@@ -28,7 +31,7 @@ from sovfund.run.studies import (
     StressTest,
     leverage_frontier,
     sensitivity,
-    simulation_json,
+    simulation_result,
     stress_runs,
     stress_test,
 )
@@ -36,10 +39,80 @@ from sovfund.terms.models import Terms
 from sovfund.terms.sections import require_simulation
 from sovfund.version import __version__
 
-__all__ = ["STUDY_PATHS", "Job", "run_job", "steps"]
+__all__ = ["STUDY_PATHS", "Job", "RunRecord", "Summary", "run_job", "steps"]
 
 Progress = Callable[[str, int], Any] | None
 """on_progress(step, paths done in that step)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """How the numbers were made: what anyone needs to make them again."""
+
+    version: str
+    """sovfund's version."""
+    seed: int
+    paths: int
+    """Paths of the main Monte Carlo."""
+    study_paths: int
+    """Paths of each run of the studies (0: none were run)."""
+    engine: str
+    backend: str
+    seconds: float
+    """The job's wall time, to a tenth of a second."""
+    command: str
+    """The command line that reproduces the job."""
+
+    def to_dict(self) -> Document:
+        return {
+            "version": self.version,
+            "seed": self.seed,
+            "paths": self.paths,
+            "study_paths": self.study_paths,
+            "engine": self.engine,
+            "backend": self.backend,
+            "seconds": self.seconds,
+            "command": self.command,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the reports are drawn from (with the simulation's sampled paths); its
+    ``to_dict()`` is summary.json: the keys DESIGN.md asks for, plus the studies.
+
+    ``run``, ``verdict`` and the studies are None where they were not made (a report
+    leaves their sections out).
+    """
+
+    scenario: str
+    """The preset id or term-sheet file, as given."""
+    base_case: BaseCase
+    simulation: SimulationResult
+    run: RunRecord | None = None
+    verdict: Verdict | None = None
+    stress: StressTest | None = None
+    frontier: Frontier | None = None
+    sensitivity: Sensitivity | None = None
+    bargain: BargainStudy | None = None
+
+    def to_dict(self) -> Document:
+        out: Document = {"scenario": self.scenario}
+        if self.run is not None:
+            out["run"] = self.run.to_dict()
+        if self.verdict is not None:
+            out["verdict"] = self.verdict.to_dict()
+        out["base_case"] = self.base_case.to_dict()
+        out["simulation"] = self.simulation.to_dict()
+        for name, study in (
+            ("stress", self.stress),
+            ("frontier", self.frontier),
+            ("sensitivity", self.sensitivity),
+            ("bargain", self.bargain),
+        ):
+            if study is not None:
+                out[name] = study.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -50,34 +123,29 @@ class Job:
     terms: Terms
     base: BaseCase
     simulation: Simulation
-    figures: dict[str, Any]
-    """The simulation's JSON (``sovfund simulate --json``), worked out once."""
+    figures: SimulationResult
+    """The simulation's figures (``sovfund simulate --json``), worked out once."""
     stress: StressTest | None
     frontier: Frontier | None
     sensitivity: Sensitivity | None
-    verdict: dict[str, Any]
-    run: dict[str, Any]
+    verdict: Verdict
+    run: RunRecord
     bargain: BargainStudy | None = None
     """Japan's side of the bargain, where the term sheet has a ``[bargain]``."""
 
-    def summary(self) -> dict[str, Any]:
-        """``summary.json``: the keys DESIGN.md asks for, plus the studies."""
-        out: dict[str, Any] = {
-            "scenario": self.scenario,
-            "run": self.run,
-            "verdict": self.verdict,
-            "base_case": self.base.to_dict(),
-            "simulation": self.figures,
-        }
-        for name, study in (
-            ("stress", self.stress),
-            ("frontier", self.frontier),
-            ("sensitivity", self.sensitivity),
-            ("bargain", self.bargain),
-        ):
-            if study is not None:
-                out[name] = study.to_dict()
-        return out
+    def summary(self) -> Summary:
+        """What the reports are drawn from; ``summary().to_dict()`` is summary.json."""
+        return Summary(
+            scenario=self.scenario,
+            base_case=self.base,
+            simulation=self.figures,
+            run=self.run,
+            verdict=self.verdict,
+            stress=self.stress,
+            frontier=self.frontier,
+            sensitivity=self.sensitivity,
+            bargain=self.bargain,
+        )
 
 
 def steps(terms: Terms, paths: int, study_paths: int) -> dict[str, int]:
@@ -132,23 +200,17 @@ def run_job(
             on_progress=report("Bargain"),
             **options,
         )
-    figures = simulation_json(scenario, sim)
-    said = verdict(
-        terms,
-        base.to_dict(),
-        figures,
-        None if stress is None else stress.to_dict(),
-        None if bargain is None else bargain.to_dict(),
-    )
-    run = {
-        "version": __version__,
-        "seed": seed,
-        "paths": paths,
-        "study_paths": study_paths,
-        "engine": sim.engine,
-        "backend": str(options.get("backend", "auto")),
-        "seconds": round(time.perf_counter() - started, 1),
-        "command": f"sovfund run {scenario} --paths {paths} --seed {seed}"
+    figures = simulation_result(scenario, sim)
+    said = verdict(terms, base, figures, stress, bargain)
+    run = RunRecord(
+        version=__version__,
+        seed=seed,
+        paths=paths,
+        study_paths=study_paths,
+        engine=sim.engine,
+        backend=str(options.get("backend", "auto")),
+        seconds=round(time.perf_counter() - started, 1),
+        command=f"sovfund run {scenario} --paths {paths} --seed {seed}"
         + (f" --study-paths {study_paths}" if study_paths != STUDY_PATHS else ""),
-    }
+    )
     return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run, bargain)

@@ -10,18 +10,33 @@ noise (see docs/stress.md).
   (a tornado);
 - :func:`compare`: two structures on the same market paths.
 
-Each returns a result whose ``to_dict()`` is the JSON the CLI prints and whose
-``table()`` is a pandas DataFrame.
+Each returns a typed, frozen result (:mod:`sovfund.analytics.studies`) whose
+``to_dict()`` is the JSON the CLI prints and whose ``table()`` is a pandas DataFrame.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sovfund.analytics.figures import SimulationFigures, SimulationResult
+from sovfund.analytics.studies import (
+    ComparedStructure,
+    Comparison,
+    CountryRow,
+    Frontier,
+    FrontierFund,
+    FrontierParty,
+    FrontierPoint,
+    Sensitivity,
+    StressScenario,
+    StressTest,
+    TornadoBar,
+)
 from sovfund.analytics.verdict import focus_party, japan_sovereign
+from sovfund.documents import Document
 from sovfund.errors import ArgumentError, Problem, TermsError
 from sovfund.run.arguments import check_arguments
 from sovfund.run.defaults import LEVERAGE_LEVELS, MAX_LEVEL, METRICS, STUDY_PATHS
@@ -29,8 +44,6 @@ from sovfund.terms.models import Stress, Terms, Tier
 from sovfund.terms.sections import require_terms
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from sovfund.run.simulate import Simulation
 
 __all__ = [
@@ -49,6 +62,7 @@ __all__ = [
     "metric_value",
     "sensitivity",
     "simulation_json",
+    "simulation_result",
     "simulation_summary",
     "stress_runs",
     "stress_test",
@@ -57,13 +71,13 @@ __all__ = [
 Progress = Callable[[int], Any] | None
 
 
-def simulation_summary(sim: Simulation) -> dict[str, Any]:
+def simulation_summary(sim: Simulation) -> SimulationFigures:
     """The ``parties`` and ``fund`` figures of a run (the simulate JSON's body)."""
-    from sovfund.analytics.distribution import summary_dict  # with the engine's results
+    from sovfund.analytics.distribution import simulation_figures  # with the engine's
 
     parties = sim.terms.parties
     reserves = japan_sovereign(sim.terms)
-    return summary_dict(
+    return simulation_figures(
         sim.summary,
         tuple(p.id for p in parties),
         tuple(p.country == "JP" for p in parties),
@@ -71,17 +85,23 @@ def simulation_summary(sim: Simulation) -> dict[str, Any]:
     )
 
 
-def simulation_json(scenario: str, sim: Simulation) -> dict[str, Any]:
+def simulation_result(scenario: str, sim: Simulation) -> SimulationResult:
+    """A run's figures and what ran (``scenario``: the preset id or file as given)."""
+    figures = simulation_summary(sim)
+    return SimulationResult(
+        parties=figures.parties,
+        fund=figures.fund,
+        scenario=scenario,
+        paths=sim.paths,
+        seed=sim.seed,
+        engine=sim.engine,
+        stress=sim.stress,
+    )
+
+
+def simulation_json(scenario: str, sim: Simulation) -> Document:
     """The ``sovfund simulate --json`` document of a run (DESIGN.md)."""
-    head: dict[str, Any] = {
-        "scenario": scenario,
-        "paths": sim.paths,
-        "seed": sim.seed,
-        "engine": sim.engine,
-    }
-    if sim.stress is not None:
-        head["stress"] = sim.stress
-    return {**head, **simulation_summary(sim)}
+    return simulation_result(scenario, sim).to_dict()
 
 
 class _Runs:
@@ -106,30 +126,6 @@ class _Runs:
 
 
 # -- stress test ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Study:
-    """A study's result: ``to_dict()`` is its JSON, field by field."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class StressTest(_Study):
-    """The base run and each stress, on the same seed."""
-
-    paths: int
-    seed: int
-    scenarios: list[dict[str, Any]]
-
-    def table(self) -> pd.DataFrame:
-        """One row per scenario: fund default and breach, and each party's median IRR,
-        mean TVPI and chance of a loss."""
-        import pandas as pd  # only for a table: the studies load without it
-
-        return pd.DataFrame([_row(s) for s in self.scenarios]).set_index("name")
 
 
 def stress_runs(terms: Terms, names: Sequence[str] | None = None) -> int:
@@ -160,30 +156,18 @@ def stress_test(
         stress = terms.stress[name]
         sim = runs.run(terms, stress=name)
         scenarios.append(_entry(name, stress.title, stress.description, sim))
-    return StressTest(paths, seed, scenarios)
+    return StressTest(paths, seed, tuple(scenarios))
 
 
-def _entry(name: str, title: str, description: str, sim: Simulation) -> dict[str, Any]:
-    return {"name": name, "title": title, "description": description, **simulation_summary(sim)}
-
-
-def _row(scenario: dict[str, Any]) -> dict[str, Any]:
-    fund = scenario["fund"]
-    row: dict[str, Any] = {
-        "name": scenario["name"],
-        "title": scenario["title"],
-        "p_default": fund["p_default"],
-        "p_covenant_breach": fund["p_covenant_breach"],
-        "lenders_loss_mean": fund["lenders_loss"]["mean"],
-    }
-    for party, figures in scenario["parties"].items():
-        if figures["p_loss"] is None:
-            row[f"{party} received mean"] = figures["received"]["mean"]
-            continue
-        row[f"{party} irr p50"] = figures["irr"]["p50"]
-        row[f"{party} tvpi mean"] = figures["tvpi"]["mean"]
-        row[f"{party} p_loss"] = figures["p_loss"]
-    return row
+def _entry(name: str, title: str, description: str, sim: Simulation) -> StressScenario:
+    figures = simulation_summary(sim)
+    return StressScenario(
+        parties=figures.parties,
+        fund=figures.fund,
+        name=name,
+        title=title,
+        description=description,
+    )
 
 
 # -- leverage frontier ---------------------------------------------------------------
@@ -200,26 +184,6 @@ def check_levels(levels: Sequence[float]) -> None:
             raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
         if not (math.isfinite(level) and 0 <= level <= MAX_LEVEL):
             raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
-
-
-@dataclass(frozen=True)
-class Frontier(_Study):
-    """Each party's returns and the fund's default risk against fund leverage."""
-
-    paths: int
-    seed: int
-    points: list[dict[str, Any]]
-
-    def table(self) -> pd.DataFrame:
-        import pandas as pd  # only for a table: the studies load without it
-
-        rows = []
-        for point in self.points:
-            row: dict[str, Any] = {"leverage": point["leverage"], **point["fund"]}
-            for party, figures in point["parties"].items():
-                row.update({f"{party} {key}": value for key, value in figures.items()})
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("leverage")
 
 
 @check_arguments
@@ -251,23 +215,27 @@ def leverage_frontier(
         )
         scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
         figures = simulation_summary(runs.run(_pipeline_scaled(terms, scale), stress=stress))
-        parties = {
-            party: {
-                "irr_mean": f["irr"]["mean"],
-                "irr_p05": f["irr"]["p05"],
-                "irr_p50": f["irr"]["p50"],
-                "p_loss": f["p_loss"],
-            }
-            for party, f in figures["parties"].items()
-            if f["p_loss"] is not None
-        }
-        fund = {
-            "p_default": figures["fund"]["p_default"],
-            "p_covenant_breach": figures["fund"]["p_covenant_breach"],
-            "p_funding_shortfall": figures["fund"]["p_funding_shortfall"],
-        }
-        points.append({"leverage": float(level), "parties": parties, "fund": fund})
-    return Frontier(paths, seed, points)
+        points.append(_frontier_point(float(level), figures))
+    return Frontier(paths, seed, tuple(points))
+
+
+def _frontier_point(level: float, figures: SimulationFigures) -> FrontierPoint:
+    fund = figures.fund
+    return FrontierPoint(
+        leverage=level,
+        parties={
+            party: FrontierParty(
+                irr_mean=f.irr.mean, irr_p05=f.irr.p05, irr_p50=f.irr.p50, p_loss=f.p_loss
+            )
+            for party, f in figures.parties.items()
+            if f.p_loss is not None
+        },
+        fund=FrontierFund(
+            p_default=fund.p_default,
+            p_covenant_breach=fund.p_covenant_breach,
+            p_funding_shortfall=fund.p_funding_shortfall,
+        ),
+    )
 
 
 def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
@@ -384,39 +352,18 @@ SENSITIVITY_RUNS = 1 + 2 * len(ASSUMPTIONS)
 """How many runs :func:`sensitivity` makes: the base, then each assumption low and high."""
 
 
-@dataclass(frozen=True)
-class Sensitivity(_Study):
-    """A tornado: the metric at each assumption's low and high setting."""
-
-    paths: int
-    seed: int
-    metric: str
-    party: str | None
-    label: str
-    base: float | None
-    bars: list[dict[str, Any]]
-
-    def table(self) -> pd.DataFrame:
-        import pandas as pd  # only for a table: the studies load without it
-
-        frame = pd.DataFrame(self.bars).set_index("name")
-        frame["swing"] = (frame["high"] - frame["low"]).abs()
-        return frame
-
-
-def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> float | None:
-    """``metric`` (one of :data:`METRICS`) read from a run's ``parties``/``fund`` figures."""
+def metric_value(figures: SimulationFigures, metric: str, party: str | None) -> float | None:
+    """``metric`` (one of :data:`METRICS`) read from a run's figures."""
     if metric == "p_default":
-        return float(figures["fund"]["p_default"])
+        return figures.fund.p_default
     if party is None:
         raise ArgumentError("party", "nothing", f"an LP, whose {metric} to measure")
-    entry = figures["parties"][party]
+    entry = figures.parties[party]
     if metric == "p_loss":
-        value = entry["p_loss"]
-    else:
-        name, _, stat = metric.partition("_")
-        value = entry[name][stat]
-    return None if value is None else float(value)
+        return entry.p_loss
+    name, _, stat = metric.partition("_")  # irr_p50: the median of the IRR
+    distribution = entry.irr if name == "irr" else entry.tvpi
+    return {"mean": distribution.mean, "p50": distribution.p50, "p05": distribution.p05}[stat]
 
 
 def default_party(terms: Terms) -> str:
@@ -449,7 +396,7 @@ def sensitivity(
         party = None
     runs = _Runs(paths, seed, on_progress, **options)
     base = metric_value(simulation_summary(runs.run(terms)), metric, party)
-    bars: list[dict[str, Any]] = []
+    bars: list[TornadoBar] = []
     for assumption in assumptions:
         values = []
         for high in (False, True):
@@ -457,44 +404,24 @@ def sensitivity(
             figures = simulation_summary(runs.run(moved, stress=stress))
             values.append(metric_value(figures, metric, party))
         bars.append(
-            {
-                "name": assumption.name,
-                "label": assumption.label,
-                "low_setting": assumption.low_setting,
-                "high_setting": assumption.high_setting,
-                "low": values[0],
-                "high": values[1],
-            }
+            TornadoBar(
+                name=assumption.name,
+                label=assumption.label,
+                low_setting=assumption.low_setting,
+                high_setting=assumption.high_setting,
+                low=values[0],
+                high=values[1],
+            )
         )
-    bars.sort(key=lambda bar: -_swing(bar["low"], bar["high"]))
+    bars.sort(key=lambda bar: -bar.swing)
     who = (
         "The fund" if party is None else next(p for p in terms.parties if p.id == party).short_name
     )
     label = f"{who}: {METRIC_LABELS[metric]}"
-    return Sensitivity(paths, seed, metric, party, label, base, bars)
-
-
-def _swing(low: float | None, high: float | None) -> float:
-    return 0.0 if low is None or high is None else abs(high - low)
+    return Sensitivity(paths, seed, metric, party, label, base, tuple(bars))
 
 
 # -- comparing structures --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comparison(_Study):
-    """Two structures run on the same market paths and seed."""
-
-    paths: int
-    seed: int
-    structures: list[dict[str, Any]]
-
-    def table(self) -> pd.DataFrame:
-        """One row per structure and country: what that country's parties put in and got
-        back (means over paths), its median IRR where it invested, and the fund's risk."""
-        import pandas as pd  # only for a table: the studies load without it
-
-        return pd.DataFrame([row for s in self.structures for row in s["countries"]])
 
 
 @check_arguments
@@ -533,14 +460,15 @@ def compare(
         sim = runs.run(terms, macro=markets)
         figures = simulation_summary(sim)
         structures.append(
-            {
-                "scenario": name,
-                "markets_from": markets.fund.name,
-                "countries": _by_country(name, terms, sim),
-                **figures,
-            }
+            ComparedStructure(
+                parties=figures.parties,
+                fund=figures.fund,
+                scenario=name,
+                markets_from=markets.fund.name,
+                countries=_by_country(name, terms, sim),
+            )
         )
-    return Comparison(paths, seed, structures)
+    return Comparison(paths, seed, tuple(structures))
 
 
 _COUNTRY = (
@@ -549,21 +477,21 @@ _COUNTRY = (
 )
 
 
-def _by_country(name: str, terms: Terms, sim: Simulation) -> list[dict[str, Any]]:
+def _by_country(name: str, terms: Terms, sim: Simulation) -> tuple[CountryRow, ...]:
     summary, rows = sim.summary, []
     for country in sorted({p.country for p in terms.parties if p.country}):
         picks = [i for i, p in enumerate(terms.parties) if p.country == country]
         paid = summary.contributed[:, picks].sum(axis=1)
         got = (summary.received[:, picks] + summary.residual[:, picks]).sum(axis=1)
         rows.append(
-            {
-                "scenario": name,
-                "country": country,
-                "contributed_mean": float(paid.mean()),
-                "received_mean": float(got.mean()),
-                "net_mean": float((got - paid).mean()),
-                "p_net_loss": float((got < paid).mean()) if paid.any() else None,
-                "p_default": float(summary.defaulted.mean()),
-            }
+            CountryRow(
+                scenario=name,
+                country=country,
+                contributed_mean=float(paid.mean()),
+                received_mean=float(got.mean()),
+                net_mean=float((got - paid).mean()),
+                p_net_loss=float((got < paid).mean()) if paid.any() else None,
+                p_default=float(summary.defaulted.mean()),
+            )
         )
-    return rows
+    return tuple(rows)
