@@ -33,13 +33,13 @@ def test_readme_base_case_figures_are_measured() -> None:
     son = sovfund.run_base_case(sovfund.load_terms("son-2025"))
     lp = son.parties.loc["japan_reserves"]
     fund = son.fund
-    fees, carry = fund["gp_fees"]["us_treasury"], fund["gp_carry"]["us_treasury"]
+    fees, carry = fund.gp_fees["us_treasury"], fund.gp_carry["us_treasury"]
     expected = [
         f"{lp['irr']:.2%} / {lp['tvpi']:.2f}x",
-        f"${fund['invested'] / 1e12:.2f}T invested",
+        f"${fund.invested / 1e12:.2f}T invested",
         f"{billions(fees)} fees + {billions(carry)} carry",
-        f"${fund['peak_debt'] / 1e12:.2f}T ({fund['peak_debt_to_equity']:.1f}x called equity)",
-        f"LTV {fund['peak_ltv']:.0%}",
+        f"${fund.peak_debt / 1e12:.2f}T ({fund.peak_debt_to_equity:.1f}x called equity)",
+        f"LTV {fund.peak_ltv:.0%}",
     ]
     mou = sovfund.run_base_case(sovfund.load_terms("mou-550b"))
     japan = mou.parties.loc["japan"]
@@ -68,15 +68,8 @@ def _verdict_lines(preset: str) -> list[str]:
     sim = sovfund.simulate(terms, paths=10_000, seed=0)
     stress = stress_test(terms, paths=2_000, seed=0)
     bargain = bargain_study(terms, paths=10_000, seed=0, base=sim, opt_out_paths=2_000)
-    figures = {"paths": sim.paths, "seed": 0, **simulation_summary(sim)}
-    said = verdict(
-        terms,
-        sovfund.run_base_case(terms).to_dict(),
-        figures,
-        stress.to_dict(),
-        bargain.to_dict(),
-    )
-    return [said["headline"], *(s["text"] for s in said["sentences"])]
+    said = verdict(terms, sovfund.run_base_case(terms), simulation_summary(sim), stress, bargain)
+    return [said.headline, *(s.text for s in said.sentences)]
 
 
 @pytest.mark.parametrize("preset", ["son-2025", "mou-550b"])

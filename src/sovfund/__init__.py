@@ -7,7 +7,7 @@
 >>> sim = sovfund.simulate(terms, paths=10_000, seed=7)  # the Monte Carlo
 >>> sim.summary.irr  # per path and party  # doctest: +SKIP
 >>> sovfund.stress_test(terms, paths=2_000, seed=7).table()  # doctest: +SKIP
->>> sovfund.bargain_study(terms, paths=10_000, seed=7).net["usd"]  # Japan's side  # doctest: +SKIP
+>>> sovfund.bargain_study(terms, paths=10_000, seed=7).net.usd  # Japan's side  # doctest: +SKIP
 >>> sovfund.run_job(terms, scenario="son-2025", paths=10_000, seed=0).verdict  # doctest: +SKIP
 """
 

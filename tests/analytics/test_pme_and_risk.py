@@ -85,9 +85,9 @@ def test_var_and_es_match_normal_closed_forms(level: float) -> None:
 def test_tail_risk_ignores_nan_and_reports_none_when_empty() -> None:
     losses = np.array([1.0, 2.0, np.nan, 3.0, 4.0])
     risk = tail_risk(losses)
-    assert risk["var95"] == pytest.approx(np.quantile([1.0, 2.0, 3.0, 4.0], 0.95))
-    assert risk["es99"] == 4.0
-    assert tail_risk(np.array([np.nan])) == {
+    assert risk.var95 == pytest.approx(np.quantile([1.0, 2.0, 3.0, 4.0], 0.95))
+    assert risk.es99 == 4.0
+    assert tail_risk(np.array([np.nan])).to_dict() == {
         "var95": None,
         "es95": None,
         "var99": None,

@@ -41,12 +41,12 @@ def over_committed() -> sovfund.Terms:
 
 def test_the_base_case_flags_the_shortfall_and_its_date() -> None:
     base = sovfund.run_base_case(over_committed())
-    assert base.fund["funding_shortfall"] is True
-    assert base.fund["shortfall_date"] == "2026-07-01"  # quarter 1 ends six months in
-    assert base.fund["defaulted"] is False
+    assert base.fund.funding_shortfall is True
+    assert str(base.fund.shortfall_date) == "2026-07-01"  # quarter 1 ends six months in
+    assert base.fund.defaulted is False
     assert base.to_dict()["fund"]["funding_shortfall"] is True
     plain = sovfund.run_base_case(sovfund.load_terms(TINY))
-    assert plain.fund["funding_shortfall"] is False
+    assert plain.fund.funding_shortfall is False
 
 
 def test_the_table_and_the_report_say_it(tmp_path: Path) -> None:
@@ -59,5 +59,5 @@ def test_the_table_and_the_report_say_it(tmp_path: Path) -> None:
     text = console.export_text()
     assert "Funding shortfall" in text
     assert "2026-07-01" in text
-    report = write_report(tmp_path / "report.html", job.summary(), job.base, job.simulation)
+    report = write_report(tmp_path / "report.html", job.summary(), job.simulation)
     assert "Runs out of money on plan" in report.read_text(encoding="utf-8")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import sovfund
-from sovfund.analytics.verdict import focus_party, japan_sovereign, verdict
-from sovfund.run.studies import simulation_json
+from sovfund.analytics.verdict import Verdict, focus_party, japan_sovereign, verdict
+from sovfund.run.studies import simulation_result
 
 TINY = Path(__file__).parents[2] / "examples" / "tiny.toml"
 
@@ -23,10 +23,10 @@ def tiny(edit: str = "", extra: str = "") -> sovfund.Terms:
     return sovfund.parse_terms(text + extra, name="tiny.toml")
 
 
-def said(terms: sovfund.Terms, *, paths: int = 256) -> dict[str, object]:
+def said(terms: sovfund.Terms, *, paths: int = 256) -> Verdict:
     base = sovfund.run_base_case(terms)
     sim = sovfund.simulate(terms, paths=paths, seed=1)
-    return verdict(terms, base.to_dict(), simulation_json("tiny", sim))
+    return verdict(terms, base, simulation_result("tiny", sim))
 
 
 US_SOVEREIGN = (
@@ -36,7 +36,7 @@ US_SOVEREIGN = (
 
 def test_a_fund_without_a_japanese_party_never_mentions_japan() -> None:
     for terms in (tiny(), tiny(US_SOVEREIGN)):
-        text = json.dumps(said(terms))
+        text = json.dumps(said(terms).to_dict())
         assert "Japan" not in text
         assert "yen" not in text
 
@@ -44,7 +44,7 @@ def test_a_fund_without_a_japanese_party_never_mentions_japan() -> None:
 def test_it_speaks_for_the_largest_sovereign_lp() -> None:
     terms = tiny(US_SOVEREIGN)
     assert focus_party(terms) == "lp"
-    sentences = [s["text"] for s in said(terms)["sentences"]]  # type: ignore[index]
+    sentences = [s.text for s in said(terms).sentences]
     assert any(
         s.startswith("US Treasury fund (the largest sovereign LP) loses money in")
         for s in sentences
@@ -70,7 +70,7 @@ def test_a_calm_fund_is_sound_in_the_words_of_its_own_parties() -> None:
     calm = calm.model_copy(
         update={"risk": calm.risk.model_copy(update={"volatility": 0.0, "defaults": 0.0})}
     )
-    headline = str(said(calm)["headline"])
+    headline = said(calm).headline
     # no debt: only the LP's chance of a loss is weighed, and it is zero on plan
     assert (
         headline == "Sound on these assumptions: US Treasury fund's chance of a loss is below 20%."

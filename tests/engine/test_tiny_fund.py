@@ -89,7 +89,7 @@ def test_party_metrics_by_hand() -> None:
     gp = result.parties.loc["gp"]
     assert np.isnan(gp["irr"])  # nothing paid in: no IRR ...
     assert np.isnan(gp["tvpi"])  # ... and no ratio
-    assert result.fund["gross_moic"] == pytest.approx(1.5)  # (10 x 5 + 100) / 100
+    assert result.fund.gross_moic == pytest.approx(1.5)  # (10 x 5 + 100) / 100
 
 
 LEVERED = """
@@ -139,9 +139,9 @@ def test_fees_and_debt_by_hand() -> None:
     # MOIC divides by the 50 that went into the project, not the fees and interest.
     assert parties.loc["lp", "moic"] == pytest.approx((out - carry) / 50)
     assert result.tiers.loc["carried interest", "gp"] > 0  # past the catch-up
-    assert result.fund["peak_debt"] == pytest.approx(50)
-    assert result.fund["gp_fees"] == {"gp": pytest.approx(6.0)}
-    assert not result.fund["defaulted"]
+    assert result.fund.peak_debt == pytest.approx(50)
+    assert result.fund.gp_fees == {"gp": pytest.approx(6.0)}
+    assert not result.fund.defaulted
 
 
 def test_a_covenant_default_hands_the_assets_to_the_lenders() -> None:
@@ -151,13 +151,13 @@ def test_a_covenant_default_hands_the_assets_to_the_lenders() -> None:
     terms = tiny_terms(LEVERED + "covenants = { max_ltv = 0.4, on_breach = 'default' }\n")
     result = sovfund.run_base_case(terms)
     q = result.quarterly
-    assert result.fund["defaulted"]
-    assert result.fund["default_date"] == "2026-04-01"
+    assert result.fund.defaulted
+    assert str(result.fund.default_date) == "2026-04-01"
     assert q["sale_proceeds"].iloc[0] == pytest.approx(50 * 0.8)
     assert q["debt_repaid"].iloc[0] == pytest.approx(25)
     assert q["distributions"].iloc[0] == pytest.approx(50 * 0.8 - 25)
     assert q["investment"].iloc[1:].abs().sum() == 0  # the fund has stopped
-    assert result.fund["lenders_loss"] == 0
+    assert result.fund.lenders_loss == 0
 
 
 SECOND_PROJECT = """
@@ -209,7 +209,7 @@ def test_a_forced_sale_brings_ltv_back_to_its_covenant() -> None:
     assert q["ltv"].iloc[0] == pytest.approx(0.45)
     assert q["investment"].iloc[1] == pytest.approx(50 * (1 - share))  # its share of the build
     assert q["operating_cash"].iloc[2] == pytest.approx(5 * (1 - share))
-    assert not result.fund["defaulted"]
+    assert not result.fund.defaulted
 
 
 def test_refinancing_resets_the_spread_to_the_market() -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import sovfund
+from sovfund.analytics.studies import Sensitivity, TornadoBar
 from sovfund.reports import charts
 from sovfund.reports.excel import render_workbook
 from sovfund.reports.files import json_text
@@ -51,11 +53,11 @@ def test_degenerate_outcomes_render_everywhere(text: str) -> None:
             terms, scenario="t", paths=256, seed=3, study_paths=256, backend="serial"
         )
         summary = job.summary()
-        data = json.loads(json_text(summary))
-        html = render_report(summary, job.base, job.simulation)
-        book = render_workbook(summary, job.base, job.simulation)
+        data = json.loads(json_text(summary.to_dict()))
+        html = render_report(summary, job.simulation)
+        book = render_workbook(summary, job.simulation)
     assert data["simulation"]["paths"] == 256
-    assert "NaN" not in json_text(summary)
+    assert "NaN" not in json_text(summary.to_dict())
     assert html.rstrip().endswith("</html>")
     assert book[:2] == b"PK"  # a whole .xlsx (a zip)
 
@@ -65,20 +67,18 @@ def test_no_money_in_on_any_path_is_null_not_a_number() -> None:
     job = sovfund.run_job(
         parse_terms(TINY + ALL_LOST), scenario="t", paths=256, seed=3, study_paths=0
     )
-    lp = json.loads(json_text(job.summary()))["simulation"]["parties"]["lp"]
+    lp = json.loads(json_text(job.summary().to_dict()))["simulation"]["parties"]["lp"]
     assert lp["p_loss"] is None
     assert lp["irr"]["mean"] is None
     assert lp["tvpi"]["n"] == 0
 
 
 def test_a_tornado_with_no_value_as_set_is_left_out() -> None:
-    section = {
-        "metric": "tvpi_mean",
-        "label": "x",
-        "base": None,
-        "bars": [{"label": "a", "low_setting": "l", "high_setting": "h", "low": 1, "high": 2}],
-    }
+    bar = TornadoBar(name="a", label="a", low_setting="l", high_setting="h", low=1, high=2)
+    section = Sensitivity(
+        paths=1, seed=0, metric="tvpi_mean", party=None, label="x", base=None, bars=(bar,)
+    )
     assert charts.tornado(section) is None
-    section["base"] = 1.0
-    section["bars"][0]["high"] = None  # a setting whose figure has no value
+    section = replace(section, base=1.0)
+    section = replace(section, bars=(replace(bar, high=None),))  # a figure with no value
     assert charts.tornado(section) is not None

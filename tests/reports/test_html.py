@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from sovfund.errors import InputError
 from sovfund.reports.charts import money, multiple, percent, probability
@@ -62,7 +63,7 @@ def browser_check(page: Path, profile: Path) -> dict[str, Any]:
 
 
 def test_report_opens_offline_with_every_chart_drawn(son_run: Run, tmp_path: Path) -> None:
-    page = write_report(tmp_path / "report.html", son_run.summary, son_run.base, son_run.sim)
+    page = write_report(tmp_path / "report.html", son_run.summary, son_run.sim)
     check = browser_check(page, tmp_path / "profile")
     assert check["errors"] == []
     assert check["complete"] is True
@@ -74,7 +75,7 @@ def test_report_opens_offline_with_every_chart_drawn(son_run: Run, tmp_path: Pat
 
 
 def test_render_check_reports_errors_and_undrawn_charts(son_run: Run, tmp_path: Path) -> None:
-    html = render_report(son_run.summary, son_run.base, son_run.sim)
+    html = render_report(son_run.summary, son_run.sim)
     broken = html.replace(
         '<pre id="render-check"',
         '<div id="chart-empty" class="plotly-graph-div"></div>'
@@ -90,7 +91,7 @@ def test_render_check_reports_errors_and_undrawn_charts(son_run: Run, tmp_path: 
 
 
 def test_report_is_one_self_contained_file(son_run: Run) -> None:
-    html = render_report(son_run.summary, son_run.base, son_run.sim)
+    html = render_report(son_run.summary, son_run.sim)
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=", html)
     assert not re.search(r"""<img[^>]+src=["']?https?:""", html)
@@ -100,20 +101,22 @@ def test_report_is_one_self_contained_file(son_run: Run) -> None:
 
 
 def test_sections_follow_the_summary(son_run: Run, mou_run: Run) -> None:
-    full = render_report(son_run.summary, son_run.base, son_run.sim)
-    verdict = son_run.summary["verdict"]
-    assert full.index(verdict["headline"]) < full.index('id="key-figures"')
-    for sentence in verdict["sentences"]:
-        assert sentence["text"] in full
-        assert sentence["rule"] in full
+    full = render_report(son_run.summary, son_run.sim)
+    verdict = son_run.summary.verdict
+    assert verdict is not None
+    assert full.index(escape(verdict.headline)) < full.index('id="key-figures"')
+    for sentence in verdict.sentences:  # as the page writes them: HTML-escaped
+        assert escape(sentence.text) in full
+        assert escape(sentence.rule) in full
     for section in ("verdict", "stress", "frontier", "sensitivity", "bargain"):
         assert f'id="{section}"' in full
-    for scenario in son_run.summary["stress"]["scenarios"]:
-        assert scenario["title"] in full
+    assert son_run.summary.stress is not None
+    for scenario in son_run.summary.stress.scenarios:
+        assert escape(scenario.title) in full
     assert "backend serial" in full
     assert "sovfund run son-2025 --paths 512 --seed 3" in full
 
-    bare = render_report(mou_run.summary, mou_run.base, mou_run.sim)
+    bare = render_report(mou_run.summary, mou_run.sim)
     for section in ("verdict", "stress", "frontier", "sensitivity", "bargain"):
         assert f'id="{section}"' not in bare
     assert "sovfund run mou-550b --paths 256 --seed 1" in bare
@@ -124,43 +127,45 @@ def test_sections_follow_the_summary(son_run: Run, mou_run: Run) -> None:
 def test_bargain_section_shows_the_net_and_each_projects_decision(
     son_run: Run, mou_bargain_run: Run
 ) -> None:
-    son = render_report(son_run.summary, son_run.base, son_run.sim)
-    bargain = son_run.summary["bargain"]
+    son = render_report(son_run.summary, son_run.sim)
+    bargain = son_run.summary.bargain
+    assert bargain is not None
     section = son[son.index('id="bargain"') : son.index('id="assumptions"')]
     assert "chart-bargain" in section
-    assert money(bargain["net"]["usd"]["p50"]) in section
-    assert money(bargain["break_even"]["p50"]["yearly_usd"]) in section
+    assert money(bargain.net.usd.p50) in section
+    assert money(bargain.break_even.p50.yearly_usd) in section
     assert "The opt-out, project by project" not in section  # no right to decline
-    mou = render_report(mou_bargain_run.summary, mou_bargain_run.base, mou_bargain_run.sim)
+    mou = render_report(mou_bargain_run.summary, mou_bargain_run.sim)
     section = mou[mou.index('id="bargain"') : mou.index('id="assumptions"')]
     assert "The opt-out, project by project" in section
     names = {p.id: p.name.split(" (")[0] for p in mou_bargain_run.base.terms.projects}
-    for row in mou_bargain_run.summary["bargain"]["opt_out"]["projects"]:
-        assert names[row["id"]] in section
-        assert money(row["expected_loss_usd"]) in section
-    assert section.count(">decline") == len(
-        mou_bargain_run.summary["bargain"]["opt_out"]["portfolio"]["declined"]
-    )
+    assert mou_bargain_run.summary.bargain is not None
+    opt_out = mou_bargain_run.summary.bargain.opt_out
+    assert opt_out is not None
+    for row in opt_out.projects:
+        assert names[row.id] in section
+        assert money(row.expected_loss_usd) in section
+    assert section.count(">decline") == len(opt_out.portfolio.declined)
 
 
 def test_key_figures_are_the_models(son_run: Run) -> None:
-    html = render_report(son_run.summary, son_run.base, son_run.sim)
-    base = son_run.summary["base_case"]
-    reserves = base["parties"]["japan_reserves"]
-    simulation = son_run.summary["simulation"]
+    html = render_report(son_run.summary, son_run.sim)
+    base = son_run.summary.base_case
+    reserves = base.by_party["japan_reserves"]
+    simulation = son_run.summary.simulation
     for figure in (
-        money(base["fund"]["peak_debt"]),
-        money(base["fund"]["invested"]),
-        percent(reserves["irr"]),
-        multiple(reserves["tvpi"]),
-        probability(simulation["fund"]["p_default"]),
-        probability(simulation["parties"]["japan_reserves"]["p_loss"]),
+        money(base.fund.peak_debt),
+        money(base.fund.invested),
+        percent(reserves.irr),
+        multiple(reserves.tvpi),
+        probability(simulation.fund.p_default),
+        probability(simulation.parties["japan_reserves"].p_loss),
     ):
         assert figure in html, figure
 
 
 def test_assumptions_come_with_their_sources(son_run: Run) -> None:
-    html = render_report(son_run.summary, son_run.base, son_run.sim)
+    html = render_report(son_run.summary, son_run.sim)
     assert 'id="assumptions"' in html
     assert html.count('class="tag source"') >= 10
     assert html.count('class="tag assumption"') >= 10
@@ -228,5 +233,5 @@ def test_unwritable_folder_is_an_input_error(son_run: Run, tmp_path: Path) -> No
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="cannot write"):
-        write_report(blocker / "report.html", son_run.summary, son_run.base, son_run.sim)
+        write_report(blocker / "report.html", son_run.summary, son_run.sim)
     assert list(tmp_path.iterdir()) == [blocker]  # nothing half-written left behind

@@ -45,7 +45,7 @@ def test_the_leverage_and_project_edits() -> None:
     text = text.replace("project = [\n", f"project = [\n{project}", 1)
     terms = sovfund.parse_terms(text, name="my.toml")
     assert "hvdc_new_york" in {p.id for p in terms.projects}
-    assert sovfund.run_base_case(terms).fund["defaulted"]  # as the tutorial says
+    assert sovfund.run_base_case(terms).fund.defaulted  # as the tutorial says
 
 
 def test_the_python_example_writes_both_files(

@@ -22,9 +22,10 @@ import pytest
 from typer.testing import CliRunner
 
 import sovfund
-from sovfund.analytics.distribution import summary_dict
+from sovfund.analytics.distribution import simulation_figures
 from sovfund.analytics.paths import PathSummary
 from sovfund.cli.main import app
+from sovfund.documents import Document
 from sovfund.errors import ArgumentError, InputError
 from sovfund.run import backends
 from sovfund.run.backends import BATCH_PATHS, Runner, choose
@@ -54,10 +55,10 @@ def assert_identical(got: Simulation, expected: Simulation) -> None:
     assert json.dumps(summary_json(got)) == json.dumps(summary_json(expected))
 
 
-def summary_json(sim: Simulation) -> dict[str, Any]:
+def summary_json(sim: Simulation) -> Document:
     parties = tuple(p.id for p in sim.terms.parties)
     japanese = tuple(p.country == "JP" for p in sim.terms.parties)
-    return summary_dict(sim.summary, parties, japanese)
+    return simulation_figures(sim.summary, parties, japanese).to_dict()
 
 
 @pytest.fixture(scope="module")

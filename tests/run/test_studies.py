@@ -10,6 +10,8 @@ import pytest
 
 from sovfund import load_terms
 from sovfund.analytics.base_case import run_base_case
+from sovfund.analytics.figures import SimulationFigures
+from sovfund.analytics.studies import StressScenario
 from sovfund.analytics.verdict import verdict
 from sovfund.errors import InputError
 from sovfund.run.simulate import simulate
@@ -100,21 +102,23 @@ def test_policy_stress_cancels_late_projects(son) -> None:  # type: ignore[no-un
 def test_stress_test_directions_and_base_equal_to_simulate(son) -> None:  # type: ignore[no-untyped-def]
     names = ["rates_up", "rates_down", "yen_strong", "yen_weak"]
     result = stress_test(son, paths=PATHS, seed=2, names=names)
-    by_name = {s["name"]: s for s in result.scenarios}
+    by_name = {s.name: s for s in result.scenarios}
     assert list(by_name) == ["base", *names]
-    assert by_name["base"] == {
-        "name": "base",
-        "title": "Base",
-        "description": by_name["base"]["description"],
-        **simulation_summary(simulate(son, paths=PATHS, seed=2)),
-    }
-    p = {name: s["fund"]["p_default"] for name, s in by_name.items()}
+    figures = simulation_summary(simulate(son, paths=PATHS, seed=2))
+    assert by_name["base"] == StressScenario(
+        name="base",
+        title="Base",
+        description=by_name["base"].description,
+        parties=figures.parties,
+        fund=figures.fund,
+    )
+    p = {name: s.fund.p_default for name, s in by_name.items()}
     assert p["rates_up"] > p["base"] > p["rates_down"]
     japan = "japan_reserves"
     # the yen moves after the money goes in: USD figures unchanged, yen figures move
     for name in ("yen_strong", "yen_weak"):
-        assert by_name[name]["parties"][japan]["tvpi"] == by_name["base"]["parties"][japan]["tvpi"]
-    yen = {name: by_name[name]["parties"][japan]["irr_jpy"]["mean"] for name in by_name}
+        assert by_name[name].parties[japan].tvpi == by_name["base"].parties[japan].tvpi
+    yen = {name: by_name[name].parties[japan].irr_jpy.mean for name in by_name}
     assert yen["yen_strong"] < yen["base"] < yen["yen_weak"]
     table = result.table()
     assert list(table.index) == ["base", *names]
@@ -132,11 +136,11 @@ def test_unknown_stress_is_a_clear_error(son) -> None:  # type: ignore[no-untype
 def test_default_does_not_fall_as_leverage_rises(preset: str) -> None:
     """On common random numbers, more debt on the same equity never lowers P(default)."""
     frontier = leverage_frontier(load_terms(preset), paths=512, seed=1, levels=[0, 2, 4, 6, 8, 10])
-    p = [point["fund"]["p_default"] for point in frontier.points]
+    p = [point.fund.p_default for point in frontier.points]
     assert p[0] == 0.0  # no debt, no default
     assert all(b >= a for a, b in itertools.pairwise(p)), p
     assert p[-1] > 0.1
-    assert [point["leverage"] for point in frontier.points] == [0, 2, 4, 6, 8, 10]
+    assert [point.leverage for point in frontier.points] == [0, 2, 4, 6, 8, 10]
 
 
 def test_carry_and_fee_scaling_keep_the_tiers_whole(son) -> None:  # type: ignore[no-untyped-def]
@@ -150,11 +154,11 @@ def test_carry_and_fee_scaling_keep_the_tiers_whole(son) -> None:  # type: ignor
 
 def test_sensitivity_bars_are_sorted_and_move_the_right_way(son) -> None:  # type: ignore[no-untyped-def]
     result = sensitivity(son, paths=PATHS, seed=0, metric="tvpi_mean")
-    swings = [abs(b["high"] - b["low"]) for b in result.bars]
+    swings = [abs(b.high - b.low) for b in result.bars]
     assert swings == sorted(swings, reverse=True)
-    bars = {b["name"]: b for b in result.bars}
-    assert bars["overrun_scale"]["high"] < result.base < bars["overrun_scale"]["low"]
-    assert bars["fees"]["high"] < bars["fees"]["low"]
+    bars = {b.name: b for b in result.bars}
+    assert bars["overrun_scale"].high < result.base < bars["overrun_scale"].low
+    assert bars["fees"].high < bars["fees"].low
     assert result.party == "japan_reserves"
     with pytest.raises(InputError, match=r"metric: found .sharpe."):
         sensitivity(son, paths=PATHS, seed=0, metric="sharpe")
@@ -167,34 +171,40 @@ def test_compare_runs_both_structures_on_the_same_markets(son, mou) -> None:  # 
         np.testing.assert_array_equal(getattr(spliced, name), getattr(long, name)[:, :48])
     np.testing.assert_array_equal(spliced.capex_factor, short.capex_factor)
     result = compare(("son-2025", son), ("mou-550b", mou), paths=PATHS, seed=5)
-    assert [s["markets_from"] for s in result.structures] == [mou.fund.name] * 2
-    us = next(r for r in result.structures[1]["countries"] if r["country"] == "US")
-    assert us["contributed_mean"] == 0.0
-    assert us["received_mean"] > 0
+    assert [s.markets_from for s in result.structures] == [mou.fund.name] * 2
+    us = next(r for r in result.structures[1].countries if r.country == "US")
+    assert us.contributed_mean == 0.0
+    assert us.received_mean > 0
 
 
 def test_verdict_sentences_quote_the_numbers(son) -> None:  # type: ignore[no-untyped-def]
     sim = simulation_summary(simulate(son, paths=PATHS, seed=0))
-    base = run_base_case(son).to_dict()
+    base = run_base_case(son)
     result = verdict(son, base, sim)
-    first = result["sentences"][0]
-    assert first["metric"] == "fund.p_default"
-    assert f"{sim['fund']['p_default'] * 100:.0f}%" in first["text"]
+    first = result.sentences[0]
+    assert first.metric == "fund.p_default"
+    assert f"{sim.fund.p_default * 100:.0f}%" in first.text
     # base case 13.3% above the 8% hurdle, default in most paths: the plan looks good only
-    assert sim["fund"]["p_default"] >= 0.5
-    assert base["parties"]["japan_reserves"]["irr"] > 0.08
-    assert result["headline"].startswith("Fantasy finance on paper, real risk in the numbers")
+    assert sim.fund.p_default >= 0.5
+    assert base.by_party["japan_reserves"].irr > 0.08
+    assert result.headline.startswith("Fantasy finance on paper, real risk in the numbers")
+
+
+def with_p_loss(figures: SimulationFigures, party: str, p_loss: float) -> SimulationFigures:
+    """``figures`` with ``party``'s chance of a loss set to ``p_loss``."""
+    moved = dataclasses.replace(figures.parties[party], p_loss=p_loss)
+    return dataclasses.replace(figures, parties={**figures.parties, party: moved})
 
 
 def test_verdict_headline_rules(mou) -> None:  # type: ignore[no-untyped-def]
-    base = run_base_case(mou).to_dict()
+    base = run_base_case(mou)
     sim = simulation_summary(simulate(mou, paths=PATHS, seed=0))
-    sim["parties"]["japan"]["p_loss"] = 0.05
-    assert verdict(mou, base, sim)["headline"].startswith("Sound on these assumptions")
-    sim["parties"]["japan"]["p_loss"] = 0.3
-    assert verdict(mou, base, sim)["headline"].startswith("Mixed")
-    sim["parties"]["japan"]["p_loss"] = 0.7
-    assert verdict(mou, base, sim)["headline"].startswith(
+    sim = with_p_loss(sim, "japan", 0.05)
+    assert verdict(mou, base, sim).headline.startswith("Sound on these assumptions")
+    sim = with_p_loss(sim, "japan", 0.3)
+    assert verdict(mou, base, sim).headline.startswith("Mixed")
+    sim = with_p_loss(sim, "japan", 0.7)
+    assert verdict(mou, base, sim).headline.startswith(
         "Real risk: Japan's money loses in 70% of paths"
     )
 
