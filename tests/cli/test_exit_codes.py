@@ -37,6 +37,8 @@ BAD_VALUES = {
     "--party": ["nosuch"],
     "--levels": ["nan", "-1", "0,lots", "", "100"],
     "--metric": ["sharpe"],
+    "--from-books": ["no-such-books.db"],
+    "--as-of": ["soon", "2026-13-01"],
 }
 """For each option, values that must exit 1 with the option named."""
 
