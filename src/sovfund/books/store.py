@@ -28,9 +28,17 @@ from sqlalchemy.pool import NullPool
 from sovfund.books import schema
 from sovfund.errors import BooksError
 
-__all__ = ["bulk_insert", "connect", "is_initialized", "migrate", "reading", "writing"]
+__all__ = [
+    "bulk_insert",
+    "connect",
+    "is_initialized",
+    "migrate",
+    "reading",
+    "rehearsing",
+    "writing",
+]
 
-HEAD = "0001"
+HEAD = "0002_service"
 WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
 
 
@@ -85,6 +93,20 @@ def writing(engine: Engine) -> Iterator[Connection]:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         yield connection
+
+
+@contextmanager
+def rehearsing(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the write lock that is always rolled back: a command run
+    in it shows what it would book (every check included) and books nothing."""
+    with engine.connect().execution_options(books_write=True) as connection:
+        transaction = connection.begin()
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            yield connection
+        finally:
+            transaction.rollback()
 
 
 @contextmanager
