@@ -172,8 +172,7 @@ def _handlers(app: FastAPI) -> None:
         status, body = input_error(error)
         return _answer(request, status, body, {})
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+    async def unauthenticated(request: Request) -> Response | None:
         # a body that is not even JSON is read before the route's rule runs: the key
         # is checked here, so that no key still answers 401 first
         if request.url.path.startswith("/api/"):
@@ -183,6 +182,13 @@ def _handlers(app: FastAPI) -> None:
                 )
             except UnauthorizedError as refused:
                 return _answer(request, 401, error_body(refused.message), refused.headers)
+        return None
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        refused = await unauthenticated(request)
+        if refused is not None:
+            return refused
         problems = validation_problems(error.errors())
         count = len(problems)
         message = f"{count} problem{'s' if count != 1 else ''} in the request"
@@ -192,6 +198,13 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 404:
             return _answer(request, 404, error_body("not found"), {})
+        if error.status_code == 400:  # a body that cannot be parsed at all
+            refused = await unauthenticated(request)
+            if refused is not None:
+                return refused
+            problem = {"file": "request", "path": "body", "found": "a body that cannot be read",
+                       "expected": "a JSON object (or a form, on the pages)"}  # fmt: skip
+            return _answer(request, 422, error_body("1 problem in the request", [problem]), {})
         message = str(error.detail) if error.detail else "request refused"
         return _answer(request, error.status_code, error_body(message), dict(error.headers or {}))
 

@@ -31,6 +31,7 @@ from sovfund.errors import InputError, KeyReusedError
 
 __all__ = [
     "ERROR_RESPONSES",
+    "HTML_ERROR_RESPONSES",
     "ConflictError",
     "ErrorBody",
     "ForbiddenError",
@@ -167,8 +168,10 @@ def unexpected(error: BaseException) -> dict[str, Any]:
     return error_body(f"internal error (incident {incident}); the details are in the server log")
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses a route may answer."""
+def responses(*statuses: int, beside_html: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route may answer. ``beside_html``: for a
+    route whose success is a page (FastAPI would file a model's schema under the
+    route's media type), the JSON schema named outright."""
     described = {
         401: "No API key, or one nobody holds",
         403: "The role may not do this",
@@ -180,8 +183,13 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         500: "Internal error (the details are in the server log)",
         503: "The job queue is full (see Retry-After)",
     }
+    if beside_html:
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        return {s: {"description": described[s], "content": content} for s in statuses}
     return {s: {"model": ErrorBody, "description": described[s]} for s in statuses}
 
 
 ERROR_RESPONSES = responses(401, 403, 404, 422, 429, 500)
 """What every API route may answer besides success."""
+HTML_ERROR_RESPONSES = responses(401, 403, 404, 422, 429, 500, beside_html=True)
+"""The same, for a route whose success is an HTML document."""

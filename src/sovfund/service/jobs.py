@@ -33,7 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal
 
 from sovfund.errors import InputError
-from sovfund.service.errors import QueueFullError, input_error, unexpected
+from sovfund.service.errors import QueueFullError, error_body, input_error, unexpected
 from sovfund.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -174,15 +174,30 @@ class Jobs:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._starts = 0
 
     # ---- life -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="sovfund-jobs", daemon=True)
-        self._thread.start()
+        """Start the worker (once, however many times the app is started: a test
+        client and a fuzzer may each run its lifespan)."""
+        with self._lock:
+            self._starts += 1
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._work, name="sovfund-jobs", daemon=True)
+            self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking jobs; the one running finishes if it can within ``timeout``."""
+        """Stop taking jobs (at the last of the starts); the one running stops at its
+        next batch (it fails, saying so); waits ``timeout`` seconds at most for it."""
+        with self._lock:
+            self._starts = max(0, self._starts - 1)
+            if self._starts:
+                return
+        self._stopping.set()
         while True:  # drop what waits, so the sentinel fits
             try:
                 self._queue.get_nowait()
@@ -279,6 +294,9 @@ class Jobs:
             else:
                 self._study(job)
             job.status = "done"
+        except _Stopped:
+            job.error = error_body("the service stopped before the job was done")
+            job.status = "failed"
         except InputError as error:
             job.error, job.status = input_error(error)[1], "failed"
         except Exception as error:  # a bug: logged, and the job says so without details
@@ -300,6 +318,8 @@ class Jobs:
     def _progress(self, job: Job) -> Callable[[int], None]:
         def report(done: int) -> None:
             job.done = done
+            if self._stopping.is_set():
+                raise _Stopped()
 
         return report
 
@@ -361,6 +381,10 @@ class Jobs:
         else:
             data = stress_test(terms, **common).to_dict()
         job.result = {"scenario": spec.scenario, **data}
+
+
+class _Stopped(Exception):  # noqa: N818 - not an error: the service is stopping
+    """Raised from a job's progress report to end it when the service stops."""
 
 
 def _study_runs(spec: JobSpec) -> int:

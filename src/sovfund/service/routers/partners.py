@@ -14,7 +14,12 @@ from fastapi.responses import HTMLResponse
 
 from sovfund.books.statements import render_statement_html
 from sovfund.service.auth import User, own_partner
-from sovfund.service.errors import ERROR_RESPONSES, NotFoundError, responses
+from sovfund.service.errors import (
+    ERROR_RESPONSES,
+    HTML_ERROR_RESPONSES,
+    NotFoundError,
+    responses,
+)
 from sovfund.service.models import (
     Booking,
     Notice,
@@ -39,7 +44,8 @@ AsOf = Annotated[
     dt.date | None, Query(description="The statement's date (default: the latest entry's)")
 ]
 HTML: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "A printable HTML document"}
+    **HTML_ERROR_RESPONSES,
+    200: {"content": {"text/html": {}}, "description": "A printable HTML document"},
 }
 
 

@@ -30,7 +30,8 @@ JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 SUBMITTED = {**responses(503), 202: {"description": "Queued: poll the job's URL"}}
 NOT_DONE = responses(409, 410)
 REPORT: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "The report"}
+    **responses(401, 403, 404, 409, 410, 422, 429, 500, beside_html=True),
+    200: {"content": {"text/html": {}}, "description": "The report"},
 }
 JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "The CLI's JSON"}
@@ -117,7 +118,7 @@ def simulation_result(
 @router.get(
     "/simulations/{job}/report",
     response_class=HTMLResponse,
-    responses={**NOT_DONE, **REPORT},
+    responses=REPORT,
     summary="The HTML report",
 )
 def simulation_report(
