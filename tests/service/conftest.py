@@ -90,8 +90,9 @@ def books_copy(books_template: Fixture, tmp_path: Path) -> Fixture:
     """A copy of the test books that a test may write to."""
     path = tmp_path / "books.db"
     shutil.copy(books_template.path, path)
-    return Fixture(path, books_template.keys, books_template.call_entry,
-                   books_template.distribution_entry)  # fmt: skip
+    return Fixture(
+        path, books_template.keys, books_template.call_entry, books_template.distribution_entry
+    )
 
 
 AppFactory = Callable[..., tuple[FastAPI, TestClient]]
@@ -131,8 +132,9 @@ def log_in(client: TestClient, key: str) -> str:
     form = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert token, form.text
-    answer = client.post("/login", data={"key": key, "csrf": token.group(1)},
-                         follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/login", data={"key": key, "csrf": token.group(1)}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     home = client.get(answer.headers["location"])
     csrf = re.search(r'name="csrf" value="([^"]+)"', home.text)

@@ -96,7 +96,7 @@ def test_a_preview_books_nothing(client: TestClient, books_copy: Fixture) -> Non
         json={"amount": "100", "date": "2027-03-01", "preview": True, "usd_jpy": "150"},
     ).json()
     assert distribution["entry"] is None
-    assert [t["name"] for t in distribution["tiers"]][0] == "return of capital"
+    assert distribution["tiers"][0]["name"] == "return of capital"
     after = client.get("/api/v1/journal?postings=false", headers=gp).json()["entries"]
     assert after == before
 
@@ -132,9 +132,11 @@ def test_no_key_is_401_even_before_the_body_is_read(client: TestClient) -> None:
 
 
 def test_never_a_stack_trace(
-    make_client: AppFactory, books_copy: Fixture, monkeypatch: pytest.MonkeyPatch,
+    make_client: AppFactory,
+    books_copy: Fixture,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     app, client = make_client()
 
     def broken(*_: Any, **__: Any) -> Any:
@@ -175,7 +177,7 @@ def test_a_page_error_is_a_page_and_no_trace_either(
 def test_past_the_rate_a_key_gets_429_with_retry_after(
     make_client: AppFactory, books_copy: Fixture
 ) -> None:
-    app, client = make_client(rate_per_second=1.0, rate_burst=3)
+    _, client = make_client(rate_per_second=1.0, rate_burst=3)
     alice = bearer(books_copy.keys, "alice")
     answers = [client.get("/api/v1/me", headers=alice).status_code for _ in range(5)]
     assert answers == [200, 200, 200, 429, 429]
@@ -197,11 +199,13 @@ def test_every_write_is_in_the_audit_log_with_its_user(
     client: TestClient, books_copy: Fixture
 ) -> None:
     gp = bearer(books_copy.keys, "gp")
-    client.post("/api/v1/calls", headers=gp, json={"amount": "1000", "date": "2027-03-01",
-                                                  "usd_jpy": "150", "key": "audited"})  # fmt: skip
+    client.post(
+        "/api/v1/calls",
+        headers=gp,
+        json={"amount": "1000", "date": "2027-03-01", "usd_jpy": "150", "key": "audited"},
+    )
     client.post("/api/v1/calls", headers=bearer(books_copy.keys, "alice"), json={})
-    client.post("/api/v1/simulations", headers=bearer(books_copy.keys, "ana"),
-                json={"paths": 0})  # fmt: skip
+    client.post("/api/v1/simulations", headers=bearer(books_copy.keys, "ana"), json={"paths": 0})
     records = client.get("/api/v1/audit", headers=bearer(books_copy.keys, "audrey")).json()
     seen = [(r["user"], r["path"], r["key"], r["status"]) for r in records["records"]]
     assert ("gp", "/api/v1/calls", "audited", 200) in seen
@@ -220,16 +224,31 @@ def test_a_booked_call_is_a_notice_the_lp_can_download(
     gp, alice = bearer(books_copy.keys, "gp"), bearer(books_copy.keys, "alice")
     before = client.get("/api/v1/partners/lp1/notices", headers=alice).json()["notices"]
     assert [n["kind"] for n in before] == ["distribution", "call"]
-    call = client.post("/api/v1/calls", headers=gp, json={
-        "amount": "100000", "date": "2027-03-01", "due": "2027-03-15", "purpose": "second bridge",
-        "usd_jpy": "150"})  # fmt: skip
+    call = client.post(
+        "/api/v1/calls",
+        headers=gp,
+        json={
+            "amount": "100000",
+            "date": "2027-03-01",
+            "due": "2027-03-15",
+            "purpose": "second bridge",
+            "usd_jpy": "150",
+        },
+    )
     entry = call.json()["entry"]
     notices = client.get("/api/v1/partners/lp1/notices", headers=alice).json()["notices"]
     assert notices[0] == {
-        "entry": entry, "kind": "call", "date": "2027-03-01", "partner": "lp1",
-        "currency": "USD", "amount": call.json()["allocations"]["lp1"], "carry": None,
-        "fund_amount": "100000.00", "due": "2027-03-15", "purpose": "second bridge",
-    }  # fmt: skip
+        "entry": entry,
+        "kind": "call",
+        "date": "2027-03-01",
+        "partner": "lp1",
+        "currency": "USD",
+        "amount": call.json()["allocations"]["lp1"],
+        "carry": None,
+        "fund_amount": "100000.00",
+        "due": "2027-03-15",
+        "purpose": "second bridge",
+    }
     document = client.get(f"/api/v1/partners/lp1/notices/{entry}/document", headers=alice)
     assert document.status_code == 200
     assert "attachment" in document.headers["Content-Disposition"]
@@ -261,11 +280,17 @@ def test_a_job_queue_that_is_full_answers_503(make_client: AppFactory, books_cop
 
 def test_paths_are_capped(make_client: AppFactory, books_copy: Fixture) -> None:
     _, client = make_client(job_max_paths=1000)
-    answer = client.post("/api/v1/simulations", headers=bearer(books_copy.keys, "ana"),
-                         json={"scenario": "son-2025", "paths": 1001, "seed": 1})  # fmt: skip
+    answer = client.post(
+        "/api/v1/simulations",
+        headers=bearer(books_copy.keys, "ana"),
+        json={"scenario": "son-2025", "paths": 1001, "seed": 1},
+    )
     assert answer.status_code == 422
     assert "1 to 1,000" in answer.json()["error"]
-    unknown = client.post("/api/v1/simulations", headers=bearer(books_copy.keys, "ana"),
-                          json={"scenario": "no-such", "paths": 10})  # fmt: skip
+    unknown = client.post(
+        "/api/v1/simulations",
+        headers=bearer(books_copy.keys, "ana"),
+        json={"scenario": "no-such", "paths": 10},
+    )
     assert unknown.status_code == 422
     assert "preset" in unknown.json()["error"]

@@ -38,7 +38,7 @@ def _run(client: TestClient, keys: dict[str, str], path: str, body: dict[str, ob
             {"scenario": "mou-550b", "paths": 600, "seed": 3, "stress": "rates_up"},
             ["--stress", "rates_up"],
         ),
-    ],  # fmt: skip
+    ],
 )
 def test_a_job_is_the_cli_byte_for_byte(
     client: TestClient, books_copy: Fixture, sovfund_cli, tmp_path, body, arguments
@@ -47,8 +47,9 @@ def test_a_job_is_the_cli_byte_for_byte(
     options = ["--paths", str(body["paths"]), "--seed", str(body["seed"]), *arguments]
     cli = sovfund_cli(tmp_path, "simulate", str(body["scenario"]), *options, "--json", "--quiet")
     assert cli.returncode == 0, cli.stderr
-    result = client.get(f"/api/v1/simulations/{job['id']}/result",
-                        headers=bearer(books_copy.keys, "ana"))  # fmt: skip
+    result = client.get(
+        f"/api/v1/simulations/{job['id']}/result", headers=bearer(books_copy.keys, "ana")
+    )
     assert result.headers["content-type"] == "application/json"
     assert result.text == cli.stdout
     assert job["result"] == json.loads(cli.stdout)
@@ -59,13 +60,22 @@ def test_the_levers_are_one_stress_at_the_frontier_s_leverage(
     client: TestClient, books_copy: Fixture
 ) -> None:
     levers = {"leverage": 4, "overrun_scale": 1.5, "rate_shift": 0.01, "tariff_snapback": True}
-    job = _run(client, books_copy.keys, "/api/v1/simulations",
-               {"scenario": "son-2025", "paths": 512, "seed": 5, "levers": levers})  # fmt: skip
+    job = _run(
+        client,
+        books_copy.keys,
+        "/api/v1/simulations",
+        {"scenario": "son-2025", "paths": 512, "seed": 5, "levers": levers},
+    )
     terms, stress = at_leverage(
-        load_terms("son-2025"), 4.0, title="Scenario explorer",
+        load_terms("son-2025"),
+        4.0,
+        title="Scenario explorer",
         description="leverage 4x, overruns x1.5, rates +100bp, tariff snap-back",
-        overrun_scale=1.5, short_rate=0.01, yield_10y=0.01, tariff_snapback=True,
-    )  # fmt: skip
+        overrun_scale=1.5,
+        short_rate=0.01,
+        yield_10y=0.01,
+        tariff_snapback=True,
+    )
     expected = simulation_json("son-2025", simulate(terms, paths=512, seed=5, stress=stress))
     assert job["result"] == json.loads(json.dumps(expected))
     assert job["result"]["stress"] == "Scenario explorer"
@@ -74,13 +84,19 @@ def test_the_levers_are_one_stress_at_the_frontier_s_leverage(
 def test_a_study_is_its_command(
     client: TestClient, books_copy: Fixture, sovfund_cli, tmp_path
 ) -> None:
-    job = _run(client, books_copy.keys, "/api/v1/studies",
-               {"study": "frontier", "scenario": "son-2025", "paths": 64, "seed": 2})  # fmt: skip
-    cli = sovfund_cli(tmp_path, "frontier", "son-2025", "--paths", "64", "--seed", "2",
-                      "--json", "--quiet")  # fmt: skip
+    job = _run(
+        client,
+        books_copy.keys,
+        "/api/v1/studies",
+        {"study": "frontier", "scenario": "son-2025", "paths": 64, "seed": 2},
+    )
+    cli = sovfund_cli(
+        tmp_path, "frontier", "son-2025", "--paths", "64", "--seed", "2", "--json", "--quiet"
+    )
     assert cli.returncode == 0, cli.stderr
-    result = client.get(f"/api/v1/studies/{job['id']}/result",
-                        headers=bearer(books_copy.keys, "ana"))  # fmt: skip
+    result = client.get(
+        f"/api/v1/studies/{job['id']}/result", headers=bearer(books_copy.keys, "ana")
+    )
     assert result.text == cli.stdout
     # a study is not a simulation
     missing = client.get(f"/api/v1/simulations/{job['id']}", headers=bearer(books_copy.keys, "ana"))
@@ -88,10 +104,15 @@ def test_a_study_is_its_command(
 
 
 def test_the_report_is_self_contained(client: TestClient, books_copy: Fixture) -> None:
-    job = _run(client, books_copy.keys, "/api/v1/simulations",
-               {"scenario": "son-2025", "paths": 300, "seed": 1})  # fmt: skip
-    report = client.get(f"/api/v1/simulations/{job['id']}/report",
-                        headers=bearer(books_copy.keys, "ana"))  # fmt: skip
+    job = _run(
+        client,
+        books_copy.keys,
+        "/api/v1/simulations",
+        {"scenario": "son-2025", "paths": 300, "seed": 1},
+    )
+    report = client.get(
+        f"/api/v1/simulations/{job['id']}/report", headers=bearer(books_copy.keys, "ana")
+    )
     assert report.status_code == 200
     assert "attachment" in report.headers["Content-Disposition"]
     page = report.text

@@ -141,9 +141,15 @@ def _answer(
         service: Service = request.app.state.service
         user = getattr(request.state, "user", None)
         page = render(
-            "error.html.j2", status=status, error=body, user=user, role_name="", csrf="",
-            fund=_fund_name(service), path=request.url.path,
-        )  # fmt: skip
+            "error.html.j2",
+            status=status,
+            error=body,
+            user=user,
+            role_name="",
+            csrf="",
+            fund=_fund_name(service),
+            path=request.url.path,
+        )
         return HTMLResponse(page, status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -202,8 +208,12 @@ def _handlers(app: FastAPI) -> None:
             refused = await unauthenticated(request)
             if refused is not None:
                 return refused
-            problem = {"file": "request", "path": "body", "found": "a body that cannot be read",
-                       "expected": "a JSON object (or a form, on the pages)"}  # fmt: skip
+            problem = {
+                "file": "request",
+                "path": "body",
+                "found": "a body that cannot be read",
+                "expected": "a JSON object (or a form, on the pages)",
+            }
             return _answer(request, 422, error_body("1 problem in the request", [problem]), {})
         message = str(error.detail) if error.detail else "request refused"
         return _answer(request, error.status_code, error_body(message), dict(error.headers or {}))

@@ -122,9 +122,15 @@ def _login_page(
 ) -> HTMLResponse:
     token = service.sessions.login_token(request)
     page = _page(
-        request, service, None, "login.html.j2", status=401 if failed else 200,
-        login_csrf=token, next=_safe_next(next_page), failed=failed,
-    )  # fmt: skip
+        request,
+        service,
+        None,
+        "login.html.j2",
+        status=401 if failed else 200,
+        login_csrf=token,
+        next=_safe_next(next_page),
+        failed=failed,
+    )
     service.sessions.set_login_token(page, token)
     return page
 
@@ -186,11 +192,14 @@ def account(
     if statement is None:
         raise NotFoundError()
     return _page(
-        request, service, user, "account.html.j2",
+        request,
+        service,
+        user,
+        "account.html.j2",
         statement=statement,
         dates=service.reader.statement_dates(partner),
         notices=service.reader.notices(partner),
-    )  # fmt: skip
+    )
 
 
 @router.get("/account/statement/document")
@@ -242,10 +251,19 @@ def _console(
     forms.update(extra.pop("forms", {}))
     extra = {"message": None, "call_error": None, "distribution_error": None, **extra}
     return _page(
-        request, service, user, "console.html.j2", status=status,
-        figures=service.reader.fund(), register=register, page=page, pages=pages,
-        can_write=user.role == "gp_admin", forms=forms, **extra,
-    )  # fmt: skip
+        request,
+        service,
+        user,
+        "console.html.j2",
+        status=status,
+        figures=service.reader.fund(),
+        register=register,
+        page=page,
+        pages=pages,
+        can_write=user.role == "gp_admin",
+        forms=forms,
+        **extra,
+    )
 
 
 @router.get("/console")
@@ -296,15 +314,27 @@ def call_preview(
         preview = service.reader.books(user.name).call(preview=True, **_call_args(form)).to_dict()
     except InputError as error:
         return _console(
-            request, service, user, 1, status=422, forms={"call": form},
+            request,
+            service,
+            user,
+            1,
+            status=422,
+            forms={"call": form},
             call_error=_problems(error),
-        )  # fmt: skip
+        )
     rows, rest = _largest(preview["allocations"], PREVIEW_ROWS)
     return _page(
-        request, service, user, "call_preview.html.j2",
-        form=form, preview=preview, rows=rows, rest=rest,
-        count=len(preview["allocations"]), key=f"page-call-{secrets.token_urlsafe(12)}",
-    )  # fmt: skip
+        request,
+        service,
+        user,
+        "call_preview.html.j2",
+        form=form,
+        preview=preview,
+        rows=rows,
+        rest=rest,
+        count=len(preview["allocations"]),
+        key=f"page-call-{secrets.token_urlsafe(12)}",
+    )
 
 
 @router.post("/console/calls")
@@ -327,9 +357,14 @@ def book_call(
         result = service.reader.books(user.name).call(key=_optional(key), **_call_args(form))
     except InputError as error:
         return _console(
-            request, service, user, 1, status=422, forms={"call": form},
+            request,
+            service,
+            user,
+            1,
+            status=422,
+            forms={"call": form},
             call_error=_problems(error),
-        )  # fmt: skip
+        )
     return _see(f"/console?booked=call&entry={result.entry}")
 
 
@@ -358,14 +393,24 @@ def distribution_preview(
         )
     except InputError as error:
         return _console(
-            request, service, user, 1, status=422, forms={"distribution": form},
+            request,
+            service,
+            user,
+            1,
+            status=422,
+            forms={"distribution": form},
             distribution_error=_problems(error),
-        )  # fmt: skip
+        )
     return _page(
-        request, service, user, "distribution_preview.html.j2",
-        form=form, preview=preview, table=_tier_table(preview),
+        request,
+        service,
+        user,
+        "distribution_preview.html.j2",
+        form=form,
+        preview=preview,
+        table=_tier_table(preview),
         key=f"page-distribution-{secrets.token_urlsafe(12)}",
-    )  # fmt: skip
+    )
 
 
 @router.post("/console/distributions")
@@ -388,9 +433,14 @@ def book_distribution(
         )
     except InputError as error:
         return _console(
-            request, service, user, 1, status=422, forms={"distribution": form},
+            request,
+            service,
+            user,
+            1,
+            status=422,
+            forms={"distribution": form},
             distribution_error=_problems(error),
-        )  # fmt: skip
+        )
     return _see(f"/console?booked=distribution&entry={result.entry}")
 
 
@@ -438,10 +488,16 @@ def explorer(
     owner = user.name if user.role == "analyst" else None
     jobs = [j for j in service.jobs.list(owner) if j.spec.kind == "simulation"][:20]
     return _page(
-        request, service, user, "explorer.html.j2",
-        scenarios=scenario_list(), jobs=jobs, can_run=user.role in PAGE_EXPLORER_RUN.roles,
-        max_paths=service.settings.job_max_paths, error=None,
-    )  # fmt: skip
+        request,
+        service,
+        user,
+        "explorer.html.j2",
+        scenarios=scenario_list(),
+        jobs=jobs,
+        can_run=user.role in PAGE_EXPLORER_RUN.roles,
+        max_paths=service.settings.job_max_paths,
+        error=None,
+    )
 
 
 @router.post("/explorer/jobs")
@@ -480,11 +536,17 @@ def explorer_run(
     except InputError as error:
         owner = user.name if user.role == "analyst" else None
         return _page(
-            request, service, user, "explorer.html.j2", status=422,
-            scenarios=scenario_list(), can_run=True, max_paths=service.settings.job_max_paths,
+            request,
+            service,
+            user,
+            "explorer.html.j2",
+            status=422,
+            scenarios=scenario_list(),
+            can_run=True,
+            max_paths=service.settings.job_max_paths,
             jobs=[j for j in service.jobs.list(owner) if j.spec.kind == "simulation"][:20],
             error=_problems(error),
-        )  # fmt: skip
+        )
     return _see(f"/explorer/jobs/{quote(job.id)}")
 
 
@@ -511,9 +573,14 @@ def explorer_job(
     outcome charts."""
     found = visible_job(service, user, job, "simulation")
     return _page(
-        request, service, user, "job.html.j2",
-        job=found, figures=_key_figures(found), charts=_charts(found),
-    )  # fmt: skip
+        request,
+        service,
+        user,
+        "job.html.j2",
+        job=found,
+        figures=_key_figures(found),
+        charts=_charts(found),
+    )
 
 
 @router.get("/explorer/jobs/{job}/status")
