@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-__all__ = ["environment", "money", "render"]
+__all__ = ["environment", "money", "negative", "render"]
 
 
 def money(value: Any) -> str:
@@ -25,6 +25,12 @@ def money(value: Any) -> str:
     return f"{number:,.{places}f}"
 
 
+def negative(value: Any) -> str:
+    """An amount shown as taken away: ``−1,234.00`` (``0.00`` stays as it is)."""
+    text = money(value)
+    return text if text.strip("0.,") in ("", "—") else f"−{text}"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -35,6 +41,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = money
+    env.filters["negative"] = negative
     return env
 
 

@@ -52,8 +52,11 @@ ROLE_NAMES = {
     "analyst": "Analyst",
 }
 PREVIEW_ROWS = 100
-"""Partners a call preview lists by name (the largest shares); the rest are summed."""
-TIER_COLUMNS = 10
+"""Partners a call preview lists one by one (in order of admission); the rest are
+summed per currency."""
+TIER_COLUMNS = 8
+"""Parties a distribution preview shows as columns (the largest receivers)."""
+CENTS = Decimal("0.00")
 
 JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 FormText = Annotated[str, Form(max_length=200)]
@@ -322,7 +325,7 @@ def call_preview(
             forms={"call": form},
             call_error=_problems(error),
         )
-    rows, rest = _largest(preview["allocations"], PREVIEW_ROWS)
+    rows, rest = _shares(service, preview["allocations"], PREVIEW_ROWS)
     return _page(
         request,
         service,
@@ -444,16 +447,24 @@ def book_distribution(
     return _see(f"/console?booked=distribution&entry={result.entry}")
 
 
-def _largest(
-    allocations: dict[str, str], count: int
-) -> tuple[list[tuple[str, str]], dict[str, Any]]:
-    """The ``count`` largest shares, and how many others there are and their sum."""
-    ordered = sorted(allocations.items(), key=lambda item: -Decimal(item[1]))
-    shown, others = ordered[:count], ordered[count:]
-    return shown, {
-        "count": len(others),
-        "amount": str(sum((Decimal(v) for _, v in others), Decimal(0))),
-    }
+def _shares(
+    service: Service, allocations: dict[str, str], count: int
+) -> tuple[list[tuple[str, str, str]], list[dict[str, Any]]]:
+    """The first ``count`` shares in order of admission (partner, currency, amount),
+    and the others summed per currency."""
+    partners = service.reader.context().partners
+    rows = [
+        (partner, str(currency), allocations[partner])
+        for partner, currency in zip(partners.ids, partners.currency, strict=True)
+        if partner in allocations
+    ]
+    rest: dict[str, list[Decimal | int]] = {}
+    for _, currency, amount in rows[count:]:
+        total = rest.setdefault(currency, [Decimal(0), 0])
+        total[0] += Decimal(amount)
+        total[1] += 1
+    summed = [{"currency": c, "amount": str(t[0]), "count": t[1]} for c, t in sorted(rest.items())]
+    return rows[:count], summed
 
 
 def _tier_table(preview: dict[str, Any]) -> dict[str, Any]:
@@ -464,16 +475,14 @@ def _tier_table(preview: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for tier in preview["tiers"]:
         paid = {p: Decimal(v) for p, v in tier["paid"].items()}
-        cells = [str(paid.get(p, Decimal(0))) for p in columns]
+        cells = [str(paid.get(p, CENTS)) for p in columns]
         if others:
-            cells.append(str(sum((v for p, v in paid.items() if p in others), Decimal(0))))
-        rows.append(
-            {"name": tier["name"], "cells": cells, "total": str(sum(paid.values(), Decimal(0)))}
-        )
+            cells.append(str(sum((v for p, v in paid.items() if p in others), CENTS)))
+        rows.append({"name": tier["name"], "cells": cells, "total": str(sum(paid.values(), CENTS))})
     headers = list(columns) + ([f"{len(others):,} others"] if others else [])
     totals = [str(received[p]) for p in columns]
     if others:
-        totals.append(str(sum((received[p] for p in others), Decimal(0))))
+        totals.append(str(sum((received[p] for p in others), CENTS)))
     return {"headers": headers, "rows": rows, "totals": totals}
 
 
