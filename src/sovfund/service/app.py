@@ -88,6 +88,7 @@ def create_app(settings: Settings, *, warm_up: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(service.reader.context)  # partners loaded once, now
         service.jobs.start()
         if warm_up:
             service.jobs.warm_up()

@@ -122,11 +122,13 @@ class ApiRule(Rule):
 
     access: Access = "api"
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     ) -> User:
+        # async: run on the event loop, not in a worker thread (a key's user is cached,
+        # so this reads the database only the first time a key is seen)
         return self.admit(request, authenticate(request.app.state.service, credentials))
 
 
@@ -135,7 +137,7 @@ class PageRule(Rule):
 
     access: Access = "page"
 
-    def __call__(self, request: Request) -> User:
+    async def __call__(self, request: Request) -> User:
         service: Service = request.app.state.service
         user = service.sessions.user(request)
         if user is None:
@@ -149,7 +151,7 @@ class PublicRule(Rule):
 
     access: Access = "public"
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

@@ -1,11 +1,13 @@
 """What the service reads from the books, fast enough for a fund of a million partners.
 
-Every book command loads the fund's context (its term sheet and every partner: about
-2 s for 100,000 partners). A read does not need to: :class:`Reader` keeps the context
-and reloads it only when partners were added (partners are never removed, so the
-highest admission number says whether the table changed; one indexed lookup). Reads
-by partner go through the postings' ``posting_by_partner`` index. Writes go through
-:class:`~sovfund.books.Books`, with the user's name for the audit log.
+Reads share a pool of connections (``read_engine``); writes open their own, as the
+books always do. Every book command loads the fund's context (its term sheet and every
+partner: about 2 s for 100,000 partners). A read does not need to: :class:`Reader`
+keeps the context and reloads it only when partners were added (partners are never
+removed, so the highest admission number says whether the table changed; one indexed
+lookup). Reads by partner go through the postings' ``posting_by_partner`` index.
+Writes go through :class:`~sovfund.books.Books`, with the user's name for the audit
+log.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from sovfund.books.accounts import (
 from sovfund.books.context import Context, load_context
 from sovfund.books.ledger import last_date
 from sovfund.books.money import from_minor
+from sovfund.books.partners import PartnerTable
 from sovfund.books.statements import statement
 from sovfund.books.store import connect, is_initialized, migrate, reading, writing
 from sovfund.errors import BooksError
@@ -60,9 +64,11 @@ def prepare_books(books: str) -> None:
 class Reader:
     """Reads of the books for the service, sharing one cached context."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._context: tuple[int, Context, dict[str, int]] | None = None
 
     def books(self, user: str) -> Books:
@@ -77,32 +83,41 @@ class Reader:
             cached = self._context
         if cached is not None and cached[0] == version:
             return cached[1], cached[2]
-        context = load_context(connection)
-        index = context.partners.index()
+        with self._loading:  # one thread loads it; the others wait for it
+            with self._lock:
+                cached = self._context
+            if cached is not None and cached[0] == version:
+                return cached[1], cached[2]
+            return self._load(connection, version)
+
+    def _load(self, connection: Connection, version: int) -> tuple[Context, dict[str, int]]:
+        loaded = load_context(connection)
+        index = loaded.partners.index()
+        context = replace(loaded, partners=_IndexedPartners.of(loaded.partners, index))
         with self._lock:
             self._context = (version, context, index)
         return context, index
 
     def context(self) -> Context:
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             return self._cached(connection)[0]
 
     def has_partner(self, partner: str) -> bool:
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             return partner in self._cached(connection)[1]
 
     # ---- one partner ---------------------------------------------------------------------
 
     def statement(self, partner: str, as_of: dt.date | None) -> dict[str, Any] | None:
         """The partner's statement (None if there is no such partner)."""
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             context, index = self._cached(connection)
             if partner not in index:
                 return None
             return statement(connection, context, partner, as_of)
 
     def partner(self, partner: str) -> dict[str, Any] | None:
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             context, index = self._cached(connection)
             if partner not in index:
                 return None
@@ -112,7 +127,7 @@ class Reader:
         """The quarter ends a statement can be drawn up at: from the partner's first
         posting to the latest entry, and the latest entry's date itself."""
         posting, entry = schema.posting, schema.entry
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             first = connection.execute(
                 select(func.min(entry.c.date))
                 .join(posting, posting.c.entry_id == entry.c.id)
@@ -157,7 +172,7 @@ class Reader:
         )
         if entry_id is not None:
             query = query.where(entry.c.id == entry_id)
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             rows = connection.execute(query).all()
         return _notices(partner, rows)
 
@@ -167,7 +182,7 @@ class Reader:
         """A page of the partners' register, in order of admission, with what each
         has been called and distributed."""
         posting = schema.posting
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             context, _ = self._cached(connection)
             partners = context.partners
             total = len(partners.ids)
@@ -199,7 +214,7 @@ class Reader:
         """Fund-level figures (no partner's data): commitments, cash, investments,
         debt and net assets, in the fund's currency."""
         posting = schema.posting
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             context, _ = self._cached(connection)
             values = dict(
                 connection.execute(
@@ -247,7 +262,7 @@ class Reader:
         query = select(entry).where(entry.c.id > after).order_by(entry.c.id).limit(limit + 1)
         if since is not None:
             query = query.where(entry.c.date >= since)
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             rows = connection.execute(query).all()
             more = len(rows) > limit
             rows = rows[:limit]
@@ -290,7 +305,7 @@ class Reader:
     def audit(self, *, after: int, limit: int) -> dict[str, Any]:
         """The service's audit log: every write asked of it, with its user."""
         table = schema.service_audit
-        with reading(self.engine) as connection:
+        with reading(self.read_engine) as connection:
             rows = connection.execute(
                 select(table).where(table.c.id > after).order_by(table.c.id).limit(limit + 1)
             ).all()
@@ -312,6 +327,22 @@ class Reader:
             ],
             "next": rows[-1].id if more and rows else None,
         }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _IndexedPartners(PartnerTable):
+    """The partner table with a dict from id to position (the table's own lookup scans
+    its ids: a millisecond a statement for 100,000 partners)."""
+
+    by_id: dict[str, int]
+
+    @classmethod
+    def of(cls, table: PartnerTable, index: dict[str, int]) -> _IndexedPartners:
+        return cls(**{f.name: getattr(table, f.name) for f in fields(PartnerTable)}, by_id=index)
+
+    def position(self, partner: str) -> int:
+        found = self.by_id.get(partner)
+        return PartnerTable.position(self, partner) if found is None else found
 
 
 _CAPITAL_ACCOUNTS = frozenset(

@@ -30,11 +30,11 @@ class Service:
 
     @classmethod
     def of(cls, settings: Settings) -> Service:
-        engine = connect(settings.books)
-        users = Users(engine)
+        engine, read_engine = connect(settings.books), connect(settings.books, pooled=True)
+        users = Users(read_engine)
         return cls(
             settings=settings,
-            reader=Reader(engine),
+            reader=Reader(engine, read_engine),
             users=users,
             sessions=Sessions(settings, users),
             limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),

@@ -15,7 +15,7 @@ from sovfund.service.state import Service
 __all__ = ["IdempotencyHeader", "ServiceDep", "idempotency_key", "visible_job"]
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 

@@ -24,7 +24,7 @@ router = APIRouter(tags=["service"])
 def healthz(service: ServiceDep) -> dict[str, Any]:
     """Whether the service and its books answer (no key needed)."""
     try:
-        with reading(service.reader.engine) as connection:
+        with reading(service.reader.read_engine) as connection:
             connection.execute(text("SELECT 1"))
         books = "ok"
     except Exception:  # the books' database is down: say so, do not fail
