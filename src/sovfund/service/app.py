@@ -8,6 +8,7 @@ its tables). The job worker starts with the app and stops with it.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, warm_up: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(service.reader.context)  # partners loaded once, now
+        gc.freeze()  # what is loaded by now stays: the collector need not walk it again
         service.jobs.start()
         if warm_up:
             service.jobs.warm_up()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import Connection, Engine, func, select
 
 from sovfund.books import Books, schema
@@ -39,6 +40,7 @@ from sovfund.errors import BooksError
 
 __all__ = ["NOTICE_KINDS", "Reader", "prepare_books"]
 
+READ_THREADS = 4
 NOTICE_KINDS = ("call", "equalization", "distribution")
 """Entries an LP gets a notice of: capital calls (a later closing's catch-up call
 too) and distributions."""
@@ -70,6 +72,14 @@ class Reader:
         self._lock = threading.Lock()
         self._loading = threading.Lock()
         self._context: tuple[int, Context, dict[str, int]] | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        """Threads the hot reads may use at once: a few, not the server's forty (more
+        threads queue on the GIL and each read takes longer)."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(READ_THREADS)
+        return self._limiter
 
     def books(self, user: str) -> Books:
         """The books, writing as ``user`` (its name goes into the audit log)."""

@@ -104,7 +104,9 @@ async def statement(
     own_partner(user, partner)
     # the hot path (every LP reads it): one hop to a worker thread for the read, and
     # the answer checked on the event loop, not in a second hop
-    data = await anyio.to_thread.run_sync(service.reader.statement, partner, as_of)
+    data = await anyio.to_thread.run_sync(
+        service.reader.statement, partner, as_of, limiter=service.reader.limiter()
+    )
     if data is None:
         raise NotFoundError()
     return data
