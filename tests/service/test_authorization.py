@@ -12,6 +12,7 @@ job gets 404, exactly like a missing one (the same body).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,6 +203,8 @@ def test_the_matrix(matrix: Any) -> None:
         matrix[1][role] = (client, headers, log_in(client, matrix[3][ROLE_USER[role]]))
     assert not failures, "\n".join(failures)
     assert count == len(cases(app)) * len(IDENTITIES) >= 250
+    docs = " ".join((Path(__file__).parents[2] / "docs" / "service.md").read_text().split())
+    assert f"({len(cases(app))} routes, {count} requests)" in docs
 
 
 def test_an_lp_gets_404_for_another_partner_exactly_as_for_a_missing_one(matrix: Any) -> None:
