@@ -41,11 +41,14 @@ def _run(client: TestClient, keys: dict[str, str], path: str, body: dict[str, ob
     ],
 )
 def test_a_job_is_the_cli_byte_for_byte(
-    client: TestClient, books_copy: Fixture, sovfund_cli, tmp_path, body, arguments
+    client: TestClient, books_copy: Fixture, sovfund_process, tmp_path, body, arguments
 ) -> None:
+    """Against the real command, in its own process."""
     job = _run(client, books_copy.keys, "/api/v1/simulations", body)
     options = ["--paths", str(body["paths"]), "--seed", str(body["seed"]), *arguments]
-    cli = sovfund_cli(tmp_path, "simulate", str(body["scenario"]), *options, "--json", "--quiet")
+    cli = sovfund_process(
+        tmp_path, "simulate", str(body["scenario"]), *options, "--json", "--quiet"
+    )
     assert cli.returncode == 0, cli.stderr
     result = client.get(
         f"/api/v1/simulations/{job['id']}/result", headers=bearer(books_copy.keys, "ana")
