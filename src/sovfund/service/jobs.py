@@ -210,7 +210,8 @@ class Jobs:
     def warm_up(self) -> None:
         """Load the compiled kernels now (from Numba's cache, or compiling them), so
         the first job does not wait for them."""
-        self.submit("service", JobSpec("simulation", "son-2025", 256, 0), internal=True)
+        paths = min(256, self.settings.job_max_paths)
+        self.submit("service", JobSpec("simulation", "son-2025", paths, 0), internal=True)
 
     # ---- jobs -----------------------------------------------------------------------------
 
@@ -388,7 +389,8 @@ class _Stopped(Exception):  # noqa: N818 - not an error: the service is stopping
 
 
 def _study_runs(spec: JobSpec) -> int:
-    from sovfund.run.studies import LEVERAGE_LEVELS, SENSITIVITY_RUNS, stress_runs
+    from sovfund.run.defaults import LEVERAGE_LEVELS
+    from sovfund.run.studies import SENSITIVITY_RUNS, stress_runs
     from sovfund.terms.load import load_terms
 
     if spec.study == "frontier":
