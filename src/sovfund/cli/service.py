@@ -13,7 +13,17 @@ import typer
 from rich.markup import escape
 
 from sovfund.cli.books import BooksArg, database_errors
-from sovfund.cli.common import JsonOpt, app, err, out, print_json, user_errors
+from sovfund.cli.common import (
+    BackendOpt,
+    JsonOpt,
+    SchedulerOpt,
+    WorkersOpt,
+    app,
+    err,
+    out,
+    print_json,
+    user_errors,
+)
 
 __all__ = ["users_app"]
 
@@ -23,6 +33,34 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 
 SECRET_VARIABLE = "SOVFUND_SESSION_SECRET"
+SETTING_FLAGS = {
+    "job_backend": "--backend",
+    "job_workers": "--workers",
+    "job_scheduler": "--scheduler",
+    "job_max_paths": "--max-paths",
+    "job_queue": "--queue",
+    "rate_per_second": "--rate",
+    "rate_burst": "--burst",
+    "session_secret": f"${SECRET_VARIABLE}",
+}
+"""The option (or variable) behind each setting, for messages."""
+
+
+def _check_host(host: str, port: int) -> None:
+    """An address this machine can listen on, or an input error naming --host."""
+    import socket
+
+    from sovfund.errors import InputError
+
+    if not host.strip():
+        raise InputError("--host: found ''; expected an address to listen on, such as 127.0.0.1")
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as error:
+        raise InputError(
+            f"--host: found {host!r} ({error}); expected an address to listen on, such as"
+            " 127.0.0.1 or 0.0.0.0"
+        ) from None
 
 
 @app.command("serve")
@@ -32,19 +70,9 @@ def serve(
     books: BooksArg,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8000,
-    backend: Annotated[
-        str,
-        typer.Option(
-            "--backend", metavar="[serial|process|dask]", help="Where simulation jobs run."
-        ),
-    ] = "serial",
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Processes of the pool or Dask.")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", metavar="ADDRESS", help="A Dask scheduler for the jobs."),
-    ] = None,
+    backend: BackendOpt = "auto",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     max_paths: Annotated[
         int, typer.Option("--max-paths", min=1, help="Most paths one simulation may ask.")
     ] = 100_000,
@@ -67,6 +95,7 @@ def serve(
     from pydantic import ValidationError
 
     from sovfund.errors import InputError
+    from sovfund.run.backends import choose, start
     from sovfund.service.app import create_app
     from sovfund.service.settings import Settings
 
@@ -83,12 +112,18 @@ def serve(
     }
     if os.environ.get(SECRET_VARIABLE):
         options["session_secret"] = os.environ[SECRET_VARIABLE]
+    # every option is checked before the books are opened or anything is started
+    plan = choose(backend, paths=1, workers=workers, scheduler=scheduler)
     try:
         settings = Settings.model_validate(options)
     except ValidationError as error:
         problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise InputError(f"--{where.replace('job_', '')}: {problem['msg']}") from None
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        raise InputError(f"{SETTING_FLAGS.get(field, field)}: {problem['msg']}") from None
+    _check_host(host, port)
+    if plan.scheduler is not None:
+        with start(plan):  # the cluster answers, or its address is named now
+            pass
     application = create_app(settings, warm_up=warm_up)
     err.print(f"sovfund: serving {escape(books)} at http://{host}:{port}/ (log in at /login)")
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)

@@ -46,6 +46,7 @@ REPORTS = 16
 """Simulation jobs whose report can still be drawn (the most recent)."""
 
 Status = Literal["queued", "running", "done", "failed"]
+Backend = Literal["auto", "serial", "process", "dask"]
 Study = Literal["stress", "frontier", "sensitivity"]
 
 
@@ -327,6 +328,7 @@ class Jobs:
     def _simulation(self, job: Job) -> None:
         from sovfund.analytics.base_case import run_base_case
         from sovfund.analytics.verdict import verdict
+        from sovfund.reports.files import json_ready
         from sovfund.run.simulate import simulate
         from sovfund.run.studies import at_leverage, simulation_json
         from sovfund.terms.load import load_terms
@@ -360,10 +362,12 @@ class Jobs:
         )
         figures = simulation_json(spec.scenario, sim)
         base = run_base_case(sim.terms)
-        job.verdict = verdict(sim.terms, base.to_dict(), figures, None)
-        job.result, job.outputs = figures, (base, sim)
+        # as the CLI prints them: NaN and infinities as null (JSON has no NaN)
+        job.verdict = json_ready(verdict(sim.terms, base.to_dict(), figures, None))
+        job.result, job.outputs = json_ready(figures), (base, sim)
 
     def _study(self, job: Job) -> None:
+        from sovfund.reports.files import json_ready
         from sovfund.run.studies import leverage_frontier, sensitivity, stress_test
         from sovfund.terms.load import load_terms
 
@@ -381,7 +385,7 @@ class Jobs:
             data = sensitivity(terms, **common).to_dict()
         else:
             data = stress_test(terms, **common).to_dict()
-        job.result = {"scenario": spec.scenario, **data}
+        job.result = json_ready({"scenario": spec.scenario, **data})
 
 
 class _Stopped(Exception):  # noqa: N818 - not an error: the service is stopping

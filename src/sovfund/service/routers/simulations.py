@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -40,7 +39,9 @@ JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {
 
 def cli_json(data: Any) -> bytes:
     """JSON exactly as ``sovfund ... --json`` prints it."""
-    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    from sovfund.reports.files import json_text
+
+    return json_text(data).encode("utf-8")
 
 
 def _submitted(service: Any, user: User, spec: JobSpec, response: Response, path: str) -> Job:
