@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sovfund.cli import bargain, studies  # noqa: F401  (register their commands)
+from sovfund.cli import bargain, service, studies  # noqa: F401  (register their commands)
 from sovfund.cli.books import books_app
 from sovfund.cli.common import (
     BackendOpt,

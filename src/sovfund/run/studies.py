@@ -43,6 +43,7 @@ __all__ = [
     "Frontier",
     "Sensitivity",
     "StressTest",
+    "at_leverage",
     "check_levels",
     "compare",
     "leverage_frontier",
@@ -244,13 +245,8 @@ def leverage_frontier(
     runs = _Runs(paths, seed, on_progress, **options)
     points = []
     for level in levels:
-        stress = Stress(
-            title=f"Leverage {level:g}x",
-            description=f"Debt to equity {level:g}x",
-            debt_to_equity=float(level),
-        )
-        scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
-        figures = simulation_summary(runs.run(_pipeline_scaled(terms, scale), stress=stress))
+        levered, stress = at_leverage(terms, level)
+        figures = simulation_summary(runs.run(levered, stress=stress))
         parties = {
             party: {
                 "irr_mean": f["irr"]["mean"],
@@ -268,6 +264,27 @@ def leverage_frontier(
         }
         points.append({"leverage": float(level), "parties": parties, "fund": fund})
     return Frontier(paths, seed, points)
+
+
+def at_leverage(
+    terms: Terms,
+    level: float,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    **levers: Any,
+) -> tuple[Terms, Stress]:
+    """``terms`` at debt to equity ``level`` as the frontier runs it: the pipeline
+    scaled by (1 + level) / (1 + the term sheet's target), and the stress that sets the
+    target (with any other ``levers`` of :class:`Stress` added to it)."""
+    stress = Stress(
+        title=title or f"Leverage {level:g}x",
+        description=description or f"Debt to equity {level:g}x",
+        debt_to_equity=float(level),
+        **levers,
+    )
+    scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
+    return _pipeline_scaled(terms, scale), stress
 
 
 def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
