@@ -163,10 +163,9 @@ def render_statement_html(data: dict[str, Any], fund: str) -> str:
 
 def statement_html(data: dict[str, Any], fund: str, path: Path) -> Path:
     """Write a statement (as :func:`statement` returns it) as a printable HTML page."""
-    page = render_statement_html(data, fund)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    from sovfund.reports.files import write_bytes
+
+    return write_bytes(path, render_statement_html(data, fund).encode("utf-8"))
 
 
 def trial_balance(connection: Connection, as_of: dt.date | None) -> dict[str, Any]:

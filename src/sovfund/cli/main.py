@@ -236,7 +236,7 @@ def simulate_command(
         typer.Argument(
             metavar="SCENARIO",
             help="A preset id (see `sovfund scenarios list`) or a term-sheet TOML file"
-            f" (default: {DEFAULT_PRESET})."
+            f" (default: {DEFAULT_PRESET}).",
         ),
     ] = None,
     paths: PathsOpt = 10_000,
