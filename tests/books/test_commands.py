@@ -7,6 +7,7 @@ CLI, and books nothing.
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 import sovfund.books
 from sovfund.cli.main import app
-from sovfund.errors import BooksError, KeyReusedError, PartnersError
+from sovfund.errors import BooksError, InputError, KeyReusedError, PartnersError
 
 DESIGN = "examples/design.toml"  # one LP (lp, $100M), one GP (gp); 8% hurdle, 20% carry
 
@@ -174,9 +175,15 @@ def test_bad_input_books_nothing(books_url: str, tmp_path: Path) -> None:
         (lambda: books.call("200000000", date="2026-02-01"), "more than the unfunded"),
         (lambda: books.invest("Bad Id", "1", date="2026-02-01"), "lowercase word"),
         (lambda: books.repay("1", date="2026-02-01", rate=0.05), "more than the debt"),
+        (lambda: books.borrow("1", date="2026-02-01", index_rate=math.nan), "--index-rate nan"),
+        (lambda: books.borrow("1", date="2026-02-01", rate=math.inf), "--rate inf"),
+        (lambda: books.borrow("1", date="2026-02-01", rate=1.5), "below 1"),
+        (lambda: books.statement("lp", html=tmp_path / "x" / "y.html" / "z"), None),
     ]
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "y.html").write_text("a file in the way")
     for attempt, message in cases:
-        with pytest.raises(BooksError, match=message):
+        with pytest.raises(InputError, match=message or "cannot write it"):
             attempt()
     with pytest.raises(KeyReusedError):
         books.call("2000", date="2026-02-01", key="k")

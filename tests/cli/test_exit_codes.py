@@ -4,7 +4,7 @@
 The table below must name a bad value for every option that takes one; a new option
 without an entry fails :func:`test_every_option_has_a_bad_value_in_the_table`. The
 ``books`` commands need a books database to reach their options and are tested with one
-in tests/books.
+in tests/books; ``users`` likewise, in tests/service.
 """
 
 from __future__ import annotations
@@ -37,6 +37,15 @@ BAD_VALUES = {
     "--party": ["nosuch"],
     "--levels": ["nan", "-1", "0,lots", "", "100"],
     "--metric": ["sharpe"],
+    "--from-books": ["no-such-books.db"],
+    "--as-of": ["soon", "2026-13-01"],
+    # sovfund serve: checked before the books are opened
+    "--host": ["", "no such host!"],
+    "--port": ["-1", "70000", "http"],
+    "--max-paths": ["0", "1000000000", "all"],
+    "--queue": ["0", "100000", "long"],
+    "--rate": ["0", "nan", "fast"],
+    "--burst": ["0", "big"],
 }
 """For each option, values that must exit 1 with the option named."""
 
@@ -44,6 +53,7 @@ ARGUMENTS = {
     "waterfall": [str(TINY), str(FLOWS)],
     "compare": ["son-2025", "mou-550b"],
     "show": ["son-2025"],
+    "serve": ["no-such-books.db"],
 }
 CHEAP = {"--paths": "256", "--study-paths": "0"}
 
@@ -59,7 +69,7 @@ def _commands() -> Iterator[tuple[list[str], typer.core.TyperCommand]]:
                 yield [*prefix, name], command
 
     for path, command in walk(root, []):  # type: ignore[misc]
-        if path[0] != "books":
+        if path[0] not in ("books", "users"):  # users: tests/service/test_cli_service.py
             yield path, command
 
 

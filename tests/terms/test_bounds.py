@@ -127,7 +127,7 @@ def test_the_largest_accepted_term_sheet_runs() -> None:
     sim = sovfund.simulate(terms, paths=256, seed=0, backend="serial")
     base = sovfund.run_base_case(terms)
     assert sim.paths == 256
-    assert base.fund["commitments"] == MAX_AMOUNT
+    assert base.fund.commitments == MAX_AMOUNT
 
 
 def test_a_byte_order_mark_is_not_a_syntax_error() -> None:

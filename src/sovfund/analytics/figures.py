@@ -15,12 +15,14 @@ probabilities are fractions (0.08 is 8%); multiples (TVPI...) are per dollar pai
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sovfund.documents import Document
 
 __all__ = [
+    "BooksSource",
     "Distribution",
     "FundRisk",
     "PartyFigures",
@@ -244,6 +246,26 @@ class SimulationFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class BooksSource:
+    """The books a run started from (``sovfund simulate --from-books``): what they
+    held is fixed on every path, the rest is simulated."""
+
+    books: str
+    """The SQLite file or database URL, as given."""
+    as_of: dt.date
+    """The books as of this date."""
+    booked_quarters: int
+    """Quarters taken from the books, from the fund's start."""
+
+    def to_dict(self) -> Document:
+        return {
+            "books": self.books,
+            "as_of": self.as_of.isoformat(),
+            "booked_quarters": self.booked_quarters,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationResult(SimulationFigures):
     """A Monte Carlo run's figures and what ran: ``to_dict()`` is the JSON of
     ``sovfund simulate --json`` and summary.json's ``simulation``."""
@@ -256,6 +278,8 @@ class SimulationResult(SimulationFigures):
     """``fast`` or ``reference``."""
     stress: str | None
     """The stress applied (a term sheet's stress name or a stress's title), if any."""
+    books: BooksSource | None = None
+    """The books the run started from, if it did."""
 
     def to_dict(self) -> Document:
         head: Document = {
@@ -266,4 +290,7 @@ class SimulationResult(SimulationFigures):
         }
         if self.stress is not None:
             head["stress"] = self.stress
-        return {**head, **SimulationFigures.to_dict(self)}
+        out = {**head, **SimulationFigures.to_dict(self)}
+        if self.books is not None:
+            out["books"] = self.books.to_dict()
+        return out

@@ -213,6 +213,12 @@ def mark(
 
 def debt_rate(ctx: Context, rate: float | None, index: float | None) -> float:
     """The annual rate of fund debt: given, else the index rate plus ``leverage.spread``."""
+    for name, value in (("--rate", rate), ("--index-rate", index)):
+        if value is not None and not -1.0 < value < 1.0:  # NaN fails both
+            raise BooksError(
+                f"{name} {value}; expected an annual rate as a fraction, above -1 and below 1"
+                " (0.045 for 4.5%)"
+            )
     if rate is not None:
         return rate
     if index is None:

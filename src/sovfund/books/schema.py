@@ -41,6 +41,8 @@ __all__ = [
     "posting",
     "project",
     "request",
+    "service_audit",
+    "service_user",
 ]
 
 metadata = MetaData()
@@ -126,6 +128,7 @@ posting = Table(
     CheckConstraint("currency IN ('USD', 'JPY')", name="posting_currency"),
     Index("posting_by_entry", "entry_id"),
     Index("posting_by_account", "account", "partner_id"),
+    Index("posting_by_partner", "partner_id", "entry_id"),  # the service's reads
 )
 
 request = Table(
@@ -154,4 +157,31 @@ audit = Table(
     Column("command", String(20), nullable=False),
     Column("request", Text, nullable=False),  # JSON
     Column("entries", Text, nullable=False),  # JSON list of entry ids booked
+)
+
+# The service (``sovfund serve``): its users, and its audit log of HTTP writes.
+
+service_user = Table(
+    "service_user",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("role", String(10), nullable=False),
+    Column("partner_id", String(40), ForeignKey("partner.id")),  # LP users only
+    Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256 of the API key
+    Column("created_at", Text, nullable=False),
+    CheckConstraint("role IN ('gp_admin', 'lp', 'auditor', 'analyst')", name="service_user_role"),
+    CheckConstraint("(role = 'lp') = (partner_id IS NOT NULL)", name="service_user_partner"),
+)
+
+service_audit = Table(
+    "service_audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", Text, nullable=False),
+    Column("user", Text, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("method", String(7), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("key", Text),  # the request's idempotency key, if any
+    Column("status", Integer, nullable=False),
 )

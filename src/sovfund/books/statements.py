@@ -43,7 +43,13 @@ from sovfund.books.context import Context
 from sovfund.books.ledger import last_date
 from sovfund.books.money import from_minor
 
-__all__ = ["journal", "statement", "statement_html", "trial_balance"]
+__all__ = [
+    "journal",
+    "render_statement_html",
+    "statement",
+    "statement_html",
+    "trial_balance",
+]
 
 
 def _sums(connection: Connection, partner: str, as_of: dt.date) -> dict[str, tuple[int, int]]:
@@ -148,14 +154,18 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 """
 
 
-def statement_html(data: dict[str, Any], fund: str, path: Path) -> Path:
-    """Write a statement (as :func:`statement` returns it) as a printable HTML page."""
+def render_statement_html(data: dict[str, Any], fund: str) -> str:
+    """A statement (as :func:`statement` returns it) as a printable HTML page."""
     from jinja2 import Environment
 
-    page = Environment(autoescape=True).from_string(_HTML).render(s=data, fund=fund)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return Environment(autoescape=True).from_string(_HTML).render(s=data, fund=fund)
+
+
+def statement_html(data: dict[str, Any], fund: str, path: Path) -> Path:
+    """Write a statement (as :func:`statement` returns it) as a printable HTML page."""
+    from sovfund.reports.files import write_bytes
+
+    return write_bytes(path, render_statement_html(data, fund).encode("utf-8"))
 
 
 def trial_balance(connection: Connection, as_of: dt.date | None) -> dict[str, Any]:

@@ -6,7 +6,8 @@ first statement: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory loc
 PostgreSQL (held to the commit or rollback, taken before any read). Writers therefore
 take turns, so two calls at once cannot both see the same unfunded commitment, and
 two requests with the same key book once.
-Connections are not pooled: each transaction opens its own and closes it.
+Connections are not pooled (each transaction opens its own and closes it) unless
+asked for (``connect(books, pooled=True)``, for a long-running reader).
 """
 
 from __future__ import annotations
@@ -28,17 +29,28 @@ from sqlalchemy.pool import NullPool
 from sovfund.books import schema
 from sovfund.errors import BooksError
 
-__all__ = ["bulk_insert", "connect", "is_initialized", "migrate", "reading", "writing"]
+__all__ = [
+    "bulk_insert",
+    "connect",
+    "is_initialized",
+    "migrate",
+    "reading",
+    "rehearsing",
+    "writing",
+]
 
-HEAD = "0001"
+HEAD = "0002_service"
 WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
+POOL = 40  # connections a pooled engine keeps open: one per worker thread of a server
 
 
-def connect(books: str | Path) -> Engine:
-    """An engine for ``books``: a SQLite file path, or a SQLAlchemy URL."""
+def connect(books: str | Path, *, pooled: bool = False) -> Engine:
+    """An engine for ``books``: a SQLite file path, or a SQLAlchemy URL. ``pooled``: keep
+    connections open between transactions (a long-running reader, such as the
+    service, saves opening one each time: about a millisecond on SQLite)."""
     text = str(books)
     if "://" not in text:
-        return _sqlite_engine(f"sqlite:///{Path(text)}")
+        return _sqlite_engine(f"sqlite:///{Path(text)}", pooled)
     try:
         url = make_url(text)
     except ArgumentError as error:
@@ -47,7 +59,7 @@ def connect(books: str | Path) -> Engine:
             " a URL such as postgresql+psycopg://user@host/dbname"
         ) from None
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(text)
+        return _sqlite_engine(text, pooled)
     if url.get_backend_name() != "postgresql":
         raise BooksError(
             f"{text!r} names a {url.get_backend_name()} database; expected a SQLite file"
@@ -55,11 +67,21 @@ def connect(books: str | Path) -> Engine:
         )
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
+    if pooled:
+        return create_engine(url, pool_size=POOL, max_overflow=10, pool_pre_ping=True)
     return create_engine(url, poolclass=NullPool)
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 120}, poolclass=NullPool)
+def _sqlite_engine(url: str, pooled: bool = False) -> Engine:
+    if pooled:
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 120, "check_same_thread": False},
+            pool_size=POOL,
+            max_overflow=10,
+        )
+    else:
+        engine = create_engine(url, connect_args={"timeout": 120}, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(connection: Any, _record: Any) -> None:
@@ -85,6 +107,20 @@ def writing(engine: Engine) -> Iterator[Connection]:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         yield connection
+
+
+@contextmanager
+def rehearsing(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the write lock that is always rolled back: a command run
+    in it shows what it would book (every check included) and books nothing."""
+    with engine.connect().execution_options(books_write=True) as connection:
+        transaction = connection.begin()
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            yield connection
+        finally:
+            transaction.rollback()
 
 
 @contextmanager

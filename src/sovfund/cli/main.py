@@ -7,6 +7,7 @@ applied: :mod:`sovfund.cli.common`).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tomllib
 from contextlib import nullcontext
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sovfund.cli import bargain, studies  # noqa: F401  (register their commands)
+from sovfund.cli import bargain, service, studies  # noqa: F401  (register their commands)
 from sovfund.cli.books import books_app
 from sovfund.cli.common import (
     BackendOpt,
@@ -40,6 +41,7 @@ from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
 from sovfund.run.defaults import STUDY_PATHS
 
 if TYPE_CHECKING:
+    from sovfund.engine.fund import Booked
     from sovfund.run.simulate import Simulation
     from sovfund.terms.models import Terms
 
@@ -69,6 +71,7 @@ def _simulate(
     workers: int | None = None,
     scheduler: str | None = None,
     stress: str | None = None,
+    booked: Booked | None = None,
 ) -> Simulation:
     """Run the Monte Carlo with a progress bar on stderr (unless quiet)."""
     from sovfund.cli.progress import progress_bar
@@ -86,6 +89,7 @@ def _simulate(
             workers=workers,
             scheduler=scheduler,
             stress=stress,
+            booked=booked,
             on_progress=lambda done: progress.update(task, completed=done),
         )
 
@@ -165,10 +169,68 @@ def run(
         out.print(f"Wrote {printable(path)}", style="dim", markup=False)
 
 
+FromBooksOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-books",
+        metavar="BOOKS",
+        help="Simulate the fund as these books hold it (a SQLite file or a database URL):"
+        " what is booked is fixed, the rest simulated; the term sheet is the books' own.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="With --from-books: the books as of this date (YYYY-MM-DD; default: the"
+        " latest entry's).",
+    ),
+]
+
+
+def _terms_or_books(
+    scenario: str | None, from_books: str | None, as_of: str | None
+) -> tuple[str, Terms, Booked | None]:
+    """(label, terms, booked): the scenario's terms, or the books' with what they hold."""
+    from sovfund.terms.load import load_terms
+
+    if from_books is None:
+        if as_of is not None:
+            raise InputError("--as-of: found a date without --from-books; expected both")
+        name = scenario or DEFAULT_PRESET
+        return name, load_terms(name), None
+    if scenario is not None:
+        raise InputError(
+            f"SCENARIO: found {scenario!r} with --from-books; expected one or the other"
+            " (the books hold their own term sheet)"
+        )
+    from sovfund.books.history import booked
+
+    if "://" not in from_books and not Path(from_books).is_file():
+        raise InputError(
+            f"--from-books: found {from_books!r}, which is not a file; expected books made by"
+            " `books init` (a SQLite file or a database URL)"
+        )
+    try:
+        day = None if as_of is None else dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise InputError(f"--as-of: found {as_of!r}; expected a date YYYY-MM-DD") from None
+    terms, state = booked(from_books, as_of=day)
+    return f"books {from_books}", terms, state
+
+
 @app.command("simulate")
 @user_errors
 def simulate_command(
-    scenario: ScenarioArg = DEFAULT_PRESET,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A preset id (see `sovfund scenarios list`) or a term-sheet TOML file"
+            f" (default: {DEFAULT_PRESET}).",
+        ),
+    ] = None,
     paths: PathsOpt = 10_000,
     seed: SeedOpt = 0,
     batch_size: Annotated[
@@ -195,17 +257,24 @@ def simulate_command(
     backend: BackendOpt = "auto",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    from_books: FromBooksOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Monte Carlo: the distribution of every party's returns and of fund defaults."""
+    """Monte Carlo: the distribution of every party's returns and of fund defaults (of
+    a term sheet, or of the fund as its books hold it)."""
+    from sovfund.analytics.figures import BooksSource
     from sovfund.cli.render import simulation_view
     from sovfund.run.studies import simulation_result
-    from sovfund.terms.load import load_terms
 
-    terms = load_terms(scenario)
+    name, terms, state = _terms_or_books(scenario, from_books, as_of)
     sim = _simulate(
-        terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress
-    )
-    result = simulation_result(scenario, sim)
+        terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress,
+        booked=state,
+    )  # fmt: skip
+    books = None
+    if from_books is not None and state is not None:
+        books = BooksSource(from_books, as_of=state.as_of, booked_quarters=state.start)
+    result = simulation_result(name, sim, books=books)
     if as_json:
         print_json(result.to_dict())
     else:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sovfund.analytics.figures import SimulationFigures, SimulationResult
+from sovfund.analytics.figures import BooksSource, SimulationFigures, SimulationResult
 from sovfund.analytics.studies import (
     ComparedStructure,
     Comparison,
@@ -56,6 +56,7 @@ __all__ = [
     "Frontier",
     "Sensitivity",
     "StressTest",
+    "at_leverage",
     "check_levels",
     "compare",
     "leverage_frontier",
@@ -85,8 +86,11 @@ def simulation_summary(sim: Simulation) -> SimulationFigures:
     )
 
 
-def simulation_result(scenario: str, sim: Simulation) -> SimulationResult:
-    """A run's figures and what ran (``scenario``: the preset id or file as given)."""
+def simulation_result(
+    scenario: str, sim: Simulation, *, books: BooksSource | None = None
+) -> SimulationResult:
+    """A run's figures and what ran (``scenario``: the preset id or file as given;
+    ``books``: the books it started from, where it did)."""
     figures = simulation_summary(sim)
     return SimulationResult(
         parties=figures.parties,
@@ -96,6 +100,7 @@ def simulation_result(scenario: str, sim: Simulation) -> SimulationResult:
         seed=sim.seed,
         engine=sim.engine,
         stress=sim.stress,
+        books=books,
     )
 
 
@@ -208,13 +213,8 @@ def leverage_frontier(
     runs = _Runs(paths, seed, on_progress, **options)
     points = []
     for level in levels:
-        stress = Stress(
-            title=f"Leverage {level:g}x",
-            description=f"Debt to equity {level:g}x",
-            debt_to_equity=float(level),
-        )
-        scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
-        figures = simulation_summary(runs.run(_pipeline_scaled(terms, scale), stress=stress))
+        levered, stress = at_leverage(terms, level)
+        figures = simulation_summary(runs.run(levered, stress=stress))
         points.append(_frontier_point(float(level), figures))
     return Frontier(paths, seed, tuple(points))
 
@@ -236,6 +236,27 @@ def _frontier_point(level: float, figures: SimulationFigures) -> FrontierPoint:
             p_funding_shortfall=fund.p_funding_shortfall,
         ),
     )
+
+
+def at_leverage(
+    terms: Terms,
+    level: float,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    **levers: Any,
+) -> tuple[Terms, Stress]:
+    """``terms`` at debt to equity ``level`` as the frontier runs it: the pipeline
+    scaled by (1 + level) / (1 + the term sheet's target), and the stress that sets the
+    target (with any other ``levers`` of :class:`Stress` added to it)."""
+    stress = Stress(
+        title=title or f"Leverage {level:g}x",
+        description=description or f"Debt to equity {level:g}x",
+        debt_to_equity=float(level),
+        **levers,
+    )
+    scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
+    return _pipeline_scaled(terms, scale), stress
 
 
 def _pipeline_scaled(terms: Terms, scale: float) -> Terms:

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from sovfund.errors import InputError
+from sovfund.errors import ArgumentError
 from sovfund.scenarios.draws import Draws
 from sovfund.scenarios.sectors import sector_parameters
 from sovfund.terms.models import Stress, Terms
@@ -27,15 +27,15 @@ __all__ = ["profile", "stress_draws", "stress_named", "stressed_terms"]
 Array = NDArray[np.float64]
 
 
-def stress_named(terms: Terms, name: str | None, option: str = "--stress") -> Stress | None:
-    """The term sheet's stress ``name`` (None for the base run); a clear error naming
-    ``option`` if unknown."""
+def stress_named(terms: Terms, name: str | None) -> Stress | None:
+    """The term sheet's stress ``name`` (None for the base run); an
+    :class:`~sovfund.errors.ArgumentError` on ``stress`` if unknown."""
     if name is None or name == "base":
         return None
     if name not in terms.stress:
         known = ", ".join(["base", *terms.stress]) if terms.stress else "base (this term sheet"
         known += "" if terms.stress else " has no [stress.NAME] tables)"
-        raise InputError(f"{option}: found '{name}'; expected one of {known}")
+        raise ArgumentError("stress", repr(name), f"one of {known}")
     return terms.stress[name]
 
 
