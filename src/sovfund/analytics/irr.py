@@ -3,10 +3,11 @@
 Which root: NPV(r) = sum_i a_i (1 + r)^(-t_i) can have several roots when the flows
 change sign more than once. We search a grid of L = log(1 + r) from -100 to log(1e6)
 (IRRs from -100% to about +10^8 %) outward from 0%, refine the first sign change and
-return the root nearest zero: for the usual profile (money in, then money out) there is
-exactly one root, and for unusual ones the smallest rate in magnitude is the least
-surprising answer. Flows with no money in or no money out have no IRR (``None``); money
-in and nothing ever out is a total loss, IRR = -100%.
+return the root nearest zero (of two equally near, the higher): for the usual profile
+(money in, then money out) there is exactly one root, and for unusual ones the
+smallest rate in magnitude is the least surprising answer. Flows with no money in or
+no money out have no IRR (``None``); money in and nothing ever out is a total loss,
+IRR = -100%.
 
 One rule, one implementation: :func:`irr` and :func:`irr_rows` both run the compiled
 :func:`irr_of_row` (memory: a few arrays of one value a date, however many dates), so
@@ -30,6 +31,7 @@ from sovfund.errors import ArgumentError, ConvergenceError
 __all__ = [
     "LOG_GRID",
     "LOG_GRID_ZERO",
+    "TIE",
     "irr",
     "irr_by_party",
     "irr_of_row",
@@ -45,6 +47,9 @@ LOG_GRID_ZERO = int(np.searchsorted(LOG_GRID, 0.0))
 """The first grid index with L >= 0, where compiled scans start."""
 SIGNIFICANT = 1e-12
 """Amounts of this times the row's largest or less are left out (rounding noise)."""
+TIE = 1e-9
+"""Two roots whose distances from zero differ by this (relative) or less are equally
+near: the higher is the IRR, so that rounding (a change of units) cannot pick the other."""
 
 
 def npv(
@@ -272,60 +277,76 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
     v_left = _npv_and_slope(times, kinds, steps, amounts, grid[left], scale)[0]
     if v_right == 0.0:
         best = np.expm1(grid[right])
-    if v_left == 0.0 and abs(np.expm1(grid[left])) < abs(best):
+    if v_left == 0.0 and _nearer(np.expm1(grid[left]), best):
         best = np.expm1(grid[left])
     if _opposite(v_right, v_left):
         root = _refine(times, kinds, steps, amounts, grid[left], grid[right], v_left, scale)
         root = np.expm1(root)
-        best = root if abs(root) < abs(best) else best
+        best = root if _nearer(root, best) else best
     f_right, f_left = v_right, v_left
     while True:
         go_right = right + 1 < grid.shape[0]
         go_left = left - 1 >= 0
         near_right = abs(np.expm1(grid[right])) if go_right else np.inf
         near_left = abs(np.expm1(grid[left])) if go_left else np.inf
-        if min(near_right, near_left) >= abs(best) or not (go_right or go_left):
+        if min(near_right, near_left) > abs(best) * (1.0 + TIE) or not (go_right or go_left):
             break
         if near_right <= near_left:
             value = _npv_and_slope(times, kinds, steps, amounts, grid[right + 1], scale)[0]
             if value == 0.0:
                 candidate = np.expm1(grid[right + 1])
-                best = candidate if abs(candidate) < abs(best) else best
+                best = candidate if _nearer(candidate, best) else best
             elif _opposite(value, f_right):
                 low, high = grid[right], grid[right + 1]
                 root = _refine(times, kinds, steps, amounts, low, high, f_right, scale)
                 candidate = np.expm1(root)
-                best = candidate if abs(candidate) < abs(best) else best
+                best = candidate if _nearer(candidate, best) else best
             right += 1
             f_right = value
         else:
             value = _npv_and_slope(times, kinds, steps, amounts, grid[left - 1], scale)[0]
             if value == 0.0:
                 candidate = np.expm1(grid[left - 1])
-                best = candidate if abs(candidate) < abs(best) else best
+                best = candidate if _nearer(candidate, best) else best
             elif _opposite(value, f_left):
                 low, high = grid[left - 1], grid[left]
                 root = _refine(times, kinds, steps, amounts, low, high, value, scale)
                 candidate = np.expm1(root)
-                best = candidate if abs(candidate) < abs(best) else best
+                best = candidate if _nearer(candidate, best) else best
             left -= 1
             f_left = value
     return best if best < np.inf else np.nan
 
 
-_HUGE = 2.0**900
-_TINY = 2.0**-900
+_HUGE = 2.0**64
+_TINY = 2.0**-64
+"""Rows whose largest amount is beyond these are computed in units (:func:`_in_units`):
+money in any currency is within them; further out an NPV could underflow to an exact
+zero (a false root) or overflow."""
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _in_units(amounts, scale):  # type: ignore[no-untyped-def]
-    """Flows near the ends of the float range (beyond 2^±900) scaled by a power of two,
-    which is exact, so that no NPV of them overflows or underflows; and their scale."""
+    """Flows beyond 2^±64 scaled by a power of two, which is exact, so that no NPV of
+    them overflows or underflows where the same flows in units would not; and their
+    scale."""
     exponent = math.frexp(scale)[1]
     scaled = np.empty_like(amounts)
     for i in range(amounts.shape[0]):
         scaled[i] = math.ldexp(amounts[i], -exponent)
     return scaled, math.ldexp(scale, -exponent)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _nearer(root, best):  # type: ignore[no-untyped-def]
+    """Whether ``root`` is nearer zero than ``best``; of two as near (within
+    :data:`TIE`, where rounding decides), the higher."""
+    if best == np.inf:
+        return True
+    gap = abs(root) - abs(best)
+    if abs(gap) <= TIE * abs(best):
+        return root > best
+    return gap < 0.0
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
