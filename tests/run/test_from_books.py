@@ -142,3 +142,28 @@ def test_a_scenario_and_books_together_are_refused(books_at, sovfund_cli):
     result = sovfund_cli(Path.cwd(), "simulate", "son-2025", "--from-books", str(books_at(None)))
     assert result.returncode == 1
     assert "--from-books" in result.stderr
+
+
+def test_run_writes_the_report_headed_with_the_booking(books_at, sovfund_cli, tmp_path):
+    path = books_at(0.5)
+    out = tmp_path / "out"
+    result = sovfund_cli(
+        tmp_path, "run", "--from-books", str(path), "--paths", "256", "--study-paths", "64",
+        "--out", str(out), "--quiet", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["simulation"]["books"]["booked_quarters"] == YEAR
+    assert summary["run"]["command"].startswith(f"sovfund run --from-books {path} --as-of ")
+    _, state = booked(path)
+    day = f"{state.as_of:%-d %B %Y}"
+    report = (out / "report.html").read_text()
+    assert f"the fund as booked on {day}" in report
+    assert f"As booked on <strong>{day}</strong>" in report
+    # the studies start from the books too: their base runs equal the main run's
+    # figures where they share paths and seed (the stress test's base row, 64 paths)
+    stress = summary["stress"]["scenarios"][0]
+    assert stress["name"] == "base"
+    terms, state = booked(path)
+    sim = sovfund.simulate(terms, paths=64, seed=0, booked=state)
+    assert stress["fund"]["p_default"] == pytest.approx(float(sim.summary.defaulted.mean()))

@@ -13,7 +13,7 @@ import tomllib
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -24,7 +24,6 @@ from sovfund.cli.common import (
     JsonOpt,
     PathsOpt,
     QuietOpt,
-    ScenarioArg,
     SchedulerOpt,
     SeedOpt,
     WorkersOpt,
@@ -41,6 +40,7 @@ from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
 from sovfund.run.defaults import STUDY_PATHS
 
 if TYPE_CHECKING:
+    from sovfund.analytics.figures import BooksSource
     from sovfund.engine.fund import Booked
     from sovfund.run.simulate import Simulation
     from sovfund.terms.models import Terms
@@ -94,81 +94,14 @@ def _simulate(
         )
 
 
-@app.command()
-@user_errors
-def run(
-    scenario: ScenarioArg = DEFAULT_PRESET,
-    paths: PathsOpt = 10_000,
-    seed: SeedOpt = 0,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for report.html, results.xlsx, summary.json.")
-    ] = Path("out"),
-    study_paths: Annotated[
-        int,
-        typer.Option(
-            "--study-paths",
-            min=0,
-            help="Paths per run of the stress test, frontier and tornado (0: skip them).",
-        ),
-    ] = STUDY_PATHS,
-    as_json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    backend: BackendOpt = "auto",
-    workers: WorkersOpt = None,
-    scheduler: SchedulerOpt = None,
-) -> None:
-    """The main job: base case, Monte Carlo, stress tests, leverage frontier and tornado
-    of a scenario; the verdict and key figures on screen; DIR/report.html,
-    DIR/results.xlsx and DIR/summary.json."""
-    from sovfund.cli.progress import progress_bar
-    from sovfund.cli.render import base_case_view, simulation_view, verdict_view
-    from sovfund.reports.excel import render_workbook
-    from sovfund.reports.files import check_writable, json_text, write_result_set
-    from sovfund.reports.html import render_report
-    from sovfund.run.job import run_job, steps
-    from sovfund.terms.load import load_terms
-
-    terms = load_terms(scenario)
-    try:
-        check_writable(out_dir)  # before the work, not after it
-    except InputError as error:
-        raise InputError(f"--out: {error}") from None
-    options = {"backend": backend, "workers": workers, "scheduler": scheduler}
-    with progress_bar(err, quiet) as progress:
-        tasks = {
-            step: progress.add_task(step, total=total)
-            for step, total in steps(terms, paths, study_paths).items()
-        }
-        job = run_job(
-            terms,
-            scenario=scenario,
-            paths=paths,
-            seed=seed,
-            study_paths=study_paths,
-            on_progress=lambda step, done: progress.update(tasks[step], completed=done),
-            **options,
-        )
-    summary = job.summary()
-    data = summary.to_dict()
-    with err.status("Writing the report…") if not quiet else nullcontext():
-        files = {  # rendered first, then written as one set: never a mixed set
-            "summary.json": json_text(data).encode("utf-8"),
-            "report.html": render_report(summary, job.simulation).encode("utf-8"),
-            "results.xlsx": render_workbook(summary, job.simulation),
-        }
-        written = write_result_set(out_dir, files)
-    if as_json:
-        print_json(data)
-        return
-    out.print(verdict_view(job.verdict))
-    out.print()
-    out.print(base_case_view(job.base, scenario))
-    out.print()
-    out.print(simulation_view(job.figures, terms.fund.name))
-    for path in written:
-        out.print(f"Wrote {printable(path)}", style="dim", markup=False)
-
-
+OptionalScenarioArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="SCENARIO",
+        help="A preset id (see `sovfund scenarios list`) or a term-sheet TOML file"
+        f" (default: {DEFAULT_PRESET}; none with --from-books).",
+    ),
+]
 FromBooksOpt = Annotated[
     str | None,
     typer.Option(
@@ -189,17 +122,25 @@ AsOfOpt = Annotated[
 ]
 
 
-def _terms_or_books(
-    scenario: str | None, from_books: str | None, as_of: str | None
-) -> tuple[str, Terms, Booked | None]:
-    """(label, terms, booked): the scenario's terms, or the books' with what they hold."""
+class _Source(NamedTuple):
+    """What a run simulates: a scenario's terms, or the books' with what they hold."""
+
+    name: str
+    terms: Terms
+    booked: Booked | None = None
+    books: BooksSource | None = None
+
+
+def _terms_or_books(scenario: str | None, from_books: str | None, as_of: str | None) -> _Source:
+    """The scenario's terms (the default preset's without one), or the books'."""
+    from sovfund.analytics.figures import BooksSource
     from sovfund.terms.load import load_terms
 
     if from_books is None:
         if as_of is not None:
             raise InputError("--as-of: found a date without --from-books; expected both")
         name = scenario or DEFAULT_PRESET
-        return name, load_terms(name), None
+        return _Source(name, load_terms(name))
     if scenario is not None:
         raise InputError(
             f"SCENARIO: found {scenario!r} with --from-books; expected one or the other"
@@ -217,20 +158,95 @@ def _terms_or_books(
     except ValueError:
         raise InputError(f"--as-of: found {as_of!r}; expected a date YYYY-MM-DD") from None
     terms, state = booked(from_books, as_of=day)
-    return f"books {from_books}", terms, state
+    source = BooksSource(from_books, as_of=state.as_of, booked_quarters=state.start)
+    return _Source(f"books {from_books}", terms, state, source)
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: OptionalScenarioArg = None,
+    paths: PathsOpt = 10_000,
+    seed: SeedOpt = 0,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for report.html, results.xlsx, summary.json.")
+    ] = Path("out"),
+    study_paths: Annotated[
+        int,
+        typer.Option(
+            "--study-paths",
+            min=0,
+            help="Paths per run of the stress test, frontier and tornado (0: skip them).",
+        ),
+    ] = STUDY_PATHS,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    backend: BackendOpt = "auto",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    from_books: FromBooksOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The main job: base case, Monte Carlo, stress tests, leverage frontier and tornado
+    of a scenario (or of the fund as its books hold it); the verdict and key figures on
+    screen; DIR/report.html, DIR/results.xlsx and DIR/summary.json."""
+    from sovfund.cli.progress import progress_bar
+    from sovfund.cli.render import base_case_view, simulation_view, verdict_view
+    from sovfund.reports.excel import render_workbook
+    from sovfund.reports.files import check_writable, json_text, write_result_set
+    from sovfund.reports.html import render_report
+    from sovfund.run.job import run_job, steps
+
+    name, terms, state, books = _terms_or_books(scenario, from_books, as_of)
+    try:
+        check_writable(out_dir)  # before the work, not after it
+    except InputError as error:
+        raise InputError(f"--out: {error}") from None
+    options: dict[str, Any] = {"backend": backend, "workers": workers, "scheduler": scheduler}
+    if state is not None:
+        options["booked"] = state
+    with progress_bar(err, quiet) as progress:
+        tasks = {
+            step: progress.add_task(step, total=total)
+            for step, total in steps(
+                terms, paths, study_paths, from_books=books is not None
+            ).items()
+        }
+        job = run_job(
+            terms,
+            scenario=name,
+            paths=paths,
+            seed=seed,
+            study_paths=study_paths,
+            on_progress=lambda step, done: progress.update(tasks[step], completed=done),
+            books=books,
+            **options,
+        )
+    summary = job.summary()
+    data = summary.to_dict()
+    with err.status("Writing the report…") if not quiet else nullcontext():
+        files = {  # rendered first, then written as one set: never a mixed set
+            "summary.json": json_text(data).encode("utf-8"),
+            "report.html": render_report(summary, job.simulation).encode("utf-8"),
+            "results.xlsx": render_workbook(summary, job.simulation),
+        }
+        written = write_result_set(out_dir, files)
+    if as_json:
+        print_json(data)
+        return
+    out.print(verdict_view(job.verdict))
+    out.print()
+    out.print(base_case_view(job.base, name))
+    out.print()
+    out.print(simulation_view(job.figures, terms.fund.name))
+    for path in written:
+        out.print(f"Wrote {printable(path)}", style="dim", markup=False)
 
 
 @app.command("simulate")
 @user_errors
 def simulate_command(
-    scenario: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="SCENARIO",
-            help="A preset id (see `sovfund scenarios list`) or a term-sheet TOML file"
-            f" (default: {DEFAULT_PRESET}).",
-        ),
-    ] = None,
+    scenario: OptionalScenarioArg = None,
     paths: PathsOpt = 10_000,
     seed: SeedOpt = 0,
     batch_size: Annotated[
@@ -262,18 +278,14 @@ def simulate_command(
 ) -> None:
     """Monte Carlo: the distribution of every party's returns and of fund defaults (of
     a term sheet, or of the fund as its books hold it)."""
-    from sovfund.analytics.figures import BooksSource
     from sovfund.cli.render import simulation_view
     from sovfund.run.studies import simulation_result
 
-    name, terms, state = _terms_or_books(scenario, from_books, as_of)
+    name, terms, state, books = _terms_or_books(scenario, from_books, as_of)
     sim = _simulate(
         terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress,
         booked=state,
     )  # fmt: skip
-    books = None
-    if from_books is not None and state is not None:
-        books = BooksSource(from_books, as_of=state.as_of, booked_quarters=state.start)
     result = simulation_result(name, sim, books=books)
     if as_json:
         print_json(result.to_dict())

@@ -92,6 +92,7 @@ def _context(summary: Summary, sim: Simulation) -> dict[str, Any]:
     return {
         "title": terms.fund.name,
         "scenario": summary.scenario,
+        "booked": simulation.books,
         "plotly_js": Markup(get_plotlyjs()),
         "verdict": _verdict(summary.verdict),
         "key_figures": _key_figures(summary, style, headline),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sovfund.analytics.base_case import BaseCase, run_base_case
-from sovfund.analytics.figures import SimulationResult
+from sovfund.analytics.figures import BooksSource, SimulationResult
 from sovfund.analytics.verdict import Verdict, verdict
 from sovfund.documents import Document
 from sovfund.run.arguments import check_arguments
@@ -148,14 +148,17 @@ class Job:
         )
 
 
-def steps(terms: Terms, paths: int, study_paths: int) -> dict[str, int]:
-    """The job's Monte Carlo steps and the paths each runs, in order (for progress bars)."""
+def steps(
+    terms: Terms, paths: int, study_paths: int, *, from_books: bool = False
+) -> dict[str, int]:
+    """The job's Monte Carlo steps and the paths each runs, in order (for progress bars);
+    ``from_books``: a run from the books, which leaves out the opt-out."""
     out = {"Monte Carlo": paths}
     if study_paths:
         out["Stress tests"] = stress_runs(terms) * study_paths
         out["Leverage frontier"] = len(LEVERAGE_LEVELS) * study_paths
         out["Sensitivity"] = SENSITIVITY_RUNS * study_paths
-    if terms.bargain is not None and study_paths and bargain_runs(terms):
+    if terms.bargain is not None and study_paths and bargain_runs(terms) and not from_books:
         out["Bargain"] = bargain_runs(terms) * study_paths
     return out
 
@@ -169,10 +172,14 @@ def run_job(
     seed: int,
     study_paths: int = STUDY_PATHS,
     on_progress: Progress = None,
+    books: BooksSource | None = None,
     **options: Any,
 ) -> Job:
     """Run the main job on ``terms``. ``options`` go to every
-    :func:`~sovfund.run.simulate.simulate` (backend, workers, scheduler)."""
+    :func:`~sovfund.run.simulate.simulate` (backend, workers, scheduler, and ``booked``
+    for a run from the books, named by ``books``: every simulation starts from what the
+    books hold, the base case stays the term sheet's plan, and Japan's opt-out, which
+    takes projects out of a pipeline already booked, is left out)."""
     require_simulation(terms)
     started = time.perf_counter()
 
@@ -196,11 +203,11 @@ def run_job(
             paths=paths,
             seed=seed,
             base=sim,
-            opt_out_paths=study_paths,
+            opt_out_paths=0 if options.get("booked") is not None else study_paths,
             on_progress=report("Bargain"),
             **options,
         )
-    figures = simulation_result(scenario, sim)
+    figures = simulation_result(scenario, sim, books=books)
     said = verdict(terms, base, figures, stress, bargain)
     run = RunRecord(
         version=__version__,
@@ -210,7 +217,14 @@ def run_job(
         engine=sim.engine,
         backend=str(options.get("backend", "auto")),
         seconds=round(time.perf_counter() - started, 1),
-        command=f"sovfund run {scenario} --paths {paths} --seed {seed}"
+        command=f"sovfund run {_source(scenario, books)} --paths {paths} --seed {seed}"
         + (f" --study-paths {study_paths}" if study_paths != STUDY_PATHS else ""),
     )
     return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run, bargain)
+
+
+def _source(scenario: str, books: BooksSource | None) -> str:
+    """What the run's command line names: the scenario, or the books and their date."""
+    if books is None:
+        return scenario
+    return f"--from-books {books.books} --as-of {books.as_of.isoformat()}"
