@@ -51,7 +51,8 @@ def _count(url: str, table: str) -> int:
 def test_migrated_schema_is_the_declared_one(booked: str) -> None:
     engine = connect(booked)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), schema.metadata)
+        declared = schema.declared(connection.dialect.name)
+        differences = compare_metadata(MigrationContext.configure(connection), declared)
     engine.dispose()
     assert differences == []
 
@@ -157,3 +158,48 @@ def test_check_finds_yen_on_the_funds_side(booked: str) -> None:
     )
     result = sovfund.books.open(booked).check()
     assert any("cash has postings in JPY" in breach for breach in result.breaches)
+
+
+@pytest.mark.parametrize(
+    ("posting", "words"),
+    [
+        ("'cash', NULL, NULL", None),  # the control: a sound pair is accepted
+        ("'no_such_account', NULL, NULL", "account"),
+        ("'contributions', 'nobody', NULL", "partner"),
+        ("'investments', NULL, 'no_such_project'", "project"),
+    ],
+)
+def test_a_posting_must_name_known_accounts_partners_and_projects(
+    booked: str, posting: str, words: str | None
+) -> None:
+    """On SQLite foreign keys, on PostgreSQL a trigger over each statement's rows."""
+    statements = (
+        "INSERT INTO posting (entry_id, account, partner_id, project_id, currency, amount,"
+        f" value) VALUES (99, {posting}, 'USD', 500, 500)",
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'debt', 'USD', -500, -500)",
+        "INSERT INTO entry (id, kind, date, booked_at, details)"
+        " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+    )
+    if words is None:
+        _raw(booked, *statements)
+        assert _count(booked, "entry") == 3
+        return
+    with pytest.raises(REFUSED):
+        _raw(booked, *statements)
+    assert _count(booked, "entry") == 2
+    assert _count(booked, "posting") == 4
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM partner WHERE id = 'lp'",
+        "UPDATE partner SET id = 'renamed' WHERE id = 'lp'",
+        "DELETE FROM account WHERE code = 'cash'",
+    ],
+)
+def test_what_the_journal_names_cannot_be_removed(booked: str, statement: str) -> None:
+    with pytest.raises(REFUSED):
+        _raw(booked, statement)
+    assert sovfund.books.open(booked).check().ok

@@ -7,20 +7,30 @@ PostgreSQL (held to the commit or rollback, taken before any read). Writers ther
 take turns, so two calls at once cannot both see the same unfunded commitment, and
 two requests with the same key book once.
 Connections are not pooled: each transaction opens its own and closes it.
+
+At scale (a million partners) rows go in and out in bulk, never one Python object
+per posting: :func:`stage` loads integer columns into a temporary table (PostgreSQL:
+binary ``COPY`` built by NumPy; SQLite: ``executemany`` in large chunks) for an
+``INSERT ... SELECT`` to join, and :func:`read_ints` reads integer columns back as
+NumPy arrays (PostgreSQL: binary ``COPY ... TO STDOUT``). Each transaction raises
+PostgreSQL's ``work_mem`` for its own aggregates (``SET LOCAL``); SQLite connections
+get a larger page cache and keep temporary tables in memory. Durability settings are
+not touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import ClauseElement, Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
@@ -28,10 +38,21 @@ from sqlalchemy.pool import NullPool
 from sovfund.books import schema
 from sovfund.errors import BooksError
 
-__all__ = ["bulk_insert", "connect", "is_initialized", "migrate", "reading", "writing"]
+__all__ = [
+    "bulk_insert",
+    "connect",
+    "is_initialized",
+    "migrate",
+    "read_ints",
+    "reading",
+    "stage",
+    "writing",
+]
 
-HEAD = "0001"
+HEAD = "0002_scale"
 WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
+WORK_MEM = "256MB"  # per sort or hash of one transaction's queries (PostgreSQL)
+CHUNK = 200_000  # rows per chunk of a bulk write or read
 
 
 def connect(books: str | Path) -> Engine:
@@ -68,6 +89,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages
+        cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -84,6 +107,7 @@ def writing(engine: Engine) -> Iterator[Connection]:
     with engine.connect().execution_options(books_write=True) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         yield connection
 
 
@@ -93,6 +117,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         yield connection
 
 
@@ -129,3 +154,94 @@ def bulk_insert(
         return
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
+# ---- integer columns in and out, in bulk ------------------------------------------
+
+_PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_PG_HEADER = _PG_SIGNATURE + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+
+
+def _pg_rows(columns: Sequence[np.ndarray[Any, Any]], widths: Sequence[int]) -> np.dtype[Any]:
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for k, width in enumerate(widths):
+        fields += [(f"length{k}", ">i4"), (f"value{k}", f">i{width}")]
+    return np.dtype(fields)
+
+
+def stage(
+    connection: Connection,
+    table: str,
+    columns: Mapping[str, tuple[str, np.ndarray[Any, Any]]],
+) -> None:
+    """Load integer columns into a new temporary ``table`` (dropped at the commit on
+    PostgreSQL; by :func:`unstage` on SQLite): ``columns`` maps each name to its SQL
+    type (``INTEGER`` or ``BIGINT``) and its values, all of one length."""
+    names = list(columns)
+    types = [columns[n][0] for n in names]
+    arrays = [np.asarray(columns[n][1], dtype=np.int64) for n in names]
+    length = len(arrays[0]) if arrays else 0
+    definition = ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP")
+        widths = [4 if t == "INTEGER" else 8 for t in types]
+        rows = _pg_rows(arrays, widths)
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        statement = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(_PG_HEADER)
+            for start in range(0, length, CHUNK):
+                part = slice(start, start + CHUNK)
+                block = np.empty(len(arrays[0][part]), dtype=rows)
+                block["count"] = len(names)
+                for k, width in enumerate(widths):
+                    block[f"length{k}"] = width
+                    block[f"value{k}"] = arrays[k][part]
+                copy.write(block.tobytes())
+            copy.write(b"\xff\xff")
+        connection.exec_driver_sql(f"ANALYZE {table}")
+        return
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({definition})")
+    marks = ", ".join("?" for _ in names)
+    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+    for start in range(0, length, CHUNK):
+        part = slice(start, start + CHUNK)
+        connection.exec_driver_sql(
+            insert, list(zip(*(a[part].tolist() for a in arrays), strict=True))
+        )
+
+
+def unstage(connection: Connection, table: str) -> None:
+    """Drop a table :func:`stage` made (at once; PostgreSQL would at the commit)."""
+    connection.exec_driver_sql(f"DROP TABLE {table}")
+
+
+def read_ints(
+    connection: Connection, query: ClauseElement, columns: int
+) -> list[np.ndarray[Any, Any]]:
+    """The rows of ``query`` (``columns`` integer columns, none NULL) as NumPy int64
+    arrays, one per column: binary ``COPY`` on PostgreSQL, ``fetchmany`` on SQLite."""
+    compiled = query.compile(dialect=connection.dialect)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        parts: list[bytes] = []
+        statement = f"COPY ({compiled}) TO STDOUT (FORMAT BINARY)"
+        with raw.cursor() as cursor, cursor.copy(statement, compiled.params) as copy:
+            for data in copy:
+                parts.append(bytes(data))
+        data = b"".join(parts)
+        rows = _pg_rows([], [8] * columns)
+        start = len(_PG_HEADER) + int.from_bytes(data[15:19], "big") if data else 0
+        body = np.frombuffer(data[start:-2], dtype=rows) if data else np.empty(0, rows)
+        return [body[f"value{k}"].astype(np.int64) for k in range(columns)]
+    result = connection.execute(query)
+    cursor = result.cursor  # the driver's own rows: plain tuples, no Row objects
+    assert cursor is not None
+    chunks: list[np.ndarray[Any, Any]] = []
+    while batch := cursor.fetchmany(CHUNK):
+        chunks.append(np.array(batch, dtype=np.int64).reshape(len(batch), columns))
+    result.close()
+    table = np.concatenate(chunks) if chunks else np.empty((0, columns), dtype=np.int64)
+    return [np.ascontiguousarray(table[:, k]) for k in range(columns)]
