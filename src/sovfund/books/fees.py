@@ -31,6 +31,7 @@ from sqlalchemy import Connection, insert, select
 
 from sovfund.books import schema
 from sovfund.books.accounts import CAPITAL, FEES, FEES_PAYABLE, INVESTMENTS
+from sovfund.books.columns import partner_amounts
 from sovfund.books.context import Context
 from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date
@@ -160,14 +161,9 @@ def bill_fees(
         if not charged.any():
             continue
         units = to_partner(charged, partners.currency, rate, what="the management fees")
-        postings.partners(FEES, partners.ids, partners.currency, units, charged, trade=True)
+        postings.partners(FEES, partners, units, charged, trade=True)
         postings.partners(
-            FEES_PAYABLE,
-            partners.ids,
-            ["USD"] * len(partners.ids),
-            -credited,
-            -credited,
-            trade=False,
+            FEES_PAYABLE, partners, -credited, -credited, trade=False, currency="USD"
         )
         details = {
             "quarter": name,
@@ -185,14 +181,8 @@ def bill_fees(
                 "quarter": name,
                 "entry": entry,
                 "amount": str(from_minor(int(charged.sum()), "USD")),
-                "billed": {
-                    partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i])))
-                    for i in np.flatnonzero(charged)
-                },
-                "credited": {
-                    partners.ids[i]: str(from_minor(int(credited[i]), "USD"))
-                    for i in np.flatnonzero(credited)
-                },
+                "billed": partner_amounts(partners, np.where(charged != 0, units, 0), charged != 0),
+                "credited": partner_amounts(partners, credited, currency="USD"),
             }
         )
     billed_total = sum((Decimal(q["amount"]) for q in quarters), Decimal(0))

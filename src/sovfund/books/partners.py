@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, select
 
 from sovfund.books import schema
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
-from sovfund.books.store import bulk_insert
+from sovfund.books.store import CHUNK, bulk_insert, read_ints
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
 
@@ -73,36 +73,73 @@ class PartnerTable:
     source: tuple[str, ...]
     names: tuple[str | None, ...]
     countries: tuple[str | None, ...]
+    numbers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """``partner.number`` of each (order of admission); empty: 1, 2, 3..."""
+    _lookup: dict[str, int] | None = field(default=None, repr=False)
 
     def index(self) -> dict[str, int]:
-        return {p: i for i, p in enumerate(self.ids)}
+        """Each partner's position (built once, on first use)."""
+        if self._lookup is None:
+            object.__setattr__(self, "_lookup", {p: i for i, p in enumerate(self.ids)})
+        assert self._lookup is not None
+        return self._lookup
 
     def admitted(self, date: dt.date) -> NDArray[np.bool_]:
         return self.closing <= np.datetime64(date)
 
     def position(self, partner: str) -> int:
-        try:
-            return self.ids.index(partner)
-        except ValueError:
-            raise BooksError(f"no partner {partner!r} in these books") from None
+        found = self.index().get(partner)
+        if found is None:
+            raise BooksError(f"no partner {partner!r} in these books")
+        return found
+
+    def positions(self, numbers: IntArray) -> IntArray:
+        """The positions of the partners with these ``partner.number``s."""
+        known = self.numbers if len(self.numbers) else np.arange(1, len(self.ids) + 1)
+        return np.searchsorted(known, np.asarray(numbers, dtype=np.int64)).astype(np.int64)
+
+    def of_class(self, investor_class: str) -> NDArray[np.bool_]:
+        """The LPs of an investor class."""
+        classes = np.array(self.investor_class, dtype=object)
+        return self.is_lp & (classes == investor_class)
+
+
+_COLUMNS = (
+    "number", "id", "role", "investor_class", "currency", "commitment", "carry_share",
+    "closing", "source", "name", "country",
+)  # fmt: skip
 
 
 def load_partners(connection: Connection) -> PartnerTable:
-    rows = connection.execute(select(schema.partner).order_by(schema.partner.c.number)).all()
+    """The partner table, read in chunks of plain rows (no object per partner beyond
+    its strings)."""
+    table = schema.partner
+    result = connection.execute(
+        select(*(table.c[c] for c in _COLUMNS)).order_by(table.c.number)
+    )
+    cursor = result.cursor  # the driver's own tuples
+    assert cursor is not None
+    columns: list[list[object]] = [[] for _ in _COLUMNS]
+    while batch := cursor.fetchmany(CHUNK):
+        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+            column.extend(values)
+    result.close()
+    (numbers, ids, role, classes, currency, commitment, carry, closing, source, names,
+     countries) = columns  # fmt: skip
+    roles = np.array(role, dtype="<U2")
     return PartnerTable(
-        ids=tuple(r.id for r in rows),
-        role=np.array([r.role for r in rows], dtype="<U2"),
-        is_lp=np.array([r.role == "lp" for r in rows], dtype=np.bool_),
-        investor_class=tuple(r.investor_class for r in rows),
-        currency=np.array([r.currency for r in rows], dtype="<U3"),
-        commitment=np.array([r.commitment for r in rows], dtype=np.int64),
-        carry_share=np.array(
-            [np.nan if r.carry_share is None else r.carry_share for r in rows], dtype=np.float64
-        ),
-        closing=np.array([r.closing for r in rows], dtype="datetime64[D]"),
-        source=tuple(r.source for r in rows),
-        names=tuple(r.name for r in rows),
-        countries=tuple(r.country for r in rows),
+        ids=tuple(ids),  # type: ignore[arg-type]
+        role=roles,
+        is_lp=roles == "lp",
+        investor_class=tuple(classes),  # type: ignore[arg-type]
+        currency=np.array(currency, dtype="<U3"),
+        commitment=np.array(commitment, dtype=np.int64),
+        carry_share=np.array([np.nan if c is None else c for c in carry], dtype=np.float64),
+        closing=np.array(closing, dtype="datetime64[D]"),
+        source=tuple(source),  # type: ignore[arg-type]
+        names=tuple(names),  # type: ignore[arg-type]
+        countries=tuple(countries),  # type: ignore[arg-type]
+        numbers=np.array(numbers, dtype=np.int64),
     )
 
 
@@ -115,30 +152,45 @@ def balances(
     ref: int | None = None,
     project: str | None = None,
     entry: int | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Sum of postings per partner (in its currency, and in the fund's), shape (partners,)."""
+    """Sum of postings per partner (in its currency, and in the fund's), shape (partners,).
+
+    Summed in the database, read back as integer columns (:func:`store.read_ints`)."""
     posting, entries = schema.posting, schema.entry
-    query = (
-        select(posting.c.partner_id, func.sum(posting.c.amount), func.sum(posting.c.value))
+    sums = (
+        select(
+            posting.c.partner_id,
+            func.sum(posting.c.amount).label("amount"),
+            func.sum(posting.c.value).label("value"),
+        )
         .where(posting.c.account.in_(accounts), posting.c.partner_id.is_not(None))
         .group_by(posting.c.partner_id)
     )
+    if as_of is not None or kinds is not None:
+        sums = sums.join(entries, entries.c.id == posting.c.entry_id)
     if as_of is not None:
-        query = query.join(entries, entries.c.id == posting.c.entry_id).where(
-            entries.c.date <= as_of
-        )
+        sums = sums.where(entries.c.date <= as_of)
+    if kinds is not None:
+        sums = sums.where(entries.c.kind.in_(kinds))
     if entry is not None:
-        query = query.where(posting.c.entry_id == entry)
+        sums = sums.where(posting.c.entry_id == entry)
     if ref is not None:
-        query = query.where(posting.c.ref == ref)
+        sums = sums.where(posting.c.ref == ref)
     if project is not None:
-        query = query.where(posting.c.project_id == project)
-    index = partners.index()
+        sums = sums.where(posting.c.project_id == project)
+    part = sums.subquery()
+    query = (
+        select(schema.partner.c.number, part.c.amount, part.c.value)
+        .join(part, part.c.partner_id == schema.partner.c.id)
+        .order_by(schema.partner.c.number)
+    )
+    numbers, amount, value = read_ints(connection, query, 3)
     units = np.zeros(len(partners.ids), dtype=np.int64)
     values = np.zeros(len(partners.ids), dtype=np.int64)
-    for partner_id, amount, value in connection.execute(query):
-        units[index[partner_id]] = amount
-        values[index[partner_id]] = value
+    at = partners.positions(numbers)
+    units[at] = amount
+    values[at] = value
     return units, values
 
 

@@ -106,6 +106,6 @@ def allocate_to_partners(
     cents = np.sign(total) * split(abs(total), weights)
     units = to_partner(cents, partners.currency, rate, what=what)
     postings.partners(
-        account, partners.ids, partners.currency, units, cents, trade=True, project=project
+        account, partners, units, cents, trade=True, project=project
     )
     return cents

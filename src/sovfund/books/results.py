@@ -7,10 +7,12 @@ idempotency key answers with the first result, rebuilt by ``from_dict``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from sovfund.books.columns import Amounts, Parties, plain
 
 __all__ = [
     "Booking",
@@ -23,8 +25,29 @@ __all__ = [
 ]
 
 
-def _money(values: Mapping[str, str]) -> dict[str, Decimal]:
+def _money(values: Mapping[str, str]) -> Mapping[str, Decimal]:
+    if isinstance(values, Amounts):  # a million partners: read when asked
+        return values.decimals()
     return {k: Decimal(v) for k, v in values.items()}
+
+
+class _Shares(Mapping[str, "PartnerShare"]):
+    """A distribution's parties as :class:`PartnerShare`s, read when asked."""
+
+    __slots__ = ("parties",)
+
+    def __init__(self, parties: Mapping[str, Mapping[str, Any]]) -> None:
+        self.parties = parties
+
+    def __getitem__(self, partner: str) -> PartnerShare:
+        v = self.parties[partner]
+        return PartnerShare(Decimal(v["contributed"]), Decimal(v["distributed"]), v["irr"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parties)
+
+    def __len__(self) -> int:
+        return len(self.parties)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +64,8 @@ class Booking:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Booking:
@@ -84,7 +108,8 @@ class Distribution:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Distribution:
@@ -93,7 +118,9 @@ class Distribution:
             date=dt.date.fromisoformat(data["date"]),
             amount=Decimal(data["amount"]),
             preview=bool(data.get("preview", False)),
-            parties={
+            parties=_Shares(data["parties"])
+            if isinstance(data["parties"], Parties)
+            else {
                 p: PartnerShare(Decimal(v["contributed"]), Decimal(v["distributed"]), v["irr"])
                 for p, v in data["parties"].items()
             },
@@ -113,7 +140,8 @@ class FeesBilled:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeesBilled:
@@ -143,7 +171,8 @@ class Statement:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Statement:

@@ -30,7 +30,7 @@ import numpy as np
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import ClauseElement, Connection, Engine, create_engine, event, select
+from sqlalchemy import BigInteger, Connection, Engine, Select, cast, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
@@ -218,11 +218,14 @@ def unstage(connection: Connection, table: str) -> None:
 
 
 def read_ints(
-    connection: Connection, query: ClauseElement, columns: int
+    connection: Connection, query: Select[Any], columns: int
 ) -> list[np.ndarray[Any, Any]]:
     """The rows of ``query`` (``columns`` integer columns, none NULL) as NumPy int64
     arrays, one per column: binary ``COPY`` on PostgreSQL, ``fetchmany`` on SQLite."""
-    compiled = query.compile(dialect=connection.dialect)
+    query = query.with_only_columns(*(cast(c, BigInteger) for c in query.selected_columns))
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
         assert raw is not None
