@@ -125,9 +125,7 @@ def call(
     return result, [entry_id]
 
 
-def _allocations(
-    ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]
-) -> Amounts:
+def _allocations(ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]) -> Amounts:
     return partner_amounts(ctx.partners, units, keep)
 
 
@@ -311,19 +309,16 @@ def equalize(
             np.array([catch_up]), partners.currency[i : i + 1], rate, what="equalization"
         )
         units = np.minimum(units, partners.commitment[i : i + 1])
-        only = np.zeros(len(partners.ids), dtype=np.int64)
 
-        def one(amount: int) -> IntArray:
-            column = only.copy()
-            column[i] = amount
+        def one(amount: int, at: int = i) -> IntArray:
+            column = np.zeros(len(partners.ids), dtype=np.int64)
+            column[at] = amount
             return column
 
         postings.partners(
             RECEIVABLE, partners, one(int(units[0])), one(catch_up), trade=False, ref=entry_id
         )
-        postings.partners(
-            CONTRIBUTIONS, partners, one(-int(units[0])), one(-catch_up), trade=False
-        )
+        postings.partners(CONTRIBUTIONS, partners, one(-int(units[0])), one(-catch_up), trade=False)
         if interest:
             owed = to_partner(
                 np.array([interest]), partners.currency[i : i + 1], rate, what="equalization"

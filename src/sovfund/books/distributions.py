@@ -236,13 +236,18 @@ def history(
     return History(
         dates=dates,
         paid=by_party,
-        events=[[(kind, payload) for _, kind, payload in sorted(e, key=lambda x: x[0])]
-                for e in events],  # fmt: skip
+        events=[
+            [(kind, payload) for _, kind, payload in sorted(e, key=lambda x: x[0])] for e in events
+        ],
         contributed=contributed,
         weights=weights,
         received=received,
         flows=(at[keep], index[keep], (out - paid)[keep]),
     )
+
+
+def _first(event: tuple[int, int, int | IntArray]) -> int:
+    return event[0]
 
 
 def _replay(
@@ -281,9 +286,9 @@ def _replay(
                 continue
             assert not isinstance(payload, int)
             held = state.contributed[0]
-            share = np.divide(
-                payload / 100.0, held, out=np.zeros(parties), where=held > 0
-            ).clip(0.0, 1.0)
+            share = np.divide(payload / 100.0, held, out=np.zeros(parties), where=held > 0).clip(
+                0.0, 1.0
+            )
             state.balance[0, hurdles] -= (part[hurdles] * share).sum(axis=1)
             part[hurdles] *= 1.0 - share
             state.contributed[0] *= 1.0 - share
@@ -370,9 +375,7 @@ def _postings(ctx: Context, cents: IntArray, project: str | None, rate: Decimal 
     carry = int(np.where(~lps, cents, 0).sum())
     postings = Postings()
     units = to_partner(cents, partners.currency, rate, what="the distribution")
-    postings.partners(
-        DISTRIBUTIONS, partners, units, cents, trade=True, project=project
-    )
+    postings.partners(DISTRIBUTIONS, partners, units, cents, trade=True, project=project)
     if carry:
         gp = np.where(~lps, cents, 0)
         lp_share = np.where(lps, cents, 0)

@@ -162,9 +162,7 @@ def bill_fees(
             continue
         units = to_partner(charged, partners.currency, rate, what="the management fees")
         postings.partners(FEES, partners, units, charged, trade=True)
-        postings.partners(
-            FEES_PAYABLE, partners, -credited, -credited, trade=False, currency="USD"
-        )
+        postings.partners(FEES_PAYABLE, partners, -credited, -credited, trade=False, currency="USD")
         details = {
             "quarter": name,
             "from": first.isoformat(),

@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, case, cast, func, literal_column, select
 
 from sovfund.books import schema
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
-from sovfund.books.store import CHUNK, bulk_insert, read_ints
+from sovfund.books.store import bulk_insert, read_columns, read_ints
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
 
@@ -104,42 +105,68 @@ class PartnerTable:
         return self.is_lp & (classes == investor_class)
 
 
-_COLUMNS = (
-    "number", "id", "role", "investor_class", "currency", "commitment", "carry_share",
-    "closing", "source", "name", "country",
-)  # fmt: skip
+CODES = {"role": ("lp", "gp"), "currency": tuple(CURRENCIES), "source": ("terms", "csv")}
+
+
+def _coded(column: Any, values: tuple[str, ...]) -> Any:
+    """A text column as the index of its value in ``values`` (-1 for any other)."""
+    return case(*((column == v, k) for k, v in enumerate(values)), else_=-1)
 
 
 def load_partners(connection: Connection) -> PartnerTable:
-    """The partner table, read in chunks of plain rows (no object per partner beyond
-    its strings)."""
+    """The partner table, read column by column (:func:`store.read_columns`): numbers,
+    commitments, dates and the few-valued columns as integers, ids and names as text."""
     table = schema.partner
-    result = connection.execute(
-        select(*(table.c[c] for c in _COLUMNS)).order_by(table.c.number)
+    classes = (*CLASSES, None)
+    start = dt.date(1970, 1, 1)
+    days = (
+        table.c.closing - literal_column("DATE '1970-01-01'")
+        if connection.dialect.name == "postgresql"
+        else cast(func.julianday(table.c.closing) - 2440587.5, Integer)
     )
-    cursor = result.cursor  # the driver's own tuples
-    assert cursor is not None
-    columns: list[list[object]] = [[] for _ in _COLUMNS]
-    while batch := cursor.fetchmany(CHUNK):
-        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
-            column.extend(values)
-    result.close()
-    (numbers, ids, role, classes, currency, commitment, carry, closing, source, names,
-     countries) = columns  # fmt: skip
-    roles = np.array(role, dtype="<U2")
+    (numbers, commitment, closing, role, currency, source, klass, carry, ids, names, countries) = (
+        read_columns(
+            connection,
+            select(
+                table.c.number,
+                table.c.commitment,
+                days,
+                _coded(table.c.role, CODES["role"]),
+                _coded(table.c.currency, CODES["currency"]),
+                _coded(table.c.source, CODES["source"]),
+                _coded(table.c.investor_class, CLASSES),
+                table.c.carry_share,
+                table.c.id,
+                table.c.name,
+                table.c.country,
+            ),
+        )
+    )
+    number = np.array(numbers, dtype=np.int64)
+    order = np.argsort(number, kind="stable")
+    ordered = order.tolist()
+
+    def pick(values: list[Any]) -> list[Any]:
+        return [values[k] for k in ordered]
+
+    def decode(codes: list[Any], values: tuple[Any, ...]) -> NDArray[Any]:
+        return np.array(values, dtype=object)[np.array(codes, dtype=np.int64)[order]]
+
+    roles = decode(role, CODES["role"]).astype("<U2")
     return PartnerTable(
-        ids=tuple(ids),  # type: ignore[arg-type]
+        ids=tuple(pick(ids)),
         role=roles,
         is_lp=roles == "lp",
-        investor_class=tuple(classes),  # type: ignore[arg-type]
-        currency=np.array(currency, dtype="<U3"),
-        commitment=np.array(commitment, dtype=np.int64),
-        carry_share=np.array([np.nan if c is None else c for c in carry], dtype=np.float64),
-        closing=np.array(closing, dtype="datetime64[D]"),
-        source=tuple(source),  # type: ignore[arg-type]
-        names=tuple(names),  # type: ignore[arg-type]
-        countries=tuple(countries),  # type: ignore[arg-type]
-        numbers=np.array(numbers, dtype=np.int64),
+        investor_class=tuple(decode(klass, classes).tolist()),
+        currency=decode(currency, CODES["currency"]).astype("<U3"),
+        commitment=np.array(commitment, dtype=np.int64)[order],
+        carry_share=np.array([np.nan if c is None else c for c in carry], dtype=np.float64)[order],
+        closing=np.datetime64(start)
+        + np.array(closing, dtype=np.int64)[order].astype("timedelta64[D]"),
+        source=tuple(decode(source, CODES["source"]).tolist()),
+        names=tuple(pick(names)),
+        countries=tuple(pick(countries)),
+        numbers=number[order],
     )
 
 

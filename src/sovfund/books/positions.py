@@ -105,7 +105,5 @@ def allocate_to_partners(
         raise BooksError(f"{what}: no partner to share it with (no LP has paid in or committed)")
     cents = np.sign(total) * split(abs(total), weights)
     units = to_partner(cents, partners.currency, rate, what=what)
-    postings.partners(
-        account, partners, units, cents, trade=True, project=project
-    )
+    postings.partners(account, partners, units, cents, trade=True, project=project)
     return cents

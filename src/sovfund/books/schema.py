@@ -40,8 +40,8 @@ from sqlalchemy import (
 __all__ = [
     "account",
     "audit",
-    "entry",
     "declared",
+    "entry",
     "fee_period",
     "fund",
     "metadata",
@@ -119,6 +119,7 @@ entry = Table(
     Column("details", Text, nullable=False),  # JSON
     Column("tx", BigInteger),  # PostgreSQL: the transaction that wrote it (set by a trigger)
 )
+
 
 def _posting(metadata: MetaData, *, foreign_keys: bool) -> Table:
     def refers(target: str) -> list[ForeignKey]:

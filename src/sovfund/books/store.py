@@ -11,8 +11,8 @@ Connections are not pooled: each transaction opens its own and closes it.
 At scale (a million partners) rows go in and out in bulk, never one Python object
 per posting: :func:`stage` loads integer columns into a temporary table (PostgreSQL:
 binary ``COPY`` built by NumPy; SQLite: ``executemany`` in large chunks) for an
-``INSERT ... SELECT`` to join, and :func:`read_ints` reads integer columns back as
-NumPy arrays (PostgreSQL: binary ``COPY ... TO STDOUT``). Each transaction raises
+``INSERT ... SELECT`` to join, and :func:`read_columns` reads a query's columns back
+whole (PostgreSQL: one ``array_agg`` per column, binary). Each transaction raises
 PostgreSQL's ``work_mem`` for its own aggregates (``SET LOCAL``); SQLite connections
 get a larger page cache and keep temporary tables in memory. Durability settings are
 not touched.
@@ -30,7 +30,17 @@ import numpy as np
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import BigInteger, Connection, Engine, Select, cast, create_engine, event, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Select,
+    cast,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
@@ -43,6 +53,7 @@ __all__ = [
     "connect",
     "is_initialized",
     "migrate",
+    "read_columns",
     "read_ints",
     "reading",
     "stage",
@@ -158,11 +169,10 @@ def bulk_insert(
 
 # ---- integer columns in and out, in bulk ------------------------------------------
 
-_PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_PG_HEADER = _PG_SIGNATURE + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 
 
-def _pg_rows(columns: Sequence[np.ndarray[Any, Any]], widths: Sequence[int]) -> np.dtype[Any]:
+def _pg_rows(widths: Sequence[int]) -> np.dtype[Any]:
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for k, width in enumerate(widths):
         fields += [(f"length{k}", ">i4"), (f"value{k}", f">i{width}")]
@@ -185,7 +195,7 @@ def stage(
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP")
         widths = [4 if t == "INTEGER" else 8 for t in types]
-        rows = _pg_rows(arrays, widths)
+        rows = _pg_rows(widths)
         raw = connection.connection.driver_connection
         assert raw is not None
         statement = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
@@ -217,34 +227,38 @@ def unstage(connection: Connection, table: str) -> None:
     connection.exec_driver_sql(f"DROP TABLE {table}")
 
 
+def read_columns(connection: Connection, query: Select[Any]) -> list[list[Any]]:
+    """The rows of ``query`` column by column, as lists of plain values: on PostgreSQL
+    one ``array_agg`` per column in the binary protocol (a million rows read in one
+    message each, not one message a row), on SQLite the driver's tuples in chunks."""
+    if connection.dialect.name == "postgresql":
+        inner = query.subquery()
+        outer = select(*(func.array_agg(c) for c in inner.c))
+        compiled = outer.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor(binary=True) as cursor:
+            row = cursor.execute(str(compiled), compiled.params).fetchone()
+        return [list(c) if c is not None else [] for c in (row or ())]
+    result = connection.execute(query)
+    cursor = result.cursor  # the driver's own rows: plain tuples, no Row objects
+    assert cursor is not None
+    columns: list[list[Any]] = [[] for _ in query.selected_columns]
+    while batch := cursor.fetchmany(CHUNK):
+        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+            column.extend(values)
+    result.close()
+    return columns
+
+
 def read_ints(
     connection: Connection, query: Select[Any], columns: int
 ) -> list[np.ndarray[Any, Any]]:
     """The rows of ``query`` (``columns`` integer columns, none NULL) as NumPy int64
-    arrays, one per column: binary ``COPY`` on PostgreSQL, ``fetchmany`` on SQLite."""
+    arrays, one per column (:func:`read_columns`)."""
     query = query.with_only_columns(*(cast(c, BigInteger) for c in query.selected_columns))
-    compiled = query.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        parts: list[bytes] = []
-        statement = f"COPY ({compiled}) TO STDOUT (FORMAT BINARY)"
-        with raw.cursor() as cursor, cursor.copy(statement, compiled.params) as copy:
-            for data in copy:
-                parts.append(bytes(data))
-        data = b"".join(parts)
-        rows = _pg_rows([], [8] * columns)
-        start = len(_PG_HEADER) + int.from_bytes(data[15:19], "big") if data else 0
-        body = np.frombuffer(data[start:-2], dtype=rows) if data else np.empty(0, rows)
-        return [body[f"value{k}"].astype(np.int64) for k in range(columns)]
-    result = connection.execute(query)
-    cursor = result.cursor  # the driver's own rows: plain tuples, no Row objects
-    assert cursor is not None
-    chunks: list[np.ndarray[Any, Any]] = []
-    while batch := cursor.fetchmany(CHUNK):
-        chunks.append(np.array(batch, dtype=np.int64).reshape(len(batch), columns))
-    result.close()
-    table = np.concatenate(chunks) if chunks else np.empty((0, columns), dtype=np.int64)
-    return [np.ascontiguousarray(table[:, k]) for k in range(columns)]
+    read = read_columns(connection, query)
+    assert len(read) == columns
+    return [np.array(c, dtype=np.int64) for c in read]

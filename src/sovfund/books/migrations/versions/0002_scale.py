@@ -50,7 +50,6 @@ KEPT_MESSAGE = "books: the journal names it; partners, accounts and projects can
 DEDUCTIONS = ("repurchase_deductions", "capital", "Early repurchase deductions (kept by the fund)")
 
 
-
 def _unbalanced(any_of: str) -> str:
     """How an entry's postings fail to balance, as one SQL condition on NEW.id, in one
     pass over them (per currency); ``any_of`` is the dialect's aggregate "any true"."""
