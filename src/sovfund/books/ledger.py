@@ -165,7 +165,7 @@ _BLOCK_INSERT = text(
     " CAST(:ref AS BIGINT), COALESCE(CAST(:currency AS VARCHAR(3)), partner.currency),"
     " posting_stage.amount, posting_stage.value"
     " FROM posting_stage JOIN partner ON partner.number = posting_stage.number"
-    " ORDER BY posting_stage.number"
+    " ORDER BY partner.id"  # the index by (entry, partner) is then appended to in order
 )
 
 

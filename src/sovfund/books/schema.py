@@ -152,8 +152,7 @@ def _posting(metadata: MetaData, *, foreign_keys: bool) -> Table:
         Column("value", BigInteger, nullable=False),  # in the fund's currency
         *entry_key,
         CheckConstraint("currency IN ('USD', 'JPY')", name="posting_currency"),
-        Index("posting_by_entry", "entry_id"),
-        Index("posting_by_partner", "partner_id", "entry_id"),  # a partner's statement
+        Index("posting_by_entry", "entry_id", "partner_id"),  # by entry, a partner by entry
         Index(  # the fund's own accounts: cash, debt, investments...
             "posting_fund_side",
             "account",

@@ -14,10 +14,12 @@ Scale. The guards keep every rule of 0001, set-based where they ran row by row:
 - The balance check reads an entry's postings once (one pass per currency), on
   both databases.
 - Indexes: ``posting_by_account`` (every posting, by account and partner) goes:
-  queries across partners scan the journal, and a million-row index on each insert
-  cost more than it saved. ``posting_fund_side`` indexes the few postings of the
-  fund's own accounts (cash, debt, investments: ``partner_id IS NULL``);
-  ``posting_by_partner`` (a partner's statement) is created unless it is there.
+  queries across partners scan the journal, and an index whose keys land all over
+  it on each insert cost more than it saved. ``posting_by_entry`` becomes
+  (entry, partner): each entry's keys are new and in order, so a million postings
+  append to it, and a partner's postings are found entry by entry (a statement
+  probes it once per entry). ``posting_fund_side`` indexes the few postings of the
+  fund's own accounts (cash, debt, investments: ``partner_id IS NULL``).
 
 Liquidity: ``offer`` (a repurchase offer to one investor class, at NAV on its
 pricing date, capped at the gate), ``offer_request`` (one per partner and offer),
@@ -65,6 +67,8 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     _liquidity_tables()
     op.drop_index("posting_by_account", "posting")
+    op.drop_index("posting_by_entry", "posting")
+    op.create_index("posting_by_entry", "posting", ["entry_id", "partner_id"])
     op.create_index(
         "posting_fund_side",
         "posting",
@@ -72,9 +76,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("partner_id IS NULL"),
         sqlite_where=sa.text("partner_id IS NULL"),
     )
-    present = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("posting")}
-    if "posting_by_partner" not in present:  # the service's migration may have made it
-        op.create_index("posting_by_partner", "posting", ["partner_id", "entry_id"])
     op.execute(
         f"INSERT INTO account (code, kind, name) SELECT '{DEDUCTIONS[0]}', '{DEDUCTIONS[1]}',"
         f" '{DEDUCTIONS[2]}' WHERE EXISTS (SELECT 1 FROM fund)"
@@ -177,18 +178,28 @@ def _postgresql_guards() -> None:
         f"""
         CREATE OR REPLACE FUNCTION books_posting_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
+            batch record;
             found text;
         BEGIN
-            IF EXISTS (SELECT 1 FROM inserted JOIN entry ON entry.id = inserted.entry_id
-                       WHERE entry.tx IS DISTINCT FROM txid_current()) THEN
-                RAISE EXCEPTION '{SEALED_MESSAGE}';
-            END IF;
-            SELECT inserted.account INTO found FROM inserted
-            WHERE NOT EXISTS (SELECT 1 FROM account WHERE account.code = inserted.account)
-            LIMIT 1;
-            IF FOUND THEN
-                RAISE EXCEPTION 'books: a posting to an unknown account %', found;
-            END IF;
+            -- a statement's rows share a few (entry, account, project): each checked once
+            FOR batch IN SELECT DISTINCT entry_id, account, project_id FROM inserted LOOP
+                IF EXISTS (SELECT 1 FROM entry WHERE entry.id = batch.entry_id
+                           AND entry.tx IS DISTINCT FROM txid_current()) THEN
+                    RAISE EXCEPTION '{SEALED_MESSAGE}';
+                END IF;
+                IF NOT EXISTS (SELECT 1 FROM account WHERE account.code = batch.account) THEN
+                    RAISE EXCEPTION 'books: a posting to an unknown account %', batch.account;
+                END IF;
+                IF batch.project_id IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM project WHERE project.id = batch.project_id
+                ) THEN
+                    RAISE EXCEPTION 'books: a posting to an unknown project %', batch.project_id;
+                END IF;
+                IF NOT EXISTS (SELECT 1 FROM entry WHERE entry.id = batch.entry_id) THEN
+                    INSERT INTO posting_batch (entry_id, tx)
+                    VALUES (batch.entry_id, txid_current());
+                END IF;
+            END LOOP;
             SELECT inserted.partner_id INTO found FROM inserted
             WHERE inserted.partner_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM partner WHERE partner.id = inserted.partner_id)
@@ -196,16 +207,6 @@ def _postgresql_guards() -> None:
             IF FOUND THEN
                 RAISE EXCEPTION 'books: a posting to an unknown partner %', found;
             END IF;
-            SELECT inserted.project_id INTO found FROM inserted
-            WHERE inserted.project_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM project WHERE project.id = inserted.project_id)
-            LIMIT 1;
-            IF FOUND THEN
-                RAISE EXCEPTION 'books: a posting to an unknown project %', found;
-            END IF;
-            INSERT INTO posting_batch (entry_id, tx)
-            SELECT DISTINCT inserted.entry_id, txid_current() FROM inserted
-            WHERE NOT EXISTS (SELECT 1 FROM entry WHERE entry.id = inserted.entry_id);
             RETURN NULL;
         END $$
         """
@@ -258,6 +259,8 @@ def downgrade() -> None:
         op.drop_table(table)
     op.execute("DELETE FROM account WHERE code = 'repurchase_deductions'")
     op.drop_index("posting_fund_side", "posting")
+    op.drop_index("posting_by_entry", "posting")
+    op.create_index("posting_by_entry", "posting", ["entry_id"])
     op.create_index("posting_by_account", "posting", ["account", "partner_id"])
     if dialect == "postgresql":
         for table in ("partner", "account", "project"):
