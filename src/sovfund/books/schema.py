@@ -227,6 +227,8 @@ offer_settlement = Table(
     Column("offer_id", BigInteger, ForeignKey("offer.id"), primary_key=True),
     Column("entry_id", BigInteger, ForeignKey("entry.id"), nullable=False),
     Column("date", Date, nullable=False),
+    Column("class_nav", BigInteger, nullable=False),  # the class's NAV on the pricing date
+    Column("cap", BigInteger, nullable=False),  # the gate: the most it accepts
 )
 
 repurchase = Table(  # each requester's part of a settled offer, in the fund's currency

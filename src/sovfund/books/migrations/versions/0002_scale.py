@@ -115,6 +115,8 @@ def _liquidity_tables() -> None:
         sa.Column("offer_id", sa.BigInteger, sa.ForeignKey("offer.id"), primary_key=True),
         sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("entry.id"), nullable=False),
         sa.Column("date", sa.Date, nullable=False),
+        sa.Column("class_nav", sa.BigInteger, nullable=False),
+        sa.Column("cap", sa.BigInteger, nullable=False),
     )
     op.create_table(
         "repurchase",
