@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
-from sovfund.books import capital, distributions, fees, portfolio, schema
+from sovfund.books import capital, distributions, fees, liquidity, portfolio, schema
 from sovfund.books.accounts import ACCOUNTS
 from sovfund.books.check import check
 from sovfund.books.context import Context, load_context
@@ -37,7 +37,7 @@ from sovfund.books.partners import (
     party_rows,
     read_partners_csv,
 )
-from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Statement
+from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Offer, Statement
 from sovfund.books.statements import (
     journal,
     nav_by_partner,
@@ -449,6 +449,70 @@ class Books:
 
         request = {"date": day, "usd_jpy": str(rate), "index_rate": index_rate}
         return Booking.from_dict(self._run("clawback", request, key, work))
+
+    # ---- retail liquidity: repurchase offers ----------------------------------------
+
+    def offer(
+        self,
+        *,
+        investor_class: str = "retail",
+        date: Date,
+        pricing_date: Date | None = None,
+        key: str | None = None,
+    ) -> Offer:
+        """Open a repurchase offer to one class, at NAV on the pricing date (default: the
+        end of the offer's quarter), capped at ``[fund.redemptions] gate`` x the class's
+        NAV. Books nothing until :meth:`settle`."""
+        day, pricing = _required(date, "--date"), _date(pricing_date, "--pricing-date")
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.open_offer(
+                connection, ctx, investor_class=investor_class, date=day, pricing=pricing
+            )
+
+        request = {"class": investor_class, "date": day, "pricing_date": pricing}
+        return Offer.from_dict(self._run("offer", request, key, work))
+
+    def request(
+        self,
+        offer: int,
+        partner: str,
+        amount: Amount | None = None,
+        *,
+        share: Amount | None = None,
+        key: str | None = None,
+    ) -> Offer:
+        """A partner asks to sell ``amount`` of its NAV (in its currency) or a ``share``
+        of it in an open offer; at most what it holds, once an offer."""
+        text = None if amount is None else str(amount)
+        part = None if share is None else str(share)
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.request(
+                connection, ctx, offer=offer, partner=partner, amount=text, share=part
+            )
+
+        request = {"offer": offer, "partner": partner, "amount": text, "share": part}
+        return Offer.from_dict(self._run("request", request, key, work))
+
+    def settle(
+        self,
+        offer: int,
+        *,
+        date: Date,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
+    ) -> Booking:
+        """Settle an offer: each request valued at the requester's NAV on the pricing
+        date, pro rata when oversubscribed, the early repurchase deduction kept by the
+        fund, the rest paid from cash and booked as distributions."""
+        day, rate = _required(date, "--date"), parse_rate(usd_jpy)
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.settle(connection, ctx, offer=offer, date=day, rate=rate, key=key)
+
+        request = {"offer": offer, "date": day, "usd_jpy": str(rate)}
+        return Booking.from_dict(self._run("settle", request, key, work))
 
     # ---- reports --------------------------------------------------------------------
 

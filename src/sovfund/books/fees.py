@@ -37,7 +37,7 @@ from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date
 from sovfund.books.money import IntArray, from_minor, round_ratio, scaled, split_floats
 from sovfund.books.partners import PartnerTable, balances
-from sovfund.books.positions import account_total, paid_in
+from sovfund.books.positions import account_total, invested_weights
 from sovfund.terms.models import Fee
 
 __all__ = ["bill_fees", "quarter_bounds", "quarter_name"]
@@ -108,7 +108,7 @@ def _basis(
     if basis == "committed":
         return to_fund(partners.commitment, partners.currency, rate, what="a fee on commitments")
     if basis == "invested":
-        paid = paid_in(connection, partners, end)
+        paid = invested_weights(connection, partners, end)
         cost = account_total(connection, INVESTMENTS, as_of=end)
         if paid.sum() <= 0 or cost <= 0:
             return np.zeros(len(partners.ids), dtype=np.int64)

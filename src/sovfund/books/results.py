@@ -19,6 +19,7 @@ __all__ = [
     "Check",
     "Distribution",
     "FeesBilled",
+    "Offer",
     "PartnerShare",
     "Statement",
     "TierPaid",
@@ -199,3 +200,21 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "breaches": list(self.breaches)}
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A repurchase offer as ``books offer`` opened it, or a request in one
+    (``books request``, ``kind`` "request"); nothing is booked until ``settle``."""
+
+    offer: int
+    kind: str
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Offer:
+        return cls(offer=int(data["offer"]), kind=data["kind"], data=data)

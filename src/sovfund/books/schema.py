@@ -225,7 +225,7 @@ offer_settlement = Table(
     "offer_settlement",
     metadata,
     Column("offer_id", BigInteger, ForeignKey("offer.id"), primary_key=True),
-    Column("entry_id", BigInteger, ForeignKey("entry.id"), nullable=False),
+    Column("entry_id", BigInteger, ForeignKey("entry.id")),  # None: nothing was asked
     Column("date", Date, nullable=False),
     Column("class_nav", BigInteger, nullable=False),  # the class's NAV on the pricing date
     Column("cap", BigInteger, nullable=False),  # the gate: the most it accepts

@@ -4,24 +4,32 @@ A partner's statement is in the partner's currency (yen for JPY partners):
 
 - ``commitment``; ``called`` (contributions called); ``contributed`` (paid in);
   ``receivable`` (called, not yet paid); ``unfunded`` (commitment less called);
-- ``distributed`` (net of any clawback); ``fees`` (management fees billed to an LP,
-  earned by a GP); ``carry`` (credited to a GP, charged to an LP: negative);
+- ``distributed`` (net of any clawback; repurchases included, and ``repurchased``
+  on their own); ``fees`` (management fees billed to an LP, earned by a GP);
+  ``carry`` (credited to a GP, charged to an LP: negative);
 - ``gains``: realized (project proceeds), unrealized (marks), fund expenses (interest,
-  negative), equalization interest (received by earlier partners, paid by later ones);
+  negative), equalization interest (received by earlier partners, paid by later ones),
+  early repurchase deductions (paid by a requester, negative; kept for the others);
 - ``capital_account``: the balance of the partner's capital accounts, i.e.
   called - distributed - fees + carry + gains (a GP's fees are owed to it by the fund,
   outside its capital account).
+
+:func:`statements` gives every partner's statement for a quarter, with the quarter's
+own figures (``quarter``: beginning and ending capital account, contributions,
+distributions, fees, carry and gains in the quarter), from one query streamed in
+chunks. Both sum the postings in the database, one row per partner.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, and_, case, func, select
 
 from sovfund.books import schema
 from sovfund.books.accounts import (
@@ -35,76 +43,215 @@ from sovfund.books.accounts import (
     EXPENSES,
     FEES,
     FEES_PAYABLE,
+    FX_TRADING,
     REALIZED,
     RECEIVABLE,
+    REPURCHASE_DEDUCTIONS,
     UNREALIZED,
 )
+from sovfund.books.columns import digits_of, format_minor
 from sovfund.books.context import Context
 from sovfund.books.ledger import last_date
-from sovfund.books.money import from_minor
+from sovfund.books.money import IntArray, from_minor
+from sovfund.books.store import CHUNK
 
-__all__ = ["journal", "statement", "statement_html", "trial_balance"]
+__all__ = ["journal", "statement", "statement_html", "statements", "trial_balance"]
 
 
-def _sums(connection: Connection, partner: str, as_of: dt.date) -> dict[str, tuple[int, int]]:
-    posting, entry = schema.posting, schema.entry
-    query = (
-        select(posting.c.account, func.sum(posting.c.amount), func.sum(posting.c.value))
-        .join(entry, entry.c.id == posting.c.entry_id)
-        .where(posting.c.partner_id == partner, entry.c.date <= as_of)
-        .where(posting.c.account != "fx_trading")
-        .group_by(posting.c.account)
+# The figures of a statement, each a sum over the partner's postings (``amount``, in
+# its currency; ``value`` in the fund's) of some accounts, of some kinds of entry,
+# up to the statement's date or within its quarter.
+_FIGURES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, str]] = {
+    "contributions": ((CONTRIBUTIONS,), None, "amount"),
+    "receivable": ((RECEIVABLE,), None, "amount"),
+    "equalization_receivable": ((EQUALIZATION_RECEIVABLE,), None, "amount"),
+    "distributions": ((DISTRIBUTIONS,), None, "amount"),
+    "repurchased": ((DISTRIBUTIONS,), ("repurchase",), "amount"),
+    "fees": ((FEES,), None, "amount"),
+    "fees_payable": ((FEES_PAYABLE,), None, "amount"),
+    "carry": ((CARRY,), None, "amount"),
+    "realized": ((REALIZED,), None, "amount"),
+    "unrealized": ((UNREALIZED,), None, "amount"),
+    "expenses": ((EXPENSES,), None, "amount"),
+    "equalization": ((EQUALIZATION,), None, "amount"),
+    "deductions": ((REPURCHASE_DEDUCTIONS,), None, "amount"),
+    "capital": (CAPITAL, None, "amount"),
+    "capital_value": (CAPITAL, None, "value"),
+}
+_GAINS = ("realized", "unrealized", "expenses", "equalization", "deductions")
+_QUARTER = ("contributions", "distributions", "fees", "carry", *_GAINS, "capital")
+_PARTNER = ("number", "id", "name", "role", "currency", "commitment")
+
+
+def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None) -> Select[Any]:
+    """One row per partner (or the one): its details and every figure of its statement,
+    summed in the database; with ``first``, also each figure of the quarter from it."""
+    posting, entry, table = schema.posting, schema.entry, schema.partner
+
+    def total(name: str, since: dt.date | None) -> Any:
+        accounts, kinds, column = _FIGURES[name]
+        condition = posting.c.account.in_(accounts)
+        if kinds is not None:
+            condition = and_(condition, entry.c.kind.in_(kinds))
+        if since is not None:
+            condition = and_(condition, entry.c.date >= since)
+        return func.sum(case((condition, posting.c[column]), else_=0)).label(
+            name if since is None else f"quarter_{name}"
+        )
+
+    figures = [total(name, None) for name in _FIGURES]
+    if first is not None:
+        figures += [total(name, first) for name in _QUARTER]
+    sums = (
+        select(posting.c.partner_id, *figures)
+        .select_from(entry)  # entry by entry: a partner's postings by (entry, partner)
+        .join(posting, posting.c.entry_id == entry.c.id)
+        .where(entry.c.date <= as_of, posting.c.account != FX_TRADING)
+        .group_by(posting.c.partner_id)
     )
-    return {a: (int(m), int(v)) for a, m, v in connection.execute(query)}
+    if partner is not None:
+        sums = sums.where(posting.c.partner_id == partner)
+    part = sums.subquery()
+    query = (
+        select(*(table.c[c] for c in _PARTNER), *(c for c in part.c if c.name != "partner_id"))
+        .select_from(table)
+        .join(part, part.c.partner_id == table.c.id, isouter=True)
+        .order_by(table.c.number)
+    )
+    if partner is not None:
+        query = query.where(table.c.id == partner)
+    return query
+
+
+def _build(
+    rows: list[Any], as_of: dt.date, quarter: tuple[str, dt.date, dt.date] | None
+) -> list[dict[str, Any]]:
+    """Statements from rows of :func:`_statement_query`, their money formatted a column
+    at a time (:func:`columns.format_minor`)."""
+    if not rows:
+        return []
+    table = list(zip(*rows, strict=True))
+    details = dict(zip(_PARTNER, table[: len(_PARTNER)], strict=True))
+    names = list(_FIGURES) + ([f"quarter_{n}" for n in _QUARTER] if quarter else [])
+    sums = {
+        name: np.array([0 if v is None else int(v) for v in column], dtype=np.int64)
+        for name, column in zip(names, table[len(_PARTNER) :], strict=True)
+    }
+    currency = np.array(details["currency"], dtype="<U3")
+    digits = digits_of(currency)
+    is_lp = np.array(details["role"], dtype=object) == "lp"
+    commitment = np.array(details["commitment"], dtype=np.int64)
+    called = -sums["contributions"]
+
+    def text(values: IntArray) -> list[str]:
+        return format_minor(values, digits)
+
+    figures = {
+        "commitment": text(commitment),
+        "called": text(called),
+        "contributed": text(called - sums["receivable"]),
+        "receivable": text(sums["receivable"]),
+        "equalization_receivable": text(sums["equalization_receivable"]),
+        "unfunded": text(np.where(is_lp, np.maximum(commitment - called, 0), 0)),
+        "distributed": text(sums["distributions"]),
+        "repurchased": text(sums["repurchased"]),
+        "fees": text(np.where(is_lp, sums["fees"], -sums["fees_payable"])),
+        "carry": text(-sums["carry"]),
+        "realized": text(-sums["realized"]),
+        "unrealized": text(-sums["unrealized"]),
+        "fund_expenses": text(-sums["expenses"]),
+        "equalization_interest": text(-sums["equalization"]),
+        "early_repurchase_deductions": text(-sums["deductions"]),
+        "capital_account": text(-sums["capital"]),
+        "capital_account_usd": format_minor(-sums["capital_value"], 2),
+    }
+    if quarter is not None:
+        begin = sums["quarter_capital"] - sums["capital"]  # before the quarter (negated)
+        gains = sum((sums[f"quarter_{n}"] for n in _GAINS), np.zeros(len(rows), np.int64))
+        figures |= {
+            "q_begin": text(begin),
+            "q_contributions": text(-sums["quarter_contributions"]),
+            "q_distributions": text(sums["quarter_distributions"]),
+            "q_fees": text(sums["quarter_fees"]),
+            "q_carry": text(-sums["quarter_carry"]),
+            "q_gains": text(-gains),
+        }
+    day = as_of.isoformat()
+    out = []
+    for k in range(len(rows)):
+        f = {name: values[k] for name, values in figures.items()}
+        statement = {
+            "partner": details["id"][k],
+            "name": details["name"][k],
+            "role": details["role"][k],
+            "as_of": day,
+            "currency": str(currency[k]),
+            "commitment": f["commitment"],
+            "called": f["called"],
+            "contributed": f["contributed"],
+            "receivable": f["receivable"],
+            "equalization_receivable": f["equalization_receivable"],
+            "unfunded": f["unfunded"],
+            "distributed": f["distributed"],
+            "repurchased": f["repurchased"],
+            "fees": f["fees"],
+            "carry": f["carry"],
+            "gains": {
+                "realized": f["realized"],
+                "unrealized": f["unrealized"],
+                "fund_expenses": f["fund_expenses"],
+                "equalization_interest": f["equalization_interest"],
+                "early_repurchase_deductions": f["early_repurchase_deductions"],
+            },
+            "capital_account": f["capital_account"],
+            "capital_account_usd": f["capital_account_usd"],
+        }
+        if quarter is not None:
+            name, first, last = quarter
+            statement["quarter"] = {
+                "quarter": name,
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "beginning_capital_account": f["q_begin"],
+                "contributions": f["q_contributions"],
+                "distributions": f["q_distributions"],
+                "fees": f["q_fees"],
+                "carry": f["q_carry"],
+                "gains": f["q_gains"],
+                "ending_capital_account": f["capital_account"],
+            }
+        out.append(statement)
+    return out
 
 
 def statement(
     connection: Connection, ctx: Context, partner: str, as_of: dt.date | None
 ) -> dict[str, Any]:
-    partners = ctx.partners
-    i = partners.position(partner)
+    """A partner's capital account statement as of ``as_of`` (default: the latest entry)."""
+    ctx.partners.position(partner)  # a clear error for an unknown partner
     as_of = as_of or last_date(connection) or ctx.start
-    currency = str(partners.currency[i])
-    sums = _sums(connection, partner, as_of)
+    rows = connection.execute(_statement_query(as_of, None, partner)).all()
+    return _build(rows, as_of, None)[0]
 
-    def units(account: str) -> int:
-        return sums.get(account, (0, 0))[0]
 
-    called = -units(CONTRIBUTIONS)
-    receivable = units(RECEIVABLE)
-    is_lp = partners.role[i] == "lp"
-    fees = units(FEES) if is_lp else -units(FEES_PAYABLE)
-    capital = -sum(units(a) for a in CAPITAL)
-    capital_value = -sum(sums.get(a, (0, 0))[1] for a in CAPITAL)
-    commitment = int(partners.commitment[i])
+def statements(
+    connection: Connection, quarter: str, as_of: dt.date | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every partner's statement for a calendar quarter (``2026Q2``), as of its last day
+    (or ``as_of``), with the quarter's own figures, in order of admission: read from one
+    query, streamed in chunks, so memory stays flat however many partners there are."""
+    from sovfund.books.ilpa import parse_quarter
 
-    def money(amount: int) -> str:
-        return str(from_minor(amount, currency))
-
-    return {
-        "partner": partner,
-        "name": partners.names[i],
-        "role": str(partners.role[i]),
-        "as_of": as_of.isoformat(),
-        "currency": currency,
-        "commitment": money(commitment),
-        "called": money(called),
-        "contributed": money(called - receivable),
-        "receivable": money(receivable),
-        "equalization_receivable": money(units(EQUALIZATION_RECEIVABLE)),
-        "unfunded": money(max(commitment - called, 0) if is_lp else 0),
-        "distributed": money(units(DISTRIBUTIONS)),
-        "fees": money(fees),
-        "carry": money(-units(CARRY)),
-        "gains": {
-            "realized": money(-units(REALIZED)),
-            "unrealized": money(-units(UNREALIZED)),
-            "fund_expenses": money(-units(EXPENSES)),
-            "equalization_interest": money(-units(EQUALIZATION)),
-        },
-        "capital_account": money(capital),
-        "capital_account_usd": str(from_minor(capital_value, "USD")),
-    }
+    first, last = parse_quarter(quarter)
+    day = as_of or last
+    query = _statement_query(day, first, None)
+    result = connection.execution_options(stream_results=True, max_row_buffer=CHUNK).execute(query)
+    cursor = result.cursor  # the driver's own tuples, a chunk at a time
+    assert cursor is not None
+    name = quarter.strip().upper()
+    while batch := cursor.fetchmany(CHUNK):
+        yield from _build(batch, day, (name, first, last))
+    result.close()
 
 
 _HTML = """<!doctype html>

@@ -113,7 +113,7 @@ def _liquidity_tables() -> None:
     op.create_table(
         "offer_settlement",
         sa.Column("offer_id", sa.BigInteger, sa.ForeignKey("offer.id"), primary_key=True),
-        sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("entry.id"), nullable=False),
+        sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("entry.id")),
         sa.Column("date", sa.Date, nullable=False),
         sa.Column("class_nav", sa.BigInteger, nullable=False),
         sa.Column("cap", sa.BigInteger, nullable=False),
