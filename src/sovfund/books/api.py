@@ -28,7 +28,7 @@ from sovfund.books.accounts import ACCOUNTS
 from sovfund.books.check import check
 from sovfund.books.context import Context, load_context
 from sovfund.books.fx import parse_rate
-from sovfund.books.ilpa import write_ilpa
+from sovfund.books.ilpa import parse_quarter, write_ilpa
 from sovfund.books.ledger import run_command
 from sovfund.books.money import parse_amount
 from sovfund.books.partners import (
@@ -43,6 +43,7 @@ from sovfund.books.statements import (
     nav_by_partner,
     statement,
     statement_html,
+    statements,
     trial_balance,
 )
 from sovfund.books.store import connect, is_initialized, migrate, reading, writing
@@ -526,6 +527,45 @@ class Books:
         if html is not None:
             statement_html(data, ctx.terms.fund.name, Path(html))
         return Statement.from_dict(data)
+
+    def statements(
+        self,
+        *,
+        quarter: str,
+        out: str | Path | None = None,
+        jsonl: str | Path | None = None,
+    ) -> dict[str, Any]:
+        """Every partner's statement for a calendar quarter (``2026Q2``), as of its last
+        day, with the quarter's own figures: one JSON file per partner in the folder
+        ``out`` (``<partner>.json``), or one JSON line each in ``jsonl``. Streamed from
+        one query: memory stays flat however many partners there are."""
+        if (out is None) == (jsonl is None):
+            raise BooksError("statements go to a folder (--out DIR) or one file (--jsonl FILE)")
+        first, last = parse_quarter(quarter)
+        count = 0
+        target = Path(out if out is not None else str(jsonl))
+        with reading(self.engine) as connection:
+            rows = statements(connection, quarter)
+            if jsonl is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("w", encoding="utf-8") as lines:
+                    for data in rows:
+                        lines.write(json.dumps(data, separators=(",", ":")) + "\n")
+                        count += 1
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                for data in rows:
+                    (target / f"{data['partner']}.json").write_text(
+                        json.dumps(data, indent=1) + "\n", encoding="utf-8"
+                    )
+                    count += 1
+        return {
+            "quarter": quarter.strip().upper(),
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "partners": count,
+            "written": str(target),
+        }
 
     def trial_balance(self, *, as_of: Date | None = None) -> dict[str, Any]:
         with reading(self.engine) as connection:

@@ -53,7 +53,7 @@ from sovfund.books.columns import digits_of, format_minor
 from sovfund.books.context import Context
 from sovfund.books.ledger import last_date
 from sovfund.books.money import IntArray, from_minor
-from sovfund.books.store import CHUNK
+from sovfund.books.store import stream
 
 __all__ = ["journal", "statement", "statement_html", "statements", "trial_balance"]
 
@@ -244,14 +244,9 @@ def statements(
 
     first, last = parse_quarter(quarter)
     day = as_of or last
-    query = _statement_query(day, first, None)
-    result = connection.execution_options(stream_results=True, max_row_buffer=CHUNK).execute(query)
-    cursor = result.cursor  # the driver's own tuples, a chunk at a time
-    assert cursor is not None
     name = quarter.strip().upper()
-    while batch := cursor.fetchmany(CHUNK):
+    for batch in stream(connection, _statement_query(day, first, None)):
         yield from _build(batch, day, (name, first, last))
-    result.close()
 
 
 _HTML = """<!doctype html>

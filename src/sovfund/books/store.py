@@ -57,6 +57,7 @@ __all__ = [
     "read_ints",
     "reading",
     "stage",
+    "stream",
     "writing",
 ]
 
@@ -242,15 +243,35 @@ def read_columns(connection: Connection, query: Select[Any]) -> list[list[Any]]:
         with raw.cursor(binary=True) as cursor:
             row = cursor.execute(str(compiled), compiled.params).fetchone()
         return [list(c) if c is not None else [] for c in (row or ())]
-    result = connection.execute(query)
-    cursor = result.cursor  # the driver's own rows: plain tuples, no Row objects
-    assert cursor is not None
     columns: list[list[Any]] = [[] for _ in query.selected_columns]
-    while batch := cursor.fetchmany(CHUNK):
+    for batch in stream(connection, query):
         for column, values in zip(columns, zip(*batch, strict=True), strict=True):
             column.extend(values)
-    result.close()
     return columns
+
+
+def stream(connection: Connection, query: Select[Any], chunk: int = CHUNK) -> Iterator[list[Any]]:
+    """The rows of ``query`` as the driver's plain tuples, ``chunk`` at a time (a
+    server-side cursor on PostgreSQL): constant memory however many rows there are.
+    The query's values are rendered into its SQL (they are the books' own: dates,
+    account codes, ids)."""
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    if connection.dialect.name == "postgresql":
+        with raw.cursor(name="books_stream") as named:
+            named.itersize = chunk
+            named.execute(sql)
+            while batch := named.fetchmany(chunk):
+                yield batch
+        return
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(chunk):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def read_ints(
