@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
 
 from sovfund.books import schema
 from sovfund.books.accounts import (
@@ -90,7 +90,7 @@ def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None)
 
     def total(name: str, since: dt.date | None) -> Any:
         accounts, kinds, column = _FIGURES[name]
-        condition = posting.c.account.in_(accounts)
+        condition: ColumnElement[bool] = posting.c.account.in_(accounts)
         if kinds is not None:
             condition = and_(condition, entry.c.kind.in_(kinds))
         if since is not None:
@@ -231,7 +231,7 @@ def statement(
     ctx.partners.position(partner)  # a clear error for an unknown partner
     as_of = as_of or last_date(connection) or ctx.start
     rows = connection.execute(_statement_query(as_of, None, partner)).all()
-    return _build(rows, as_of, None)[0]
+    return _build(list(rows), as_of, None)[0]
 
 
 def statements(

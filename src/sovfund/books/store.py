@@ -279,7 +279,7 @@ def read_ints(
 ) -> list[np.ndarray[Any, Any]]:
     """The rows of ``query`` (``columns`` integer columns, none NULL) as NumPy int64
     arrays, one per column (:func:`read_columns`)."""
-    query = query.with_only_columns(*(cast(c, BigInteger) for c in query.selected_columns))
-    read = read_columns(connection, query)
+    wide: Any = query.with_only_columns(*(cast(c, BigInteger) for c in query.selected_columns))
+    read = read_columns(connection, wide)
     assert len(read) == columns
     return [np.array(c, dtype=np.int64) for c in read]

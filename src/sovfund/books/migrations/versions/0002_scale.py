@@ -159,7 +159,9 @@ def _sqlite_guards() -> None:
 def _postgresql_guards() -> None:
     bind = op.get_bind()
     for foreign_key in sa.inspect(bind).get_foreign_keys("posting"):
-        op.drop_constraint(foreign_key["name"], "posting", type_="foreignkey")
+        name = foreign_key["name"]
+        assert name is not None  # PostgreSQL names every constraint
+        op.drop_constraint(name, "posting", type_="foreignkey")
     op.create_table(
         "posting_batch",
         sa.Column("entry_id", sa.BigInteger, nullable=False),
