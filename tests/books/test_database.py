@@ -8,6 +8,8 @@ set per dialect), and the migrated schema is the one the code declares.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -203,3 +205,29 @@ def test_what_the_journal_names_cannot_be_removed(booked: str, statement: str) -
     with pytest.raises(REFUSED):
         _raw(booked, statement)
     assert sovfund.books.open(booked).check().ok
+
+
+def test_books_made_before_0002_are_migrated_when_opened(books_url: str) -> None:
+    """Books at revision 0001 (the schema before repurchase offers and the set-based
+    guards) open as they are: migrated once, their journal kept, sound, and usable."""
+    books = sovfund.books.init(books_url, terms="son-2025")
+    call = books.call("1000000", date="2026-01-15")
+    books.pay(call.entry or 0)
+    books.close()
+    engine = connect(booked_url := books_url)
+    with engine.begin() as connection:
+        from alembic import command
+        from sovfund.books.store import _config
+
+        command.downgrade(_config(connection), "0001")
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    engine.dispose()
+    reopened = sovfund.books.open(booked_url)
+    assert reopened.check().ok
+    assert reopened.statement("us_retail").contributed == Decimal("83333.33")
+    offer = reopened.offer(date="2026-04-01")
+    reopened.request(offer.offer, "us_retail", "1000")
+    settled = reopened.settle(offer.offer, date="2026-06-30")
+    assert settled.amount == Decimal("980.00")  # held under a year: 2% kept
+    assert reopened.check().ok

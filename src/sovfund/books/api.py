@@ -46,7 +46,7 @@ from sovfund.books.statements import (
     statements,
     trial_balance,
 )
-from sovfund.books.store import connect, is_initialized, migrate, reading, writing
+from sovfund.books.store import connect, is_current, is_initialized, migrate, reading, writing
 from sovfund.errors import BooksError, UnknownScenarioError
 from sovfund.presets import preset_ids, preset_text
 from sovfund.terms.load import parse_terms
@@ -129,6 +129,10 @@ def open(books: str | Path, *, user: str | None = None) -> Books:
     with reading(engine) as connection:
         if not is_initialized(connection):
             raise BooksError(f"{books} holds no books; expected books created with `books init`")
+        current = is_current(connection)
+    if not current:  # books made by an earlier version: migrated once, under the write lock
+        with writing(engine) as connection:
+            migrate(connection)
     return Books(engine, user=user)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -51,6 +52,7 @@ from sovfund.errors import BooksError
 __all__ = [
     "bulk_insert",
     "connect",
+    "is_current",
     "is_initialized",
     "migrate",
     "read_columns",
@@ -133,12 +135,24 @@ def reading(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def migrate(connection: Connection) -> None:
-    """Bring the schema to the newest revision (within the caller's transaction)."""
+def _config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("sovfund.books") / "migrations"))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Bring the schema to the newest revision, or to ``revision`` (within the caller's
+    transaction)."""
+    command.upgrade(_config(connection), revision)
+
+
+def is_current(connection: Connection) -> bool:
+    """Whether the books' schema is at the newest revision."""
+    heads = ScriptDirectory.from_config(_config(connection)).get_heads()
+    current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(heads)
 
 
 def is_initialized(connection: Connection) -> bool:
