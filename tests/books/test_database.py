@@ -12,12 +12,13 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import sovfund.books
 from sovfund.books import schema
-from sovfund.books.store import connect
+from sovfund.books.store import _config, connect
 
 REFUSED = (sa.exc.IntegrityError, sa.exc.DatabaseError, sa.exc.InternalError)
 
@@ -216,9 +217,6 @@ def test_books_made_before_0002_are_migrated_when_opened(books_url: str) -> None
     books.close()
     engine = connect(booked_url := books_url)
     with engine.begin() as connection:
-        from alembic import command
-        from sovfund.books.store import _config
-
         command.downgrade(_config(connection), "0001")
     with engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == "0001"

@@ -220,10 +220,16 @@ def request(
     partners = ctx.partners
     i = partners.position(partner)
     if not partners.is_lp[i] or partners.investor_class[i] != row.investor_class:
-        found = partners.investor_class[i] if partners.is_lp[i] else "GP"
+        what = (
+            "a GP"
+            if not partners.is_lp[i]
+            else f"a {partners.investor_class[i]} LP"
+            if partners.investor_class[i]
+            else "an LP of no investor class"
+        )
         raise BooksError(
-            f"partner {partner!r} is {'a ' + str(found) + ' LP' if partners.is_lp[i] else 'a GP'};"
-            f" repurchase offer {offer} is to the {row.investor_class} LPs"
+            f"partner {partner!r} is {what}; repurchase offer {offer} is to the"
+            f" {row.investor_class} LPs"
         )
     if (amount is None) == (share is None):
         raise BooksError("a request is an AMOUNT or a --share of the partner's NAV; expected one")

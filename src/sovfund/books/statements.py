@@ -275,7 +275,8 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 <table>
 <tr><th colspan="2">Capital account</th></tr>
 <tr><td>Contributions called</td><td class="n">{{ s.called }}</td></tr>
-<tr><td>Distributions</td><td class="n">-{{ s.distributed }}</td></tr>
+<tr><td>Distributions{% if s.repurchased != '0.00' and s.repurchased != '0' %}
+ (of which repurchases {{ s.repurchased }}){% endif %}</td><td class="n">-{{ s.distributed }}</td></tr>
 <tr><td>Management fees{% if s.role == 'gp' %} (earned, owed by the fund){% endif %}</td>
 <td class="n">{% if s.role == 'lp' %}-{% endif %}{{ s.fees }}</td></tr>
 <tr><td>Carried interest</td><td class="n">{{ s.carry }}</td></tr>
@@ -284,6 +285,8 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 <tr><td>Fund expenses (interest on fund debt)</td>
 <td class="n">{{ s.gains.fund_expenses }}</td></tr>
 <tr><td>Equalization interest</td><td class="n">{{ s.gains.equalization_interest }}</td></tr>
+<tr><td>Early repurchase deductions</td>
+<td class="n">{{ s.gains.early_repurchase_deductions }}</td></tr>
 <tr class="total"><td>Ending capital account</td><td class="n">{{ s.capital_account }}</td></tr>
 </table>
 </body></html>
