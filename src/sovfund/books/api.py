@@ -549,19 +549,18 @@ class Books:
         count = 0
         target = Path(out if out is not None else str(jsonl))
         with reading(self.engine) as connection:
-            rows = statements(connection, quarter)
+            lines = statements(connection, quarter, lines=True)
             if jsonl is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with target.open("w", encoding="utf-8") as lines:
-                    for data in rows:
-                        lines.write(json.dumps(data, separators=(",", ":")) + "\n")
+                with target.open("w", encoding="utf-8") as file:
+                    for line in lines:
+                        file.write(line + "\n")
                         count += 1
             else:
                 target.mkdir(parents=True, exist_ok=True)
-                for data in rows:
-                    (target / f"{data['partner']}.json").write_text(
-                        json.dumps(data, indent=1) + "\n", encoding="utf-8"
-                    )
+                for line in lines:  # the id is a lowercase word: a safe file name
+                    partner = line[12 : line.index('"', 12)]  # {"partner":"<id>"
+                    (target / f"{partner}.json").write_text(line + "\n", encoding="utf-8")
                     count += 1
         return {
             "quarter": quarter.strip().upper(),

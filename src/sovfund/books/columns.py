@@ -45,22 +45,36 @@ def format_minor(units: IntArray, digits: IntArray | int) -> list[str]:
     ``12345 -> "123.45"`` with 2 digits, ``-5 -> "-0.05"``, ``7 -> "7"`` with none."""
     units = np.asarray(units, dtype=np.int64)
     places = np.broadcast_to(np.asarray(digits, dtype=np.int64), units.shape)
+    kinds = np.unique(places).tolist()
+    if len(kinds) == 1:
+        return _format(units, kinds[0])
     text: list[str] = [""] * len(units)
-    for d in np.unique(places).tolist():
+    for d in kinds:
         at = np.flatnonzero(places == d)
-        part = units[at]
-        if d == 0:
-            strings = [str(u) for u in part.tolist()]
-        else:
-            scale = 10**d
-            whole, fraction = np.divmod(np.abs(part), scale)
-            signs = np.where(part < 0, "-", "").tolist()
-            strings = [
-                f"{s}{w}.{f:0{d}d}"
-                for s, w, f in zip(signs, whole.tolist(), fraction.tolist(), strict=True)
-            ]
-        for i, value in zip(at.tolist(), strings, strict=True):
+        for i, value in zip(at.tolist(), _format(units[at], d), strict=True):
             text[i] = value
+    return text
+
+
+def _format(units: IntArray, d: int) -> list[str]:
+    """Minor units with ``d`` decimal places as strings; zeros cost nothing."""
+    zero = "0" if d == 0 else "0." + "0" * d
+    text = [zero] * len(units)
+    moved = np.flatnonzero(units)
+    if not len(moved):
+        return text
+    part = units[moved]
+    if d == 0:
+        strings = [str(u) for u in part.tolist()]
+    else:
+        whole, fraction = np.divmod(np.abs(part), 10**d)
+        signs = np.where(part < 0, "-", "").tolist()
+        strings = [
+            f"{s}{w}.{f:0{d}d}"
+            for s, w, f in zip(signs, whole.tolist(), fraction.tolist(), strict=True)
+        ]
+    for i, value in zip(moved.tolist(), strings, strict=True):
+        text[i] = value
     return text
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,18 +123,50 @@ def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None)
     return query
 
 
-def _build(
+# A statement's JSON, key by key: the figure each shows (nested: gains, the quarter).
+_LAYOUT: list[tuple[str, Any]] = [
+    ("partner", "id"),
+    ("name", "name"),
+    ("role", "role"),
+    ("as_of", "as_of"),
+    ("currency", "currency"),
+    *((k, k) for k in ("commitment", "called", "contributed", "receivable")),
+    *((k, k) for k in ("equalization_receivable", "unfunded", "distributed", "repurchased")),
+    ("fees", "fees"),
+    ("carry", "carry"),
+    (
+        "gains",
+        [(k, k) for k in ("realized", "unrealized", "fund_expenses", "equalization_interest")]
+        + [("early_repurchase_deductions", "early_repurchase_deductions")],
+    ),
+    ("capital_account", "capital_account"),
+    ("capital_account_usd", "capital_account_usd"),
+]
+_QUARTER_LAYOUT: list[tuple[str, Any]] = [
+    ("quarter", "q_name"),
+    ("from", "q_from"),
+    ("to", "q_to"),
+    ("beginning_capital_account", "q_begin"),
+    ("contributions", "q_contributions"),
+    ("distributions", "q_distributions"),
+    ("fees", "q_fees"),
+    ("carry", "q_carry"),
+    ("gains", "q_gains"),
+    ("ending_capital_account", "capital_account"),
+]
+
+
+def _figures(
     rows: list[Any], as_of: dt.date, quarter: tuple[str, dt.date, dt.date] | None
-) -> list[dict[str, Any]]:
-    """Statements from rows of :func:`_statement_query`, their money formatted a column
-    at a time (:func:`columns.format_minor`)."""
-    if not rows:
-        return []
+) -> dict[str, Sequence[Any]]:
+    """Every figure of the statements of ``rows`` (of :func:`_statement_query`), a list
+    per figure, money formatted a column at a time (:func:`columns.format_minor`)."""
+    count = len(rows)
     table = list(zip(*rows, strict=True))
     details = dict(zip(_PARTNER, table[: len(_PARTNER)], strict=True))
     names = list(_FIGURES) + ([f"quarter_{n}" for n in _QUARTER] if quarter else [])
     sums = {
-        name: np.array([0 if v is None else int(v) for v in column], dtype=np.int64)
+        name: np.array([0 if v is None else v for v in column], dtype=np.int64)
         for name, column in zip(names, table[len(_PARTNER) :], strict=True)
     }
     currency = np.array(details["currency"], dtype="<U3")
@@ -146,7 +178,12 @@ def _build(
     def text(values: IntArray) -> list[str]:
         return format_minor(values, digits)
 
-    figures = {
+    figures: dict[str, Sequence[Any]] = {
+        "id": details["id"],
+        "name": details["name"],
+        "role": details["role"],
+        "as_of": [as_of.isoformat()] * count,
+        "currency": details["currency"],
         "commitment": text(commitment),
         "called": text(called),
         "contributed": text(called - sums["receivable"]),
@@ -166,9 +203,13 @@ def _build(
         "capital_account_usd": format_minor(-sums["capital_value"], 2),
     }
     if quarter is not None:
+        name, first, last = quarter
         begin = sums["quarter_capital"] - sums["capital"]  # before the quarter (negated)
-        gains = sum((sums[f"quarter_{n}"] for n in _GAINS), np.zeros(len(rows), np.int64))
+        gains = sum((sums[f"quarter_{n}"] for n in _GAINS), np.zeros(count, np.int64))
         figures |= {
+            "q_name": [name] * count,
+            "q_from": [first.isoformat()] * count,
+            "q_to": [last.isoformat()] * count,
             "q_begin": text(begin),
             "q_contributions": text(-sums["quarter_contributions"]),
             "q_distributions": text(sums["quarter_distributions"]),
@@ -176,52 +217,48 @@ def _build(
             "q_carry": text(-sums["quarter_carry"]),
             "q_gains": text(-gains),
         }
-    day = as_of.isoformat()
-    out = []
-    for k in range(len(rows)):
-        f = {name: values[k] for name, values in figures.items()}
-        statement = {
-            "partner": details["id"][k],
-            "name": details["name"][k],
-            "role": details["role"][k],
-            "as_of": day,
-            "currency": str(currency[k]),
-            "commitment": f["commitment"],
-            "called": f["called"],
-            "contributed": f["contributed"],
-            "receivable": f["receivable"],
-            "equalization_receivable": f["equalization_receivable"],
-            "unfunded": f["unfunded"],
-            "distributed": f["distributed"],
-            "repurchased": f["repurchased"],
-            "fees": f["fees"],
-            "carry": f["carry"],
-            "gains": {
-                "realized": f["realized"],
-                "unrealized": f["unrealized"],
-                "fund_expenses": f["fund_expenses"],
-                "equalization_interest": f["equalization_interest"],
-                "early_repurchase_deductions": f["early_repurchase_deductions"],
-            },
-            "capital_account": f["capital_account"],
-            "capital_account_usd": f["capital_account_usd"],
+    return figures
+
+
+def _layout(quarter: bool) -> list[tuple[str, Any]]:
+    return [*_LAYOUT, ("quarter", _QUARTER_LAYOUT)] if quarter else _LAYOUT
+
+
+def _dicts(figures: dict[str, Sequence[Any]], quarter: bool) -> list[dict[str, Any]]:
+    """The statements as dicts (the JSON of ``books statement``)."""
+
+    def one(layout: list[tuple[str, Any]], k: int) -> dict[str, Any]:
+        return {
+            key: one(source, k) if isinstance(source, list) else figures[source][k]
+            for key, source in layout
         }
-        if quarter is not None:
-            name, first, last = quarter
-            statement["quarter"] = {
-                "quarter": name,
-                "from": first.isoformat(),
-                "to": last.isoformat(),
-                "beginning_capital_account": f["q_begin"],
-                "contributions": f["q_contributions"],
-                "distributions": f["q_distributions"],
-                "fees": f["q_fees"],
-                "carry": f["q_carry"],
-                "gains": f["q_gains"],
-                "ending_capital_account": f["capital_account"],
-            }
-        out.append(statement)
-    return out
+
+    layout = _layout(quarter)
+    return [one(layout, k) for k in range(len(figures["id"]))]
+
+
+def _template(layout: list[tuple[str, Any]], order: list[str]) -> str:
+    """A %-template of the statement's JSON; ``order`` gets the figures it shows."""
+    parts = []
+    for key, source in layout:
+        if isinstance(source, list):
+            parts.append(f'"{key}":{_template(source, order)}')
+            continue
+        order.append(source)
+        # the name is JSON-encoded beforehand; every other figure is a plain word
+        parts.append(f'"{key}":%s' if source == "name" else f'"{key}":"%s"')
+    return "{" + ",".join(parts) + "}"
+
+
+def _lines(figures: dict[str, Sequence[Any]], quarter: bool) -> list[str]:
+    """The statements as JSON lines, rendered from a template (no dict per partner)."""
+    order: list[str] = []
+    template = _template(_layout(quarter), order)
+    columns = [
+        [json.dumps(n) for n in figures["name"]] if name == "name" else figures[name]
+        for name in order
+    ]
+    return [template % row for row in zip(*columns, strict=True)]
 
 
 def statement(
@@ -231,22 +268,24 @@ def statement(
     ctx.partners.position(partner)  # a clear error for an unknown partner
     as_of = as_of or last_date(connection) or ctx.start
     rows = connection.execute(_statement_query(as_of, None, partner)).all()
-    return _build(list(rows), as_of, None)[0]
+    return _dicts(_figures(list(rows), as_of, None), quarter=False)[0]
 
 
 def statements(
-    connection: Connection, quarter: str, as_of: dt.date | None = None
-) -> Iterator[dict[str, Any]]:
+    connection: Connection, quarter: str, as_of: dt.date | None = None, *, lines: bool = False
+) -> Iterator[Any]:
     """Every partner's statement for a calendar quarter (``2026Q2``), as of its last day
-    (or ``as_of``), with the quarter's own figures, in order of admission: read from one
-    query, streamed in chunks, so memory stays flat however many partners there are."""
+    (or ``as_of``), with the quarter's own figures, in order of admission: as dicts, or
+    with ``lines`` as JSON lines (the same JSON). Read from one query, streamed in
+    chunks, so memory stays flat however many partners there are."""
     from sovfund.books.ilpa import parse_quarter
 
     first, last = parse_quarter(quarter)
     day = as_of or last
-    name = quarter.strip().upper()
+    period = (quarter.strip().upper(), first, last)
+    render = _lines if lines else _dicts
     for batch in stream(connection, _statement_query(day, first, None)):
-        yield from _build(batch, day, (name, first, last))
+        yield from render(_figures(batch, day, period), True)
 
 
 _HTML = """<!doctype html>
@@ -276,7 +315,8 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 <tr><th colspan="2">Capital account</th></tr>
 <tr><td>Contributions called</td><td class="n">{{ s.called }}</td></tr>
 <tr><td>Distributions{% if s.repurchased != '0.00' and s.repurchased != '0' %}
- (of which repurchases {{ s.repurchased }}){% endif %}</td><td class="n">-{{ s.distributed }}</td></tr>
+ (of which repurchases {{ s.repurchased }}){% endif %}</td>
+<td class="n">-{{ s.distributed }}</td></tr>
 <tr><td>Management fees{% if s.role == 'gp' %} (earned, owed by the fund){% endif %}</td>
 <td class="n">{% if s.role == 'lp' %}-{% endif %}{{ s.fees }}</td></tr>
 <tr><td>Carried interest</td><td class="n">{{ s.carry }}</td></tr>
