@@ -5,10 +5,11 @@ started for the run in a temporary folder, as the tests do; skipped when its bin
 are missing), a fresh son-2025 fund takes that many retail LPs from a CSV and runs:
 the import (``books partners``), a capital call to all of them, its payment, a fee
 run, a distribution through the waterfall, the quarter's statements for all of them
-(one JSON Lines file) and ``books check``. Each figure is the wall time of one command
-through the Python API, its transaction, commit and idempotency key included. Each
-size runs in a process of its own, so its peak RSS (the client's, not the server's)
-is its own. The baseline is the time to write the same number of plain rows into the
+(one JSON Lines file) and ``books check``; then one partner's statement, as the
+service reads an LP's account (the median of 21 partners across the register). Each
+figure is the wall time of one command through the Python API, its transaction,
+commit and idempotency key included. Each size runs in a process of its own, so its
+peak RSS (the client's, not the server's) is its own. The baseline is the time to write the same number of plain rows into the
 same database, so the ratio says what the books' checks cost over raw writes.
 
     python benchmarks/books.py [--sizes 10000,100000] [--million] [--sqlite-max 100000]
@@ -90,6 +91,7 @@ def one_size(url: str, partners: int, folder: Path) -> dict[str, Any]:
     assert written["partners"] == partners + 8, written
     check = timed("check", books.check)
     assert check.ok, check.breaches
+    seconds["one_statement"] = one_statement(books)
     books.close()
     engine = connect(url)
     start = time.perf_counter()
@@ -104,6 +106,27 @@ def one_size(url: str, partners: int, folder: Path) -> dict[str, Any]:
     seconds["baseline"] = time.perf_counter() - start
     engine.dispose()
     return {"seconds": seconds, "peak_mb": peak_mb()}
+
+
+def one_statement(books: Any) -> float:
+    """The median time of one partner's statement (as the service reads an LP's account:
+    the context loaded once, one read transaction each), over 21 partners across the
+    register."""
+    import statistics
+
+    from sovfund.books.statements import statement
+    from sovfund.books.store import reading
+
+    ctx = books.context()
+    ids = ctx.partners.ids
+    times = []
+    for k in range(21):
+        partner = ids[k * (len(ids) - 1) // 20]
+        start = time.perf_counter()
+        with reading(books.engine) as connection:
+            statement(connection, ctx, partner, None)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def run_size(backend: str, partners: int, socket: str | None, folder: Path) -> dict[str, Any]:
@@ -128,13 +151,14 @@ def run_size(backend: str, partners: int, socket: str | None, folder: Path) -> d
 def report(results: dict[tuple[str, int], dict[str, Any]]) -> None:
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     head = f"{'':<11}{'partners':>10}" + "".join(f"{s:>11}" for s in STEPS)
-    print(head + f"{'peak RSS':>10}{'baseline':>10}")
+    print(head + f"{'peak RSS':>10}{'baseline':>10}{'statement':>11}")
     for (backend, partners), r in results.items():
         cells = "".join(f"{r['seconds'][s]:>9.2f} s" for s in STEPS)
         print(
             f"{names[backend]:<11}{partners:>10,}{cells}{r['peak_mb']:>7.0f} MB"
-            f"{r['seconds']['baseline']:>8.2f} s"
+            f"{r['seconds']['baseline']:>8.2f} s{r['seconds']['one_statement'] * 1e3:>8.1f} ms"
         )
+    print("(statement: one partner's, the median of 21 across the register)")
     print("\ngrowth per 10x partners (time at 10x / time), peak RSS likewise:")
     for (backend, partners), r in results.items():
         bigger = results.get((backend, partners * 10))

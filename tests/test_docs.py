@@ -58,15 +58,24 @@ def test_readme_base_case_figures_are_measured() -> None:
 def _verdict_lines(preset: str) -> list[str]:
     """The verdict as `sovfund run PRESET` writes it (10,000 paths, seed 0, studies of
     2,000 paths): the same functions run_job calls for it, without the frontier and the
-    tornado, which the verdict does not read."""
+    tornado, which the verdict does not read; Japan's side of the bargain on the main
+    paths, its opt-out on 2,000 a run."""
     from sovfund.analytics.verdict import verdict
+    from sovfund.run.bargain import bargain_study
     from sovfund.run.studies import simulation_summary, stress_test
 
     terms = sovfund.load_terms(preset)
     sim = sovfund.simulate(terms, paths=10_000, seed=0)
     stress = stress_test(terms, paths=2_000, seed=0)
+    bargain = bargain_study(terms, paths=10_000, seed=0, base=sim, opt_out_paths=2_000)
     figures = {"paths": sim.paths, "seed": 0, **simulation_summary(sim)}
-    said = verdict(terms, sovfund.run_base_case(terms).to_dict(), figures, stress.to_dict())
+    said = verdict(
+        terms,
+        sovfund.run_base_case(terms).to_dict(),
+        figures,
+        stress.to_dict(),
+        bargain.to_dict(),
+    )
     return [said["headline"], *(s["text"] for s in said["sentences"])]
 
 

@@ -7,14 +7,14 @@
 >>> sim = sovfund.simulate(terms, paths=10_000, seed=7)  # the Monte Carlo
 >>> sim.summary.irr  # per path and party  # doctest: +SKIP
 >>> sovfund.stress_test(terms, paths=2_000, seed=7).table()  # doctest: +SKIP
+>>> sovfund.bargain_study(terms, paths=10_000, seed=7).net["usd"]  # Japan's side  # doctest: +SKIP
 >>> sovfund.run_job(terms, scenario="son-2025", paths=10_000, seed=0).verdict  # doctest: +SKIP
 """
 
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sovfund.errors import (
+    ArgumentError,
     BooksError,
     ConvergenceError,
     FlowsError,
@@ -26,21 +26,30 @@ from sovfund.errors import (
     TermsError,
     UnknownScenarioError,
 )
+from sovfund.lazy import lazy_exports
 from sovfund.presets import DEFAULT_PRESET, preset_ids
-from sovfund.terms import Terms, load_terms, parse_terms
 
 if TYPE_CHECKING:
-    from sovfund.analytics import BaseCase, irr, run_base_case
+    from sovfund.analytics.base_case import BaseCase, run_base_case
+    from sovfund.analytics.irr import irr
+    from sovfund.run.bargain import bargain_study
     from sovfund.run.job import Job, run_job
     from sovfund.run.simulate import Simulation, simulate
     from sovfund.run.studies import compare, leverage_frontier, sensitivity, stress_test
+    from sovfund.terms import Terms, load_terms, parse_terms
+    from sovfund.version import __version__
 
-# The simulation's names are imported on first use, so that `import sovfund.books`
-# (and the CLI's books commands) load none of NumPy's heavy neighbours.
+# The simulation's names (and the version, read from the installed metadata) are
+# imported on first use (sovfund.lazy), so that `import sovfund`, the CLI's quick
+# commands and the books load none of NumPy's heavy neighbours.
 _HOMES = {
-    "BaseCase": "sovfund.analytics",
-    "irr": "sovfund.analytics",
-    "run_base_case": "sovfund.analytics",
+    "__version__": "sovfund.version",
+    "Terms": "sovfund.terms.models",
+    "load_terms": "sovfund.terms.load",
+    "parse_terms": "sovfund.terms.load",
+    "BaseCase": "sovfund.analytics.base_case",
+    "irr": "sovfund.analytics.irr",
+    "run_base_case": "sovfund.analytics.base_case",
     "Job": "sovfund.run.job",
     "run_job": "sovfund.run.job",
     "Simulation": "sovfund.run.simulate",
@@ -49,24 +58,14 @@ _HOMES = {
     "leverage_frontier": "sovfund.run.studies",
     "sensitivity": "sovfund.run.studies",
     "stress_test": "sovfund.run.studies",
+    "bargain_study": "sovfund.run.bargain",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sovfund' has no attribute {name!r}")
-
-
-try:
-    __version__ = version("sovfund")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "DEFAULT_PRESET",
+    "ArgumentError",
     "BaseCase",
     "BooksError",
     "ConvergenceError",
@@ -82,6 +81,7 @@ __all__ = [
     "TermsError",
     "UnknownScenarioError",
     "__version__",
+    "bargain_study",
     "compare",
     "irr",
     "leverage_frontier",

@@ -10,17 +10,24 @@ expected) so that the CLI can list all of them at once and exit 1, never a trace
     │   ├── FlowsError              a flows CSV: one or more Problems
     │   ├── PartnersError           a partners CSV for the books: one or more Problems
     │   ├── UnknownScenarioError    neither a preset id nor a readable file
+    │   ├── ArgumentError           one argument of a function (also a ValueError),
+    │   │                           named as the Python parameter; the CLI shows its flag
     │   └── BooksError              a books command that cannot be booked as asked
     │       └── KeyReusedError      an idempotency key sent again with another request
     └── ConvergenceError            a numerical method found no answer
+
+Warnings (a term sheet that is valid but will likely not run as its author expects)
+are :class:`Problem` records too, returned beside the term sheet, never raised.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "ArgumentError",
     "BooksError",
     "ConvergenceError",
     "FlowsError",
@@ -31,6 +38,7 @@ __all__ = [
     "SovfundError",
     "TermsError",
     "UnknownScenarioError",
+    "os_reason",
 ]
 
 
@@ -114,5 +122,47 @@ class KeyReusedError(BooksError):
     """An idempotency key sent again with a different request; nothing was booked."""
 
 
+class ArgumentError(InputError, ValueError):
+    """An argument a function cannot use, named by its Python parameter.
+
+    ``parameter`` is the name in the signature (``paths``, ``batch_size``), never a CLI
+    flag: the CLI maps it to its own option when it shows the message. Also a
+    ``ValueError``, as Python code expects of a bad argument.
+    """
+
+    def __init__(self, parameter: str, found: str, expected: str) -> None:
+        self.parameter, self.found, self.expected = parameter, found, expected
+        super().__init__(self.message(parameter))
+
+    def message(self, name: str) -> str:
+        """The message with ``name`` (a parameter or the CLI's flag) in front."""
+        return f"{name}: found {self.found}; expected {self.expected}"
+
+
 class ConvergenceError(SovfundError):
     """A numerical method (for example an IRR search) found no answer."""
+
+
+_OS_WORDS = {
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EEXIST: "a file of that name is in the way of a folder",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.ELOOP: "too many symbolic links",
+    errno.EMFILE: "too many files open",
+    errno.EIO: "an input/output error on the device",
+}
+
+
+def os_reason(error: OSError | UnicodeError) -> str:
+    """Why a file could not be read or written, in a user's words ("the disk is full")."""
+    if isinstance(error, UnicodeError):
+        return "it is not UTF-8 text"
+    words = _OS_WORDS.get(error.errno or -1)
+    return words or (error.strerror or str(error) or type(error).__name__).lower()

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 
 import sovfund.books
 from sovfund.books import schema
-from sovfund.books.store import _config, connect
+from sovfund.books.store import HEAD, _config, connect
 
 REFUSED = (sa.exc.IntegrityError, sa.exc.DatabaseError, sa.exc.InternalError)
 
@@ -208,18 +208,25 @@ def test_what_the_journal_names_cannot_be_removed(booked: str, statement: str) -
     assert sovfund.books.open(booked).check().ok
 
 
-def test_books_made_before_0002_are_migrated_when_opened(books_url: str) -> None:
-    """Books at revision 0001 (the schema before repurchase offers and the set-based
-    guards) open as they are: migrated once, their journal kept, sound, and usable."""
+@pytest.mark.parametrize("revision", ["0001", "0002_service"])
+def test_books_made_by_an_earlier_version_are_migrated_when_opened(
+    books_url: str, revision: str
+) -> None:
+    """Books at revision 0001 (the schema before the service) or 0002_service (before
+    repurchase offers and the set-based guards) open as they are: migrated once, their
+    journal kept, sound, and usable."""
     books = sovfund.books.init(books_url, terms="son-2025")
     call = books.call("1000000", date="2026-01-15")
     books.pay(call.entry or 0)
     books.close()
     engine = connect(booked_url := books_url)
     with engine.begin() as connection:
-        command.downgrade(_config(connection), "0001")
+        command.downgrade(_config(connection), revision)
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+        assert MigrationContext.configure(connection).get_current_revision() == revision
+        tables = set(sa.inspect(connection).get_table_names())
+        assert "offer" not in tables
+        assert ("service_user" in tables) == (revision != "0001")
     engine.dispose()
     reopened = sovfund.books.open(booked_url)
     assert reopened.check().ok
@@ -229,3 +236,7 @@ def test_books_made_before_0002_are_migrated_when_opened(books_url: str) -> None
     settled = reopened.settle(offer.offer, date="2026-06-30")
     assert settled.amount == Decimal("980.00")  # held under a year: 2% kept
     assert reopened.check().ok
+    with reopened.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == HEAD
+        declared = schema.declared(connection.dialect.name)
+        assert compare_metadata(MigrationContext.configure(connection), declared) == []

@@ -1,6 +1,6 @@
 """A summary like `sovfund run` writes, with its optional sections (verdict, stress,
-frontier, sensitivity, run) built from real runs of the model on changed terms: small
-runs, real numbers."""
+frontier, sensitivity, bargain, run) built from real runs of the model on changed terms:
+small runs, real numbers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import sovfund
 from sovfund.analytics.base_case import BaseCase, run_base_case
 from sovfund.analytics.distribution import summary_dict
+from sovfund.run.bargain import bargain_study
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.terms.models import Terms
 
@@ -198,6 +199,9 @@ def build_run(
         "base": mean,
         "bars": bars,
     }
+    summary["bargain"] = bargain_study(
+        terms, paths=paths, seed=seed, base=sim, opt_out_paths=extra_paths
+    ).to_dict()
     return Run(summary, base, sim)
 
 
@@ -209,5 +213,13 @@ def son_run() -> Run:
 
 @pytest.fixture(scope="session")
 def mou_run() -> Run:
-    """mou-550b with only the sections `sovfund run` writes today."""
+    """mou-550b with none of the optional sections."""
     return build_run("mou-550b", paths=256, seed=1, sections=False)
+
+
+@pytest.fixture(scope="session")
+def mou_bargain_run(mou_run: Run) -> Run:
+    """mou-550b with Japan's side of the bargain, its opt-out included."""
+    terms = mou_run.base.terms
+    bargain = bargain_study(terms, paths=256, seed=1, base=mou_run.sim, opt_out_paths=256)
+    return Run({**mou_run.summary, "bargain": bargain.to_dict()}, mou_run.base, mou_run.sim)

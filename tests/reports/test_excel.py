@@ -39,7 +39,7 @@ def rows_by_first_column(sheet: Any) -> dict[str, dict[str, Any]]:
 
 def test_sheets(son_book: Path, mou_run: Run, tmp_path: Path) -> None:
     book = load(son_book, values=False)
-    assert book.sheetnames == [*SHEETS, "Stress", "Frontier", "Sensitivity"]
+    assert book.sheetnames == [*SHEETS, "Stress", "Frontier", "Sensitivity", "Bargain"]
     bare = write_workbook(tmp_path / "r.xlsx", mou_run.summary, mou_run.base, mou_run.sim)
     assert load(bare, values=False).sheetnames == list(SHEETS)
     for name in ("Party metrics", "Base case flows", "Projects", "Simulation"):
@@ -125,6 +125,31 @@ def test_stress_frontier_and_sensitivity(son_book: Path, son_run: Run) -> None:
         assert str(formulas.cell(row=5 + i, column=7).value).startswith("=ABS(")
         swing = book["Sensitivity"].cell(row=5 + i, column=7).value
         assert swing == pytest.approx(abs(bar["high"] - bar["low"]))
+
+
+def test_bargain_and_opt_out_sheets(mou_bargain_run: Run, tmp_path: Path) -> None:
+    run = mou_bargain_run
+    path = write_workbook(tmp_path / "r.xlsx", run.summary, run.base, run.sim)
+    assert load(path, values=False).sheetnames == [*SHEETS, "Bargain", "Opt-out"]
+    bargain = run.summary["bargain"]
+    values = load(path, values=True)["Bargain"]
+    formulas = load(path, values=False)["Bargain"]
+    for i, sector in enumerate(bargain["sectors"]):
+        assert str(formulas.cell(row=5 + i, column=9).value).startswith("=B")
+        assert values.cell(row=5 + i, column=9).value == pytest.approx(sector["yearly_relief"])
+    table = {
+        row[0]: row for row in values.iter_rows(values_only=True) if row[0] in ("Net", "The fund")
+    }
+    assert table["Net"][1] == pytest.approx(bargain["net"]["usd"]["mean"])
+    assert table["The fund"][3] == pytest.approx(bargain["fund"]["usd"]["p50"])
+    opt_out = load(path, values=True)["Opt-out"]
+    rows = list(opt_out.iter_rows(min_row=5, max_row=4 + 24, values_only=True))
+    for row, project in zip(rows, bargain["opt_out"]["projects"], strict=True):
+        assert row[0] == project["id"]
+        assert row[7] == pytest.approx(project["gain_usd"], rel=1e-9, abs=1e-3)
+        assert row[9] == project["decision"]
+    decision = load(path, values=False)["Opt-out"].cell(row=5, column=10).value
+    assert str(decision).startswith("=IF(F5>G5")
 
 
 def test_unwritable_folder_is_an_input_error(son_run: Run, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from sovfund.reports.html import parse_notes, render_report, write_report
 from .conftest import Run
 
 CHARTS = {"structure", "lp-outcomes", "gp-receipts", "fan", "j-curve", "attribution"}
-OPTIONAL_CHARTS = {"frontier", "tornado"}
+OPTIONAL_CHARTS = {"frontier", "tornado", "bargain"}
 
 
 def chromium() -> str:
@@ -106,7 +106,7 @@ def test_sections_follow_the_summary(son_run: Run, mou_run: Run) -> None:
     for sentence in verdict["sentences"]:
         assert sentence["text"] in full
         assert sentence["rule"] in full
-    for section in ("verdict", "stress", "frontier", "sensitivity"):
+    for section in ("verdict", "stress", "frontier", "sensitivity", "bargain"):
         assert f'id="{section}"' in full
     for scenario in son_run.summary["stress"]["scenarios"]:
         assert scenario["title"] in full
@@ -114,11 +114,33 @@ def test_sections_follow_the_summary(son_run: Run, mou_run: Run) -> None:
     assert "sovfund run son-2025 --paths 512 --seed 3" in full
 
     bare = render_report(mou_run.summary, mou_run.base, mou_run.sim)
-    for section in ("verdict", "stress", "frontier", "sensitivity"):
+    for section in ("verdict", "stress", "frontier", "sensitivity", "bargain"):
         assert f'id="{section}"' not in bare
     assert "sovfund run mou-550b --paths 256 --seed 1" in bare
     assert "chart-fan" in bare
     assert "chart-frontier" not in bare
+
+
+def test_bargain_section_shows_the_net_and_each_projects_decision(
+    son_run: Run, mou_bargain_run: Run
+) -> None:
+    son = render_report(son_run.summary, son_run.base, son_run.sim)
+    bargain = son_run.summary["bargain"]
+    section = son[son.index('id="bargain"') : son.index('id="assumptions"')]
+    assert "chart-bargain" in section
+    assert money(bargain["net"]["usd"]["p50"]) in section
+    assert money(bargain["break_even"]["p50"]["yearly_usd"]) in section
+    assert "The opt-out, project by project" not in section  # no right to decline
+    mou = render_report(mou_bargain_run.summary, mou_bargain_run.base, mou_bargain_run.sim)
+    section = mou[mou.index('id="bargain"') : mou.index('id="assumptions"')]
+    assert "The opt-out, project by project" in section
+    names = {p.id: p.name.split(" (")[0] for p in mou_bargain_run.base.terms.projects}
+    for row in mou_bargain_run.summary["bargain"]["opt_out"]["projects"]:
+        assert names[row["id"]] in section
+        assert money(row["expected_loss_usd"]) in section
+    assert section.count(">decline") == len(
+        mou_bargain_run.summary["bargain"]["opt_out"]["portfolio"]["declined"]
+    )
 
 
 def test_key_figures_are_the_models(son_run: Run) -> None:

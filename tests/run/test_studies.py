@@ -156,7 +156,7 @@ def test_sensitivity_bars_are_sorted_and_move_the_right_way(son) -> None:  # typ
     assert bars["overrun_scale"]["high"] < result.base < bars["overrun_scale"]["low"]
     assert bars["fees"]["high"] < bars["fees"]["low"]
     assert result.party == "japan_reserves"
-    with pytest.raises(InputError, match="--metric"):
+    with pytest.raises(InputError, match=r"metric: found .sharpe."):
         sensitivity(son, paths=PATHS, seed=0, metric="sharpe")
 
 

@@ -1,13 +1,16 @@
-"""`sovfund validate` on malformed term sheets, through the real command line.
+"""`sovfund validate` on malformed term sheets, through the command line.
 
 Each bad term sheet is the valid tiny example (examples/tiny.toml) with one small edit,
-written to a temporary folder and checked by running ``python -m sovfund validate`` in
-a subprocess. Every problem must come back as exit code 1 with a message naming the
+written to a temporary folder and checked by running ``sovfund validate`` on it: in
+this process (Typer's runner, where an unhandled exception fails the test), and for a
+few deliberate cases as its own process (``python -m sovfund validate``, the real exit
+code and stderr). Every problem must come back as exit code 1 with a message naming the
 file and the key path, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -29,6 +32,19 @@ def edit(text: str, old: str, new: str) -> str:
 
 
 def validate(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``sovfund validate PATH`` in this process, in the file's folder (an exception the
+    command does not turn into a message fails the test, warnings included)."""
+    from typer.testing import CliRunner
+
+    from sovfund.cli.main import app
+
+    with contextlib.chdir(path.parent):
+        result = CliRunner().invoke(app, ["validate", str(path), *options], catch_exceptions=False)
+    return subprocess.CompletedProcess(["validate"], result.exit_code, result.stdout, result.stderr)
+
+
+def validate_process(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """The same through the real command (its entry point, exit code and stderr)."""
     return subprocess.run(
         [sys.executable, "-W", "error", "-m", "sovfund", "validate", str(path), *options],
         capture_output=True,
@@ -96,7 +112,7 @@ CASES = [
         "capex = 100.0",
         'capex = "100"',
         "project[0].capex",
-        ["'100'", "a number"],
+        ['"100"', "a number"],
         id="string-for-number",
     ),
     pytest.param(
@@ -152,7 +168,7 @@ CASES = [
         'role = "gp"',
         'role = "gq"',
         "party[1].role",
-        ["'gq'", "'lp' or 'gp'"],
+        ['"gq"', '"lp" or "gp"'],
         id="bad-role-literal",
     ),
     pytest.param(
@@ -166,14 +182,14 @@ CASES = [
         "rate = 0.08",
         'rate = "8%"',
         "waterfall.tier[1].until.rate",
-        ["'8%'", "a number"],
+        ['"8%"', "a number"],
         id="hurdle-rate-as-text",
     ),
     pytest.param(
         "rate = 0.08",
         'rate = { index = "libor", spread = 0.01 }',
         "waterfall.tier[1].until.rate.index",
-        ["'libor'", "'sofr'"],
+        ['"libor"', '"sofr"'],
         id="floating-rate-unknown-index",
     ),
     pytest.param(
@@ -194,7 +210,7 @@ CASES = [
         "construction_quarters = 2",
         "construction_quarters = 0",
         "project[0].construction_quarters",
-        ["greater than or equal to 1"],
+        ["a number from 1 to 120"],
         id="zero-construction-quarters",
     ),
     pytest.param(
@@ -301,7 +317,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = edit(text, 'name = "Tiny fund"', 'name = "Tiny fund"\nmanager = "Someone"')
     path = write(tmp_path, text)
 
-    result = validate(path)
+    result = validate_process(path)
 
     assert result.returncode == 1
     assert "3 problems in the term sheet" in result.stderr
@@ -332,7 +348,7 @@ def test_every_cross_field_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_valid_term_sheet_exits_0(tmp_path: Path) -> None:
     path = write(tmp_path, tiny_text())
 
-    result = validate(path)
+    result = validate_process(path)
 
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
@@ -343,7 +359,7 @@ def test_valid_term_sheet_exits_0(tmp_path: Path) -> None:
 def test_missing_file_exits_1_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "no-such-terms.toml"
 
-    result = validate(path)
+    result = validate_process(path)
 
     assert result.returncode == 1
     assert str(path) in flat(result.stderr)
@@ -385,7 +401,7 @@ def test_json_lists_problems_as_records(tmp_path: Path) -> None:
     assert {problem["path"] for problem in problems} == {"party[1].role", "project[0].capex"}
     assert {problem["file"] for problem in problems} == {str(path)}
     role = next(p for p in problems if p["path"] == "party[1].role")
-    assert role["found"] == "'gq'"
+    assert role["found"] == '"gq"'
     assert_no_traceback(result)
 
 
@@ -395,4 +411,4 @@ def test_json_for_a_valid_file_says_valid(tmp_path: Path) -> None:
     result = validate(path, "--json")
 
     assert result.returncode == 0
-    assert json.loads(result.stdout) == {"valid": True, "file": str(path)}
+    assert json.loads(result.stdout) == {"valid": True, "file": str(path), "warnings": []}

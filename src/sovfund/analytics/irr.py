@@ -1,22 +1,31 @@
 """Internal rate of return of dated cash flows (annual compounding, Actual/365).
 
 Which root: NPV(r) = sum_i a_i (1 + r)^(-t_i) can have several roots when the flows
-change sign more than once. We scan a grid of L = log(1 + r) from -100 to log(1e6)
-(IRRs from -100% to about +10^8 %), take every sign change, refine each by Brent's
-method and return the root nearest zero: for the usual profile (money in, then money
-out) there is exactly one root, and for unusual ones the smallest rate in magnitude is
-the least surprising answer. Flows with no money in or no money out have no IRR
-(``None``); money in and nothing ever out is a total loss, IRR = -100%.
+change sign more than once. We search a grid of L = log(1 + r) from -100 to log(1e6)
+(IRRs from -100% to about +10^8 %) outward from 0%, refine the first sign change and
+return the root nearest zero: for the usual profile (money in, then money out) there is
+exactly one root, and for unusual ones the smallest rate in magnitude is the least
+surprising answer. Flows with no money in or no money out have no IRR (``None``); money
+in and nothing ever out is a total loss, IRR = -100%.
+
+One rule, one implementation: :func:`irr` and :func:`irr_rows` both run the compiled
+:func:`irr_of_row` (memory: a few arrays of one value a date, however many dates), so
+they give the same number for the same flows. Amounts of 1e-12 times the largest or less
+are left out; a NaN or infinite amount or time is bad input (:func:`irr` raises, the
+tables' :func:`irr_or_nan` and :func:`irr_rows` give NaN). Sign tests compare signs,
+never products, so flows of any size (1e-300 or 1e300) give the same IRR as the same
+flows scaled to units.
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq
 
-from sovfund.errors import ConvergenceError
+from sovfund.errors import ArgumentError, ConvergenceError
 
 __all__ = [
     "LOG_GRID",
@@ -31,9 +40,11 @@ __all__ = [
 ]
 
 LOG_GRID = np.linspace(-100.0, np.log(1e6), 2401)
-"""The grid of L = log(1 + r) scanned for sign changes of the NPV."""
+"""The grid of L = log(1 + r) searched for sign changes of the NPV."""
 LOG_GRID_ZERO = int(np.searchsorted(LOG_GRID, 0.0))
 """The first grid index with L >= 0, where compiled scans start."""
+SIGNIFICANT = 1e-12
+"""Amounts of this times the row's largest or less are left out (rounding noise)."""
 
 
 def npv(
@@ -47,17 +58,7 @@ def npv(
         return (a * (1.0 + r[..., None]) ** (-t)).sum(axis=-1)
 
 
-def _scaled_npv(
-    log_growth: NDArray[np.float64], t: NDArray[np.float64], a: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """NPV at L = log(1 + r), divided by its largest discount factor: same sign and
-    roots as the NPV, and no overflow however large or small 1 + r is."""
-    exponent = -np.multiply.outer(log_growth, t)
-    exponent -= exponent.max(axis=-1, keepdims=True)
-    return (a * np.exp(exponent)).sum(axis=-1)
-
-
-def irr(times: ArrayLike, amounts: ArrayLike, *, tolerance: float = 1e-13) -> float | None:
+def irr(times: ArrayLike, amounts: ArrayLike) -> float | None:
     """IRR of ``amounts`` (negative = money in) at ``times`` in years (Actual/365).
 
     Returns ``None`` where no IRR exists (no money in, or no money out), -1.0 for a
@@ -65,45 +66,41 @@ def irr(times: ArrayLike, amounts: ArrayLike, *, tolerance: float = 1e-13) -> fl
 
     Raises
     ------
+    ArgumentError
+        ``times`` and ``amounts`` are not two lists of the same length, or hold a NaN
+        or an infinity.
     ConvergenceError
-        NPV never changes sign for 1 + r between e^-100 and 1e6.
+        No root between -100% and +99,999,900%: the message says whether the IRR lies
+        beyond that range or the NPV never changes sign.
     """
-    t = np.asarray(times, dtype=np.float64)
-    a = np.asarray(amounts, dtype=np.float64)
-    scale = np.abs(a).max(initial=0.0)
-    significant = np.abs(a) > 1e-12 * scale
-    t, a = t[significant], a[significant]
-    if not (a < 0).any():
+    t, a = _one_row(times, amounts)
+    if not np.isfinite(a).all():
+        where = int(np.flatnonzero(~np.isfinite(a))[0])
+        raise ArgumentError("amounts", f"{a[where]} at index {where}", "finite numbers")
+    money_in, money_out = _directions(a)
+    if not money_in:
         return None
-    if not (a > 0).any():
+    if not money_out:
         return -1.0
-    t = t - t.min()
-    values = _scaled_npv(LOG_GRID, t, a)
-    roots = [float(np.expm1(g)) for g in LOG_GRID[values == 0.0]]
-    for i in np.flatnonzero(values[:-1] * values[1:] < 0):
-        root = brentq(
-            lambda g: float(_scaled_npv(np.array([g]), t, a)[0]),
-            LOG_GRID[i],
-            LOG_GRID[i + 1],
-            xtol=tolerance,
-            rtol=4 * np.finfo(float).eps,
-            maxiter=200,
-        )
-        roots.append(float(np.expm1(root)))
-    if not roots:
-        raise ConvergenceError(
-            "no IRR between -100% and +99,999,900%: the net present value of these flows"
-            f" never changes sign (NPV at 0% = {float(npv(0.0, t, a)):.6g})"
-        )
-    return min(roots, key=abs)
+    order = np.argsort(t, kind="stable")
+    t, a = np.ascontiguousarray(t[order]), np.ascontiguousarray(a[order])
+    spaced = spacing(t)
+    value = float(irr_of_row(*spaced, a, LOG_GRID, LOG_GRID_ZERO))
+    if math.isnan(value):
+        raise ConvergenceError(_no_root(spaced, a))
+    return value
 
 
 def irr_or_nan(times: ArrayLike, amounts: ArrayLike) -> float:
-    """:func:`irr` for tables: NaN where there is no IRR or none could be found.
+    """:func:`irr` for tables: NaN where there is no IRR, none could be found, or an
+    amount is NaN or infinite, exactly as :func:`irr_rows` gives it for the row.
 
     Results are NaN (``null`` in JSON, a dash in tables) rather than an error, because
     a table of many paths and parties should not fail for one odd cash-flow profile.
     """
+    _, a = _one_row(times, amounts)
+    if not np.isfinite(a).all():
+        return float("nan")
     try:
         value = irr(times, amounts)
     except ConvergenceError:
@@ -114,20 +111,101 @@ def irr_or_nan(times: ArrayLike, amounts: ArrayLike) -> float:
 def irr_rows(times: ArrayLike, amounts: ArrayLike) -> NDArray[np.float64]:
     """IRRs of many rows of flows on the same dates: shape (rows, dates) -> (rows,).
 
-    Compiled and parallel over rows, with the same rule and grid as :func:`irr`, and the
-    same answers as :func:`irr_or_nan` row by row: NaN where there is no IRR or none on
-    the grid, -1 for a total loss. It scans the grid outward from 0% and stops once the
-    nearest root is certain, so a typical row costs a few dozen NPV evaluations; flows
-    that change sign once have a single root, whose grid cell it finds by galloping.
+    Compiled and parallel over rows, with the rule of :func:`irr`, and the same answers
+    as :func:`irr_or_nan` row by row: NaN where there is no IRR or none on the grid (or
+    an amount is NaN or infinite), -1 for a total loss. It scans the grid outward from
+    0% and stops once the nearest root is certain, so a typical row costs a few dozen
+    NPV evaluations; flows that change sign once have a single root, whose grid cell it
+    finds by galloping.
+
+    Raises
+    ------
+    ArgumentError
+        ``times`` is not one finite time a column of ``amounts``.
     """
     t = np.asarray(times, dtype=np.float64)
     a = np.asarray(amounts, dtype=np.float64)
+    if t.ndim != 1 or a.ndim != 2 or a.shape[1] != t.size:
+        raise ArgumentError(
+            "amounts",
+            f"shape {a.shape} against times of shape {t.shape}",
+            "a table of shape (rows, dates) with one time a date",
+        )
+    _finite_times(t)
     order = np.argsort(t, kind="stable")  # the NPV's terms in date order
     out = np.full(a.shape[0], np.nan)
     if t.size:
         spaced = spacing(t[order])
         _irr_kernel(*spaced, np.ascontiguousarray(a[:, order]), LOG_GRID, LOG_GRID_ZERO, out)
     return out
+
+
+def _one_row(times: ArrayLike, amounts: ArrayLike) -> tuple[NDArray[np.float64], ...]:
+    """``times`` and ``amounts`` as two float arrays of one value a date, checked."""
+    try:
+        t = np.asarray(times, dtype=np.float64)
+        a = np.asarray(amounts, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(
+            "amounts", f"values that are not numbers ({error})", "numbers"
+        ) from None
+    if t.ndim != 1 or a.ndim != 1 or t.size != a.size:
+        raise ArgumentError(
+            "times",
+            f"{_count(t)} against {_count(a)} of amounts",
+            "one time for each amount (two lists of the same length)",
+        )
+    _finite_times(t)
+    return t, a
+
+
+def _count(values: NDArray[np.float64]) -> str:
+    return f"{values.size} values" if values.ndim == 1 else f"an array of shape {values.shape}"
+
+
+def _finite_times(times: NDArray[np.float64]) -> None:
+    if not np.isfinite(times).all():
+        where = int(np.flatnonzero(~np.isfinite(times))[0])
+        raise ArgumentError("times", f"{times[where]} at index {where}", "finite times in years")
+
+
+def _directions(amounts: NDArray[np.float64]) -> tuple[bool, bool]:
+    """Whether any significant amount is money in (< 0), and any money out (> 0)."""
+    scale = float(np.abs(amounts).max(initial=0.0))
+    significant = amounts[np.abs(amounts) > SIGNIFICANT * scale]
+    return bool((significant < 0).any()), bool((significant > 0).any())
+
+
+def _no_root(
+    spaced: tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]],
+    amounts: NDArray[np.float64],
+) -> str:
+    """Why flows with money in and out have no IRR on the grid, in words.
+
+    As L -> -inf (r -> -100%) the NPV takes the sign of the last amount, as L -> +inf
+    that of the first: where the NPV at an end of the grid has the other sign, the root
+    lies beyond that end.
+    """
+    scale = float(np.abs(amounts).max())
+    significant = amounts[np.abs(amounts) > SIGNIFICANT * scale]
+    low = _npv_and_slope(*spaced, amounts, LOG_GRID[0], scale)[0]
+    high = _npv_and_slope(*spaced, amounts, LOG_GRID[-1], scale)[0]
+    at_zero = float(npv(0.0, spaced[0], amounts))
+    if (high > 0) != (significant[0] > 0):
+        return (
+            "the IRR is above +99,999,900%, beyond the range searched (-100% to"
+            f" +99,999,900%): the money back is vast next to the money in (NPV at 0% ="
+            f" {at_zero:.6g})"
+        )
+    if (low > 0) != (significant[-1] > 0):
+        return (
+            "the IRR is within a hair of -100%, beyond the range searched: almost"
+            f" nothing comes back (NPV at 0% = {at_zero:.6g})"
+        )
+    return (
+        "no IRR between -100% and +99,999,900%: the net present value of these flows"
+        f" never changes sign (NPV at 0% = {at_zero:.6g})"
+    )
 
 
 def spacing(
@@ -168,7 +246,11 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
     dates = amounts.shape[0]
     scale = 0.0
     for i in range(dates):
+        if not np.isfinite(amounts[i]):
+            return np.nan  # bad input: no IRR
         scale = max(scale, abs(amounts[i]))
+    if scale > _HUGE or 0.0 < scale < _TINY:
+        amounts, scale = _in_units(amounts, scale)
     money_in = False
     money_out = False
     for i in range(dates):
@@ -192,7 +274,7 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
         best = np.expm1(grid[right])
     if v_left == 0.0 and abs(np.expm1(grid[left])) < abs(best):
         best = np.expm1(grid[left])
-    if v_right * v_left < 0.0:
+    if _opposite(v_right, v_left):
         root = _refine(times, kinds, steps, amounts, grid[left], grid[right], v_left, scale)
         root = np.expm1(root)
         best = root if abs(root) < abs(best) else best
@@ -209,7 +291,7 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
             if value == 0.0:
                 candidate = np.expm1(grid[right + 1])
                 best = candidate if abs(candidate) < abs(best) else best
-            elif value * f_right < 0.0:
+            elif _opposite(value, f_right):
                 low, high = grid[right], grid[right + 1]
                 root = _refine(times, kinds, steps, amounts, low, high, f_right, scale)
                 candidate = np.expm1(root)
@@ -221,7 +303,7 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
             if value == 0.0:
                 candidate = np.expm1(grid[left - 1])
                 best = candidate if abs(candidate) < abs(best) else best
-            elif value * f_left < 0.0:
+            elif _opposite(value, f_left):
                 low, high = grid[left - 1], grid[left]
                 root = _refine(times, kinds, steps, amounts, low, high, value, scale)
                 candidate = np.expm1(root)
@@ -229,6 +311,27 @@ def irr_of_row(times, kinds, steps, amounts, grid, zero):  # type: ignore[no-unt
             left -= 1
             f_left = value
     return best if best < np.inf else np.nan
+
+
+_HUGE = 2.0**900
+_TINY = 2.0**-900
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _in_units(amounts, scale):  # type: ignore[no-untyped-def]
+    """Flows near the ends of the float range (beyond 2^±900) scaled by a power of two,
+    which is exact, so that no NPV of them overflows or underflows; and their scale."""
+    exponent = math.frexp(scale)[1]
+    scaled = np.empty_like(amounts)
+    for i in range(amounts.shape[0]):
+        scaled[i] = math.ldexp(amounts[i], -exponent)
+    return scaled, math.ldexp(scale, -exponent)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _opposite(a, b):  # type: ignore[no-untyped-def]
+    """Whether ``a`` and ``b`` have strictly opposite signs (a product could underflow)."""
+    return (a < 0.0 < b) or (b < 0.0 < a)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -52,6 +52,13 @@ class PathSummary:
         includes the NAV left at the last quarter's rate).
     ks_pme, direct_alpha : party arrays
         Against Treasury bills at the path's short rate (:mod:`sovfund.analytics.pme`).
+    npv_jpy : party arrays
+        The party's net cash (distributions and fees less contributions, plus the NAV
+        left at the last quarter) in yen at each quarter's USD/JPY, discounted to the
+        fund's start at the path's JPY short rate rolled quarterly, a flow at the end of
+        quarter t by ``prod_{s <= t} (1 + jpy_short_rate[s] / 4)``: what the stake is
+        worth to a holder who funds it with yen bills (Japan's side of the bargain,
+        docs/bargain.md).
     defaulted, shortfall, breached : fund arrays of bool
         Fund-debt default; a funding shortfall (calls and debt could not pay for the
         projects, so the fund sold up); any covenant breach.
@@ -78,6 +85,7 @@ class PathSummary:
     received_jpy: Array
     ks_pme: Array
     direct_alpha: Array
+    npv_jpy: Array
     defaulted: NDArray[np.bool_]
     shortfall: NDArray[np.bool_]
     breached: NDArray[np.bool_]
@@ -144,6 +152,7 @@ def summarize_paths(
         received_jpy=party["received_jpy"],
         ks_pme=party["ks_pme"],
         direct_alpha=party["direct_alpha"],
+        npv_jpy=party["npv_jpy"],
         defaulted=fund.default_quarter >= 0,
         shortfall=fund.shortfall_quarter >= 0,
         breached=breached,
@@ -174,6 +183,7 @@ def _party_figures(
         np.ascontiguousarray(fund.residual),
         np.ascontiguousarray(draws.usd_jpy),
         np.ascontiguousarray(draws.short_rate),
+        np.ascontiguousarray(draws.jpy_short_rate),
         np.ascontiguousarray(yen),
         figures,
     )
@@ -194,6 +204,7 @@ def _party_figures_numpy(
     index = treasury_index(draws.short_rate)
     final = cash.copy()
     final[:, -1, :] += residual
+    yen_index = treasury_index(draws.jpy_short_rate)[:, :, None]  # 1 rolled in yen bills
     return {
         "contributed": paid_in.sum(axis=1),
         "received": paid_out.sum(axis=1),
@@ -205,6 +216,7 @@ def _party_figures_numpy(
         "irr": irr_by_party(times, cash),
         "irr_jpy": irr_jpy,
         "direct_alpha": direct_alpha(times, final, index),
+        "npv_jpy": (final * usd_jpy / yen_index).sum(axis=1),
     }
 
 
@@ -219,6 +231,7 @@ _PARTY_FIGURES = (
     "irr",
     "irr_jpy",
     "direct_alpha",
+    "npv_jpy",
 )
 """The rows of the party kernel's output, in order."""
 
@@ -240,6 +253,7 @@ def _party_kernel(  # type: ignore[no-untyped-def]
     residual,
     usd_jpy,
     short_rate,
+    jpy_short_rate,
     yen,
     out,
 ):
@@ -251,7 +265,9 @@ def _party_kernel(  # type: ignore[no-untyped-def]
     paid in; the Treasury index rolls 1 at short_rate / 4 a quarter and grows a flow
     at t to the end by index[T] / index[t]; KS-PME is grown money out (plus the NAV
     left) over grown money in; Direct Alpha the IRR of the grown cash with the NAV left
-    added at the end; yen figures convert each quarter at that quarter's USD/JPY.
+    added at the end; yen figures convert each quarter at that quarter's USD/JPY; the
+    yen NPV discounts each quarter's yen cash (the NAV left added at the end) by 1
+    rolled at jpy_short_rate / 4 a quarter to that quarter's end.
     """
     paths, quarters, parties = paid_in.shape
     last = quarters - 1
@@ -264,9 +280,15 @@ def _party_kernel(  # type: ignore[no-untyped-def]
             growth[t] = level
         for t in range(quarters):
             growth[t] = level / growth[t]
+        discount = np.empty(quarters)  # 1 / yen-bill index at the end of quarter t
+        level = 1.0
+        for t in range(quarters):
+            level *= 1.0 + jpy_short_rate[p, t] / 4.0
+            discount[t] = 1.0 / level
         cash = np.empty((3, parties, quarters))  # USD, yen, grown with the index
         for k in range(parties):
             contributed = received = fees = paid_jpy = got_jpy = paid_grown = got_grown = 0.0
+            npv_jpy = 0.0
             for t in range(quarters):
                 paid = paid_in[p, t, k]
                 got = distributed[p, t, k] + fees_received[p, t, k]
@@ -278,8 +300,10 @@ def _party_kernel(  # type: ignore[no-untyped-def]
                 paid_grown += paid * growth[t]
                 got_grown += got * growth[t]
                 flow = got - paid
+                in_yen = flow * usd_jpy[p, t]
+                npv_jpy += in_yen * discount[t]
                 cash[0, k, t] = flow
-                cash[1, k, t] = flow * usd_jpy[p, t]
+                cash[1, k, t] = in_yen
                 cash[2, k, t] = (flow + residual[p, k] if t == last else flow) * growth[t]
             nav = residual[p, k]
             out[0, p, k] = contributed
@@ -289,6 +313,7 @@ def _party_kernel(  # type: ignore[no-untyped-def]
             out[4, p, k] = paid_jpy
             out[5, p, k] = got_jpy + nav * usd_jpy[p, last]
             out[6, p, k] = (got_grown + nav) / paid_grown if paid_grown > 0.0 else np.nan
+            out[10, p, k] = npv_jpy + nav * usd_jpy[p, last] * discount[last]
         for kind in range(3):
             among = yen if kind == 1 else everyone
             for k in range(parties):

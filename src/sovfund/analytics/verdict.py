@@ -16,6 +16,11 @@ rules. The headline answers "fantasy finance or real risk?":
 The verdict speaks for the parties the term sheet has (:func:`focus_party`): its
 largest sovereign LP, else its largest LP. Japan's FX reserves and yen funding come
 into it only where that party is Japan's.
+
+Where the term sheet has a ``[bargain]``, a sentence sets the fund against the tariff
+relief it buys (docs/bargain.md): worth it to Japan or not by the median and the 5th
+percentile of the net, and the relief it would need to break even; and, where Japan
+may decline projects, one on what following the opt-out rule changes.
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ def verdict(
     base_case: dict[str, Any],
     simulation: dict[str, Any],
     stress: dict[str, Any] | None = None,
+    bargain: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``{"headline": str, "sentences": [{"text", "metric", "value", "rule"}]}`` from the
     base case (``BaseCase.to_dict()``), the simulation figures (the simulate JSON) and,
-    if given, the stress test (``StressTest.to_dict()``)."""
+    if given, the stress test (``StressTest.to_dict()``) and Japan's side of the
+    bargain (``BargainStudy.to_dict()``)."""
     parties, fund = simulation["parties"], simulation["fund"]
     sentences: list[dict[str, Any]] = []
     leverage = terms.leverage.debt_to_equity
@@ -84,6 +91,8 @@ def verdict(
         )
     if stress is not None:
         sentences.extend(_worst_stress(terms, stress, leverage > 0, focus))
+    if bargain is not None:
+        sentences.extend(_bargain(terms, bargain))
     who = _possessive(terms, focus) if focus is not None else ""
     return {
         "headline": _headline(p_default, p_focus, who, base_irr, hurdle, leverage > 0),
@@ -222,6 +231,94 @@ def _worst_stress(
     return [_say(text, metric, value, "the named stress with the highest such figure")]
 
 
+def _bargain(terms: Terms, bargain: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fund against the tariff relief it buys; what the opt-out rule changes."""
+    net, needed = bargain["net"], bargain["break_even"]
+    median, worst = net["usd"]["p50"], net["usd"]["p05"]
+    relief = bargain["relief"]["usd"]["p50"]
+    text = (
+        f"Set against the tariff relief it buys ({_money(bargain['yearly_relief'])} a year"
+        f" for Japan's exporters, worth {_money(relief)} on the median path), the fund"
+    )
+    if worst > 0:
+        text += " is worth it to Japan even in the worst 5% of paths"
+    elif median > 0:
+        text += " is worth it to Japan on the median path but not in the worst 5%"
+    else:
+        text += f" is not worth it to Japan on the median path (net {_money(median)})"
+    text += f": Japan comes out ahead in {_pct(net['p_ahead'])} of paths"
+    at_median, at_tail = needed["p50"]["yearly_usd"], needed["p05"]["yearly_usd"]
+    tail = (
+        "no relief would be enough at the 5th percentile"
+        if at_tail is None
+        else f"{_money(at_tail)} a year at the 5th percentile"
+    )
+    if median <= 0 and at_median is not None:
+        text += (
+            f", and it would take {_money(at_median)} a year of relief to break even on the"
+            f" median path ({tail})."
+        )
+    elif worst <= 0:
+        text += (
+            "; no relief would be enough to break even in the worst 5%."
+            if at_tail is None
+            else f"; to break even in the worst 5% it would take {_money(at_tail)} a year."
+        )
+    else:
+        text += "."
+    out = [
+        _say(
+            text,
+            "bargain.net.usd.p50",
+            median,
+            "stated when the term sheet has a [bargain]: worth it when the net (relief plus"
+            " Japan's fund cash, in yen at its funding rate) is positive at the 5th"
+            " percentile, on the median path when its median is; with the flat yearly"
+            " relief at which each would break even",
+        )
+    ]
+    opt_out = bargain.get("opt_out")
+    if opt_out is not None:
+        out.append(_opt_out(terms, opt_out))
+    return out
+
+
+def _opt_out(terms: Terms, opt_out: dict[str, Any]) -> dict[str, Any]:
+    portfolio = opt_out["portfolio"]
+    declined = portfolio["declined"]
+    rule = (
+        "stated when Japan may decline projects (bargain.decline_snapback): the projects"
+        " whose expected loss to Japan exceeds the expected cost of a snap-back, and the"
+        " median net with them declined against every project funded"
+    )
+    metric = "bargain.opt_out.portfolio.net.usd.p50"
+    if not declined:
+        return _say(
+            "No project's expected loss to Japan exceeds the expected cost of the tariff"
+            " snap-back declining it may bring, so the opt-out changes nothing.",
+            metric,
+            portfolio["net"]["usd"]["p50"],
+            rule,
+        )
+    projects = sorted(
+        (p for p in terms.projects if p.id in declined), key=lambda p: (-p.capex, p.id)
+    )
+    names = [p.name.split(" (")[0] for p in projects]
+    if len(names) > 3:
+        names = [*names[:2], f"{len(names) - 2} more"]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    before, after = opt_out["all_funded"]["net"], portfolio["net"]
+    text = (
+        f"Declining the {len(projects)} of {len(terms.projects)} projects whose expected loss"
+        f" to Japan exceeds the expected cost of a snap-back ({listed}) risks a snap-back"
+        f" with a chance of {_pct(portfolio['snapback_chance'])}, yet moves Japan's median"
+        f" net from {_money(before['usd']['p50'])} to {_money(after['usd']['p50'])} (on"
+        f" {opt_out['paths']:,} paths); it comes out ahead in {_pct(after['p_ahead'])} of"
+        f" paths instead of {_pct(before['p_ahead'])}."
+    )
+    return _say(text, metric, after["usd"]["p50"], rule)
+
+
 def japan_sovereign(terms: Terms) -> str | None:
     """Japan's sovereign LP (the money the verdict weighs against the FX reserves): the
     largest, if there are several."""
@@ -270,7 +367,8 @@ def _pct(value: float, digits: int = 0) -> str:
 
 
 def _money(value: float) -> str:
+    sign = "-" if value < 0 else ""
     for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
         if abs(value) >= size:
-            return f"${value / size:.{2 if size == 1e12 else 1}f}{unit}"
-    return f"${value:,.0f}"
+            return f"{sign}${abs(value) / size:.{2 if size == 1e12 else 1}f}{unit}"
+    return f"{sign}${abs(value):,.0f}"

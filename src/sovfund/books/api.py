@@ -46,7 +46,15 @@ from sovfund.books.statements import (
     statements,
     trial_balance,
 )
-from sovfund.books.store import connect, is_current, is_initialized, migrate, reading, writing
+from sovfund.books.store import (
+    connect,
+    is_current,
+    is_initialized,
+    migrate,
+    reading,
+    rehearsing,
+    writing,
+)
 from sovfund.errors import BooksError, UnknownScenarioError
 from sovfund.presets import preset_ids, preset_text
 from sovfund.terms.load import parse_terms
@@ -175,9 +183,11 @@ class Books:
         usd_jpy: Amount | None = None,
         equalization_rate: float | None = None,
         index_rate: float | None = None,
+        text: str | None = None,
     ) -> Booking:
-        """Add LPs from a CSV (all rows or none); later closings are equalized."""
-        text = read_partners_csv(csv_file)
+        """Add LPs from a CSV (all rows or none); later closings are equalized.
+        ``text``: the CSV itself, ``csv_file`` then only its name in messages."""
+        text = read_partners_csv(csv_file) if text is None else text
         rate = parse_rate(usd_jpy)
 
         def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
@@ -224,9 +234,12 @@ class Books:
         purpose: str | None = None,
         project: str | None = None,
         usd_jpy: Amount | None = None,
+        preview: bool = False,
         key: str | None = None,
     ) -> Booking:
-        """A capital call pro rata to unfunded commitments."""
+        """A capital call pro rata to unfunded commitments; ``preview`` books nothing
+        (it runs the call in a transaction rolled back: each partner's share, ``entry``
+        None)."""
         cents = parse_amount(amount, "USD", what="call amount")
         day, due_day, rate = _required(date, "--date"), _date(due, "--due"), parse_rate(usd_jpy)
         request = {
@@ -244,6 +257,10 @@ class Books:
                 project=project, rate=rate, key=key,
             )  # fmt: skip
 
+        if preview:
+            with rehearsing(self.engine) as connection:
+                result, _ = work(connection, load_context(connection))
+            return Booking.from_dict({**result, "entry": None, "preview": True})
         return Booking.from_dict(self._run("call", request, key, work))
 
     def pay(

@@ -54,6 +54,11 @@ def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(int(units)).scaleb(-digits) if digits else Decimal(int(units))
 
 
+LARGEST = Decimal(10) ** 15
+"""No single amount reaches this (a quadrillion dollars or yen): minor units stay far
+inside the database's 64-bit integers, sums of them too."""
+
+
 def parse_amount(
     text: str | int | Decimal, currency: str, *, what: str = "amount", allow_zero: bool = False
 ) -> int:
@@ -77,6 +82,8 @@ def parse_amount(
     if amount < 0 or (amount == 0 and not allow_zero):
         expected = "zero or more" if allow_zero else "more than zero"
         raise BooksError(f"{what} {text!r} is negative or zero; expected {expected}")
+    if amount >= LARGEST:
+        raise BooksError(f"{what} {text!r} is too large; expected less than 10^15")
     return to_minor(amount, currency)
 
 

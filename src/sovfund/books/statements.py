@@ -55,7 +55,16 @@ from sovfund.books.ledger import last_date
 from sovfund.books.money import IntArray, from_minor
 from sovfund.books.store import stream
 
-__all__ = ["journal", "statement", "statement_html", "statements", "trial_balance"]
+__all__ = [
+    "journal",
+    "of_partners",
+    "render_statement_html",
+    "statement",
+    "statement_html",
+    "statements",
+    "statements_of",
+    "trial_balance",
+]
 
 
 # The figures of a statement, each a sum over the partner's postings (``amount``, in
@@ -83,9 +92,12 @@ _QUARTER = ("contributions", "distributions", "fees", "carry", *_GAINS, "capital
 _PARTNER = ("number", "id", "name", "role", "currency", "commitment")
 
 
-def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None) -> Select[Any]:
-    """One row per partner (or the one): its details and every figure of its statement,
-    summed in the database; with ``first``, also each figure of the quarter from it."""
+def _statement_query(
+    as_of: dt.date, first: dt.date | None, partners: Sequence[str] | None
+) -> Select[Any]:
+    """One row per partner (or per one of ``partners``): its details and every figure of
+    its statement, summed in the database; with ``first``, also each figure of the
+    quarter from it."""
     posting, entry, table = schema.posting, schema.entry, schema.partner
 
     def total(name: str, since: dt.date | None) -> Any:
@@ -109,8 +121,8 @@ def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None)
         .where(entry.c.date <= as_of, posting.c.account != FX_TRADING)
         .group_by(posting.c.partner_id)
     )
-    if partner is not None:
-        sums = sums.where(posting.c.partner_id == partner)
+    if partners is not None:
+        sums = sums.where(of_partners(partners, entry.c.date <= as_of))
     part = sums.subquery()
     query = (
         select(*(table.c[c] for c in _PARTNER), *(c for c in part.c if c.name != "partner_id"))
@@ -118,9 +130,23 @@ def _statement_query(as_of: dt.date, first: dt.date | None, partner: str | None)
         .join(part, part.c.partner_id == table.c.id, isouter=True)
         .order_by(table.c.number)
     )
-    if partner is not None:
-        query = query.where(table.c.id == partner)
+    if partners is not None:
+        query = query.where(table.c.id.in_(partners))
     return query
+
+
+def of_partners(
+    partners: Sequence[str], entries: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
+    """The postings of a few partners (of the entries where ``entries`` holds), found
+    entry by entry through the postings' one index, (entry, partner): the entries'
+    ids as an ``IN`` list, so that both databases probe it once per entry and partner
+    whether or not they have statistics (joined to ``entry`` instead, SQLite without
+    them scans every posting of the fund)."""
+    ids = select(schema.entry.c.id)
+    if entries is not None:
+        ids = ids.where(entries)
+    return and_(schema.posting.c.entry_id.in_(ids), schema.posting.c.partner_id.in_(partners))
 
 
 # A statement's JSON, key by key: the figure each shows (nested: gains, the quarter).
@@ -265,10 +291,21 @@ def statement(
     connection: Connection, ctx: Context, partner: str, as_of: dt.date | None
 ) -> dict[str, Any]:
     """A partner's capital account statement as of ``as_of`` (default: the latest entry)."""
-    ctx.partners.position(partner)  # a clear error for an unknown partner
+    return statements_of(connection, ctx, [partner], as_of)[0]
+
+
+def statements_of(
+    connection: Connection, ctx: Context, partners: Sequence[str], as_of: dt.date | None
+) -> list[dict[str, Any]]:
+    """The statements of a few partners (a page of the register), in order of admission,
+    as :func:`statement` gives each."""
+    for partner in partners:
+        ctx.partners.position(partner)  # a clear error for an unknown partner
+    if not partners:
+        return []
     as_of = as_of or last_date(connection) or ctx.start
-    rows = connection.execute(_statement_query(as_of, None, partner)).all()
-    return _dicts(_figures(list(rows), as_of, None), quarter=False)[0]
+    rows = connection.execute(_statement_query(as_of, None, list(partners))).all()
+    return _dicts(_figures(list(rows), as_of, None), quarter=False)
 
 
 def statements(
@@ -333,11 +370,16 @@ tr.total td { font-weight: 600; border-top: 2px solid #1d2733; }
 """
 
 
-def statement_html(data: dict[str, Any], fund: str, path: Path) -> Path:
-    """Write a statement (as :func:`statement` returns it) as a printable HTML page."""
+def render_statement_html(data: dict[str, Any], fund: str) -> str:
+    """A statement (as :func:`statement` returns it) as a printable HTML page."""
     from jinja2 import Environment
 
-    page = Environment(autoescape=True).from_string(_HTML).render(s=data, fund=fund)
+    return Environment(autoescape=True).from_string(_HTML).render(s=data, fund=fund)
+
+
+def statement_html(data: dict[str, Any], fund: str, path: Path) -> Path:
+    """Write a statement (as :func:`statement` returns it) as a printable HTML page."""
+    page = render_statement_html(data, fund)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

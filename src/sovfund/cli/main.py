@@ -1,22 +1,23 @@
 """The ``sovfund`` command line: talks to the user, no logic of its own.
 
-Exit codes: 0 success, 1 invalid input (a clear message, never a traceback),
-2 usage error.
+Exit codes: 0 success, 1 invalid input (a clear message, never a traceback), whether
+in a file or an option's value, 2 a malformed command line (the rule and how it is
+applied: :mod:`sovfund.cli.common`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import tomllib
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from sovfund.analytics.calculator import run_waterfall
-from sovfund.cli import studies  # noqa: F401  (registers stress, frontier, sensitivity, compare)
+from sovfund.cli import bargain, service, studies  # noqa: F401  (register their commands)
 from sovfund.cli.books import books_app
 from sovfund.cli.common import (
     BackendOpt,
@@ -31,21 +32,21 @@ from sovfund.cli.common import (
     err,
     out,
     print_json,
+    printable,
+    shown,
     user_errors,
 )
-from sovfund.cli.progress import progress_bar
-from sovfund.cli.render import base_case_view, simulation_view, verdict_view, waterfall_view
 from sovfund.errors import InputError, TermsError
 from sovfund.presets import DEFAULT_PRESET, preset_ids, preset_text
-from sovfund.reports.excel import write_workbook
-from sovfund.reports.files import write_json
-from sovfund.reports.html import write_report
-from sovfund.run.job import STUDY_PATHS, run_job, steps
-from sovfund.run.simulate import Simulation, simulate
-from sovfund.run.studies import simulation_json
-from sovfund.terms.flows import load_flows
-from sovfund.terms.load import load_terms
-from sovfund.terms.models import Terms
+from sovfund.run.defaults import STUDY_PATHS
+
+if TYPE_CHECKING:
+    from sovfund.engine.fund import Booked
+    from sovfund.run.simulate import Simulation
+    from sovfund.terms.models import Terms
+
+# Each command imports what it uses when it runs (the engine, the reports, pandas):
+# `sovfund --help`, `validate` and `scenarios` load none of it.
 
 __all__ = ["app", "main"]
 
@@ -70,8 +71,12 @@ def _simulate(
     workers: int | None = None,
     scheduler: str | None = None,
     stress: str | None = None,
+    booked: Booked | None = None,
 ) -> Simulation:
     """Run the Monte Carlo with a progress bar on stderr (unless quiet)."""
+    from sovfund.cli.progress import progress_bar
+    from sovfund.run.simulate import simulate
+
     with progress_bar(err, quiet) as progress:
         task = progress.add_task("Simulating paths", total=paths)
         return simulate(
@@ -84,6 +89,7 @@ def _simulate(
             workers=workers,
             scheduler=scheduler,
             stress=stress,
+            booked=booked,
             on_progress=lambda done: progress.update(task, completed=done),
         )
 
@@ -114,7 +120,19 @@ def run(
     """The main job: base case, Monte Carlo, stress tests, leverage frontier and tornado
     of a scenario; the verdict and key figures on screen; DIR/report.html,
     DIR/results.xlsx and DIR/summary.json."""
+    from sovfund.cli.progress import progress_bar
+    from sovfund.cli.render import base_case_view, simulation_view, verdict_view
+    from sovfund.reports.excel import render_workbook
+    from sovfund.reports.files import check_writable, json_text, write_result_set
+    from sovfund.reports.html import render_report
+    from sovfund.run.job import run_job, steps
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
+    try:
+        check_writable(out_dir)  # before the work, not after it
+    except InputError as error:
+        raise InputError(f"--out: {error}") from None
     options = {"backend": backend, "workers": workers, "scheduler": scheduler}
     with progress_bar(err, quiet) as progress:
         tasks = {
@@ -132,11 +150,12 @@ def run(
         )
     summary = job.summary()
     with err.status("Writing the report…") if not quiet else nullcontext():
-        written = [
-            write_json(out_dir / "summary.json", summary),
-            write_report(out_dir / "report.html", summary, job.base, job.simulation),
-            write_workbook(out_dir / "results.xlsx", summary, job.base, job.simulation),
-        ]
+        files = {  # rendered first, then written as one set: never a mixed set
+            "summary.json": json_text(summary).encode("utf-8"),
+            "report.html": render_report(summary, job.base, job.simulation).encode("utf-8"),
+            "results.xlsx": render_workbook(summary, job.base, job.simulation),
+        }
+        written = write_result_set(out_dir, files)
     if as_json:
         print_json(summary)
         return
@@ -146,13 +165,80 @@ def run(
     out.print()
     out.print(simulation_view(summary["simulation"], terms.fund.name))
     for path in written:
-        out.print(f"Wrote {path}", style="dim", markup=False)
+        out.print(f"Wrote {printable(path)}", style="dim", markup=False)
+
+
+FromBooksOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-books",
+        metavar="BOOKS",
+        help="Simulate the fund as these books hold it (a SQLite file or a database URL):"
+        " what is booked is fixed, the rest simulated; the term sheet is the books' own.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="With --from-books: the books as of this date (YYYY-MM-DD; default: the"
+        " latest entry's).",
+    ),
+]
+
+
+def _terms_or_books(
+    scenario: str | None, from_books: str | None, as_of: str | None
+) -> tuple[str, Terms, Booked | None]:
+    """(label, terms, booked): the scenario's terms, or the books' with what they hold."""
+    from sovfund.terms.load import load_terms
+
+    if from_books is None:
+        if as_of is not None:
+            raise InputError("--as-of: found a date without --from-books; expected both")
+        name = scenario or DEFAULT_PRESET
+        return name, load_terms(name), None
+    if scenario is not None:
+        raise InputError(
+            f"SCENARIO: found {scenario!r} with --from-books; expected one or the other"
+            " (the books hold their own term sheet)"
+        )
+    from sovfund.books.history import booked
+
+    if "://" not in from_books and not Path(from_books).is_file():
+        raise InputError(
+            f"--from-books: found {from_books!r}, which is not a file; expected books made by"
+            " `books init` (a SQLite file or a database URL)"
+        )
+    try:
+        day = None if as_of is None else dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise InputError(f"--as-of: found {as_of!r}; expected a date YYYY-MM-DD") from None
+    terms, state = booked(from_books, as_of=day)
+    return f"books {from_books}", terms, state
+
+
+def _books_figures(from_books: str, state: Booked) -> dict[str, object]:
+    """What a run from the books says of them, in its JSON."""
+    return {
+        "books": from_books,
+        "as_of": state.as_of.isoformat(),
+        "booked_quarters": state.start,
+    }
 
 
 @app.command("simulate")
 @user_errors
 def simulate_command(
-    scenario: ScenarioArg = DEFAULT_PRESET,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A preset id (see `sovfund scenarios list`) or a term-sheet TOML file"
+            f" (default: {DEFAULT_PRESET}).",
+        ),
+    ] = None,
     paths: PathsOpt = 10_000,
     seed: SeedOpt = 0,
     batch_size: Annotated[
@@ -179,13 +265,22 @@ def simulate_command(
     backend: BackendOpt = "auto",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    from_books: FromBooksOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Monte Carlo: the distribution of every party's returns and of fund defaults."""
-    terms = load_terms(scenario)
+    """Monte Carlo: the distribution of every party's returns and of fund defaults (of
+    a term sheet, or of the fund as its books hold it)."""
+    from sovfund.cli.render import simulation_view
+    from sovfund.run.studies import simulation_json
+
+    name, terms, state = _terms_or_books(scenario, from_books, as_of)
     sim = _simulate(
-        terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress
-    )
-    data = simulation_json(scenario, sim)
+        terms, paths, seed, batch_size, engine.value, quiet, backend, workers, scheduler, stress,
+        booked=state,
+    )  # fmt: skip
+    data = simulation_json(name, sim)
+    if from_books is not None and state is not None:
+        data["books"] = _books_figures(from_books, state)
     if as_json:
         print_json(data)
     else:
@@ -204,6 +299,11 @@ def waterfall(
     as_json: JsonOpt = False,
 ) -> None:
     """Run dated flows through a term sheet's waterfall: who gets what, tier by tier."""
+    from sovfund.analytics.calculator import run_waterfall
+    from sovfund.cli.render import waterfall_view
+    from sovfund.terms.flows import load_flows
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(terms_file)
     result = run_waterfall(terms, load_flows(flows_file, terms))
     if as_json:
@@ -220,22 +320,29 @@ def validate(
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a term sheet: exit 0 if valid, 1 listing every problem."""
+    """Check a term sheet: exit 0 if valid (printing any warnings), 1 listing every problem."""
+    from sovfund.terms.checks import terms_warnings
+    from sovfund.terms.load import load_terms
+
     try:
         terms = load_terms(file)
     except TermsError as error:
         if not as_json:
             raise
-        print_json({"valid": False, "problems": [p.as_dict() for p in error.problems]})
+        problems = [p.as_dict() for p in error.problems]
+        print_json({"valid": False, "problems": problems, "warnings": []})
         raise typer.Exit(1) from None
+    warnings = terms_warnings(terms)
     if as_json:
-        print_json({"valid": True, "file": str(file)})
-    else:
-        out.print(
-            f"[green]valid[/]: {escape(file)} — {_count(len(terms.parties), 'party')}, "
-            f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
-            f"{_count(len(terms.projects), 'project')}"
-        )
+        print_json({"valid": True, "file": str(file), "warnings": [w.as_dict() for w in warnings]})
+        return
+    out.print(
+        f"[green]valid[/]: {shown(file)} — {_count(len(terms.parties), 'party')}, "
+        f"{_count(len(terms.waterfall.tier), 'waterfall tier')}, "
+        f"{_count(len(terms.projects), 'project')}"
+    )
+    for warning in warnings:
+        err.print(f"[bold yellow]warning:[/] {shown(warning)}", highlight=False)
 
 
 def _count(n: int, noun: str) -> str:
@@ -248,9 +355,9 @@ def _count(n: int, noun: str) -> str:
 def scenarios_list(as_json: JsonOpt = False) -> None:
     """List the shipped scenarios (the default first)."""
     rows = []
-    for preset in preset_ids():
-        terms = load_terms(preset)
-        rows.append({"id": preset, "name": terms.fund.name, "default": preset == DEFAULT_PRESET})
+    for preset in preset_ids():  # shipped and tested: their names are read, not validated
+        name = tomllib.loads(preset_text(preset))["fund"]["name"]
+        rows.append({"id": preset, "name": name, "default": preset == DEFAULT_PRESET})
     if as_json:
         print_json(rows)
         return

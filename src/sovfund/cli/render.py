@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from sovfund.analytics.base_case import BaseCase
-from sovfund.analytics.calculator import WaterfallResult
+from sovfund.cli.common import printable
+
+if TYPE_CHECKING:
+    from sovfund.analytics.base_case import BaseCase
+    from sovfund.analytics.calculator import WaterfallResult
 
 __all__ = [
     "base_case_view",
@@ -52,7 +55,8 @@ def multiple(value: float | None) -> str:
 def base_case_view(result: BaseCase, scenario: str) -> Group:
     """The base case as two tables: parties, then the fund."""
     parties = Table(
-        title=Text(f"{result.terms.fund.name} — base case ({scenario})"), title_justify="left"
+        title=Text(printable(f"{result.terms.fund.name} — base case ({scenario})")),
+        title_justify="left",
     )
     for column in (
         "party",
@@ -122,7 +126,7 @@ def _when(happened: bool, date: Any) -> str:
 
 def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     """Per-party totals, then what each tier paid each party."""
-    parties = Table(title=Text(f"{fund_name} — waterfall"), title_justify="left")
+    parties = Table(title=Text(printable(f"{fund_name} — waterfall")), title_justify="left")
     for column in ("party", "contributed", "distributed", "IRR"):
         parties.add_column(column, justify="left" if column == "party" else "right", no_wrap=True)
     if result.clawback.any():
@@ -138,13 +142,13 @@ def waterfall_view(result: WaterfallResult, fund_name: str) -> Group:
     for party in result.parties:
         tiers.add_column(party, justify="right", no_wrap=True)
     for name, row in zip(result.tiers, result.paid, strict=True):
-        tiers.add_row(Text(name), *(money(v) if v else "—" for v in row))
+        tiers.add_row(Text(printable(name)), *(money(v) if v else "—" for v in row))
     return Group(parties, Text(""), tiers)
 
 
 def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
     """The Monte Carlo JSON as a table: each party's distribution, then the fund's."""
-    title = Text(f"{fund_name} — {data['paths']:,} paths, seed {data['seed']}")
+    title = Text(printable(f"{fund_name} — {data['paths']:,} paths, seed {data['seed']}"))
     parties = Table(title=title, title_justify="left")
     for column in (
         "party",
@@ -190,8 +194,8 @@ def simulation_view(data: dict[str, Any], fund_name: str) -> Group:
 
 def verdict_view(verdict: dict[str, Any]) -> Group:
     """The verdict: the headline in bold, then one line per sentence."""
-    lines = [Text(verdict["headline"], style="bold")]
-    lines += [Text(f"• {s['text']}") for s in verdict["sentences"]]
+    lines = [Text(printable(verdict["headline"]), style="bold")]
+    lines += [Text(printable(f"• {s['text']}")) for s in verdict["sentences"]]
     return Group(*lines)
 
 
@@ -199,7 +203,9 @@ def stress_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
     """The stress table: one row per scenario, on the same seed: the fund's risk, one
     LP's outcome (in yen too if it is Japanese) and what the GPs receive."""
     table = Table(
-        title=Text(f"{fund_name} — stress tests, {data['paths']:,} paths, seed {data['seed']}"),
+        title=Text(
+            printable(f"{fund_name} — stress tests, {data['paths']:,} paths, seed {data['seed']}")
+        ),
         title_justify="left",
     )
     base = data["scenarios"][0]["parties"]
@@ -213,7 +219,7 @@ def stress_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
     for scenario in data["scenarios"]:
         fund, figures = scenario["fund"], scenario["parties"]
         cells: list[str | Text] = [
-            Text(scenario["title"]),
+            Text(printable(scenario["title"])),
             percent(fund["p_default"]),
             percent(fund["p_covenant_breach"]),
             multiple(figures[party]["tvpi"]["mean"]),
@@ -230,7 +236,9 @@ def stress_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
 def frontier_view(data: dict[str, Any], fund_name: str, party: str) -> Table:
     """The leverage frontier for one party, with the fund's default risk."""
     table = Table(
-        title=Text(f"{fund_name} — leverage frontier ({party}), {data['paths']:,} paths"),
+        title=Text(
+            printable(f"{fund_name} — leverage frontier ({party}), {data['paths']:,} paths")
+        ),
         title_justify="left",
     )
     for column in ("debt/equity", "mean IRR", "IRR p05", "P(loss)", "P(default)", "P(breach)"):
@@ -253,7 +261,11 @@ def sensitivity_view(data: dict[str, Any]) -> Table:
     base = data["base"]
     show = percent if data["metric"].startswith(("irr", "p_")) else multiple
     table = Table(
-        title=Text(f"Sensitivity of {data['label']} (base {show(base)}), {data['paths']:,} paths"),
+        title=Text(
+            printable(
+                f"Sensitivity of {data['label']} (base {show(base)}), {data['paths']:,} paths"
+            )
+        ),
         title_justify="left",
     )
     for column in ("assumption", "low", "at low", "high", "at high"):
@@ -280,7 +292,7 @@ def comparison_view(data: dict[str, Any]) -> Table:
     for structure in data["structures"]:
         for row in structure["countries"]:
             table.add_row(
-                structure["scenario"],
+                Text(printable(structure["scenario"])),
                 row["country"],
                 money(row["contributed_mean"]),
                 money(row["received_mean"]),

@@ -5,7 +5,7 @@ app (cli.main does)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,23 +21,12 @@ from sovfund.cli.common import (
     user_errors,
 )
 from sovfund.cli.progress import progress_bar
-from sovfund.cli.render import comparison_view, frontier_view, sensitivity_view, stress_view
-from sovfund.errors import InputError
+from sovfund.errors import ArgumentError, InputError
 from sovfund.presets import DEFAULT_PRESET
-from sovfund.run.job import STUDY_PATHS
-from sovfund.run.studies import (
-    LEVERAGE_LEVELS,
-    METRICS,
-    SENSITIVITY_RUNS,
-    compare,
-    default_party,
-    leverage_frontier,
-    sensitivity,
-    stress_runs,
-    stress_test,
-)
-from sovfund.terms.load import load_terms
-from sovfund.terms.models import Terms
+from sovfund.run.defaults import LEVERAGE_LEVELS, MAX_LEVEL, METRICS, STUDY_PATHS
+
+if TYPE_CHECKING:
+    from sovfund.terms.models import Terms
 
 __all__: list[str] = []
 
@@ -70,6 +59,10 @@ def stress_command(
     quiet: QuietOpt = False,
 ) -> None:
     """The base and every named stress of a scenario, on the same random numbers."""
+    from sovfund.cli.render import stress_view
+    from sovfund.run.studies import stress_runs, stress_test
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
     who = _lp(terms, party)
     result = _with_progress(
@@ -99,6 +92,10 @@ def frontier_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Each LP's returns and the fund's default risk from 0x to 10x leverage."""
+    from sovfund.cli.render import frontier_view
+    from sovfund.run.studies import leverage_frontier
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
     values = _levels(levels)
     who = _lp(terms, party)
@@ -118,7 +115,9 @@ def frontier_command(
 
 
 def _lp(terms: Terms, party: str | None) -> str:
-    """``party`` checked to be an LP of ``terms``; Japan's sovereign LP if None."""
+    """``party`` checked to be an LP of ``terms``; the verdict's party if None."""
+    from sovfund.run.studies import default_party
+
     who = party or default_party(terms)
     if who not in {p.id for p in terms.lps}:
         ids = ", ".join(p.id for p in terms.lps)
@@ -127,15 +126,16 @@ def _lp(terms: Terms, party: str | None) -> str:
 
 
 def _levels(text: str) -> list[float]:
+    from sovfund.run.studies import check_levels
+
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values or any(v < 0 or v > 50 for v in values):
+        check_levels(values)
+    except (ValueError, ArgumentError):  # ArgumentError is a ValueError too
         raise InputError(
-            f"--levels: found '{text}'; expected debt-to-equity numbers from 0 to 50,"
-            " comma-separated (e.g. 0,2,4,6,8,10)"
-        )
+            f"--levels: found {text!r}; expected debt-to-equity numbers from 0 to"
+            f" {MAX_LEVEL:g}, comma-separated (e.g. 0,2,4,6,8,10)"
+        ) from None
     return values
 
 
@@ -153,6 +153,10 @@ def sensitivity_command(
     quiet: QuietOpt = False,
 ) -> None:
     """A tornado: the metric with each key assumption at a low and a high setting."""
+    from sovfund.cli.render import sensitivity_view
+    from sovfund.run.studies import SENSITIVITY_RUNS, sensitivity
+    from sovfund.terms.load import load_terms
+
     terms = load_terms(scenario)
     result = _with_progress(
         "Sensitivity",
@@ -180,6 +184,10 @@ def compare_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Two structures on the same market paths: what each country puts in and gets."""
+    from sovfund.cli.render import comparison_view
+    from sovfund.run.studies import compare
+    from sovfund.terms.load import load_terms
+
     a, b = load_terms(first), load_terms(second)
     result = _with_progress(
         "Comparing",

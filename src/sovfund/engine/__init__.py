@@ -8,8 +8,9 @@ so that the calculator and the books load only the waterfall.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sovfund.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sovfund.engine.fund import FundPaths, run_fund
@@ -17,16 +18,19 @@ if TYPE_CHECKING:
     from sovfund.engine.projects import ProjectFlows, project_flows
     from sovfund.engine.waterfall import WaterfallSpec, WaterfallState, allocate
 
-_HOMES = {
-    "FundPaths": "fund",
-    "run_fund": "fund",
-    "ProjectFlows": "projects",
-    "project_flows": "projects",
-    "WaterfallSpec": "waterfall",
-    "WaterfallState": "waterfall",
-    "allocate": "waterfall",
-    "allocate_cents": "money",
-}
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "FundPaths": "sovfund.engine.fund",
+        "run_fund": "sovfund.engine.fund",
+        "ProjectFlows": "sovfund.engine.projects",
+        "project_flows": "sovfund.engine.projects",
+        "WaterfallSpec": "sovfund.engine.waterfall",
+        "WaterfallState": "sovfund.engine.waterfall",
+        "allocate": "sovfund.engine.waterfall",
+        "allocate_cents": "sovfund.engine.money",
+    },
+)
 
 __all__ = [
     "FundPaths",
@@ -38,10 +42,3 @@ __all__ = [
     "project_flows",
     "run_fund",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'sovfund.engine' has no attribute {name!r}")
-    return getattr(import_module(f"sovfund.engine.{home}"), name)

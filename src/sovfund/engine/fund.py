@@ -75,6 +75,7 @@ from sovfund.engine.waterfall import (
     clawback_row,
     hurdle_growth,
     lp_weights,
+    new_rows,
 )
 from sovfund.scenarios.draws import Draws
 from sovfund.terms.models import Terms
@@ -251,6 +252,75 @@ class Record(NamedTuple):
     residual: Array
 
 
+O_START, O_DEBT, O_NAV, O_CASH = range(4)
+"""The opening's scalars: the first quarter simulated, the debt owed (with interest
+accrued), the NAV at the end of the quarter before, the cash the fund holds."""
+O_UNFUNDED, O_INVESTED, O_CONTRIBUTED, O_DISTRIBUTED = range(4)
+"""The opening's rows per party."""
+
+
+class Opening(NamedTuple):
+    """Where the fund stands when the loop starts: ``scalars`` (O_*), per party
+    ``parties`` (4, parties; O_* rows), the whole-fund row's hurdle ``balance``
+    (tiers,) and each party's part of it ``party_hurdle`` (tiers, parties)."""
+
+    scalars: Array
+    parties: Array
+    balance: Array
+    party_hurdle: Array
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The fund as booked up to a date (:mod:`sovfund.books.history` reads it): what
+    happened in its first ``start`` quarters, the same on every path, and where it
+    stands at their end, from which the loop simulates the rest.
+
+    ``fund`` and ``party`` hold the history of series of :data:`FUND_SERIES` and
+    :data:`PARTY_SERIES` (shapes (start,) and (start, parties); a series left out is
+    zero). Per party: ``unfunded`` commitment, capital ``invested`` in projects,
+    ``contributed`` and ``distributed`` as the waterfall counts them (parties,); the
+    waterfall's hurdle ``balance`` (tiers,) and each party's part of it
+    ``party_hurdle`` (tiers, parties). ``debt`` owed, ``nav`` at the end of the last
+    booked quarter, ``cash`` held. ``project_scale`` (projects,) multiplies each
+    project's simulated income, marks and exit from ``start`` on: its latest mark over
+    what the plan had it worth then (1 where unmarked).
+    """
+
+    as_of: dt.date
+    start: int
+    fund: dict[str, Array]
+    party: dict[str, Array]
+    unfunded: Array
+    invested: Array
+    contributed: Array
+    distributed: Array
+    balance: Array
+    party_hurdle: Array
+    debt: float
+    nav: float
+    cash: float
+    project_scale: Array
+
+    def opening(self) -> Opening:
+        """The loop's opening state."""
+        parties = np.stack([self.unfunded, self.invested, self.contributed, self.distributed])
+        return Opening(
+            np.array([float(self.start), self.debt, self.nav, self.cash]),
+            np.ascontiguousarray(parties, dtype=np.float64),
+            np.ascontiguousarray(self.balance, dtype=np.float64),
+            np.ascontiguousarray(self.party_hurdle, dtype=np.float64),
+        )
+
+
+def fresh_opening(spec: WaterfallSpec) -> Opening:
+    """A fund at its start: nothing called, nothing owed."""
+    parties, tiers = len(spec.parties), len(spec.tier_names)
+    rows = np.zeros((4, parties))
+    rows[O_UNFUNDED] = spec.commitments
+    return Opening(np.zeros(4), rows, np.zeros(tiers), np.zeros((tiers, parties)))
+
+
 @dataclass(frozen=True, slots=True)
 class FundPaths:
     """Every flow of the fund on every path: the one result of the fund loop.
@@ -308,8 +378,12 @@ def run_fund(
     *,
     record: Iterable[str] | None = None,
     fast: bool = True,
+    booked: Booked | None = None,
 ) -> FundPaths:
     """Simulate the fund on every path of ``draws``; deterministic in (terms, draws).
+
+    With ``booked`` (the fund as its books hold it), the quarters before
+    ``booked.start`` are what was booked, on every path, and the loop runs from there.
 
     ``projects`` are the project flows of these draws (per project for deal-by-deal
     terms); when not given they are computed here, with no project exposed to tariffs
@@ -377,8 +451,13 @@ def run_fund(
         if draws.redemption is None
         else np.ascontiguousarray(draws.redemption, dtype=np.float64),
     )
+    if booked is not None and spec.deal_by_deal:
+        raise ValueError("a fund as booked is simulated for whole-fund waterfalls only")
+    opening = fresh_opening(spec) if booked is None else booked.opening()
     run = compiled(fund_paths) if fast else fund_paths
-    run(rules, tiers, market, pipeline, rec)
+    run(rules, tiers, market, pipeline, opening, rec)
+    if booked is not None:
+        _write_history(booked, rec, fund_names, party_names)
 
     series = {name: rec.fund[k] for k, name in enumerate(fund_names)}
     series |= {name: rec.party[k] for k, name in enumerate(party_names)}
@@ -400,6 +479,19 @@ def run_fund(
         **series,
         **empty,
     )
+
+
+def _write_history(
+    booked: Booked, rec: Record, fund_names: list[str], party_names: list[str]
+) -> None:
+    """The booked quarters into every path's record (the loop starts after them)."""
+    start = booked.start
+    for k, name in enumerate(fund_names):
+        if name in booked.fund:
+            rec.fund[k, :, :start] = booked.fund[name][None, :start]
+    for k, name in enumerate(party_names):
+        if name in booked.party:
+            rec.party[k, :, :start] = booked.party[name][None, :start]
 
 
 def _slots(names: tuple[str, ...], kept: list[str]) -> NDArray[np.int64]:
@@ -486,15 +578,16 @@ def _rules(
 
 
 @kernel(parallel=True)
-def fund_paths(rules, tiers, market, pipeline, record):  # type: ignore[no-untyped-def]
+def fund_paths(rules, tiers, market, pipeline, opening, record):  # type: ignore[no-untyped-def]
     """:func:`fund_path` on every path."""
     for p in prange(market.short_rate.shape[0]):
-        fund_path(p, rules, tiers, market, pipeline, record)
+        fund_path(p, rules, tiers, market, pipeline, opening, record)
 
 
 @kernel
-def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped-def]
-    """The fund on path p, quarter by quarter (the module docstring gives the rules)."""
+def fund_path(p, rules, w, market, pipeline, opening, record):  # type: ignore[no-untyped-def]
+    """The fund on path p, quarter by quarter (the module docstring gives the rules),
+    from the ``opening`` state (a fund at its start, or as booked)."""
     scalars, modes, _, _, _, commitments, redeemer = rules
     years, fixed_growth, short_rate, credit_spread, requests = market
     (
@@ -531,11 +624,14 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
     work = np.zeros((9, parties))
     unfunded, invested_total, calls, invested = work[0], work[1], work[2], work[3]
     fees_to, paid, due, clawback, nav_parties = work[4], work[5], work[6], work[7], work[8]
+    start = int(opening.scalars[O_START])
     for i in range(parties):
-        unfunded[i] = commitments[i]
-    party_hurdle = np.zeros((tiers, parties))  # each party's part of each hurdle balance
-    debt = 0.0
-    nav_previous = 0.0
+        unfunded[i] = opening.parties[O_UNFUNDED, i]
+        invested_total[i] = opening.parties[O_INVESTED, i]
+    party_hurdle = opening.party_hurdle.copy()  # each party's part of each hurdle balance
+    debt = opening.scalars[O_DEBT]
+    nav_previous = opening.scalars[O_NAV]
+    cash_held = opening.scalars[O_CASH]  # spent or paid out in the first quarter
     held = 1.0  # share of the portfolio still held (forced sales cut it)
     spread = scalars[F_SPREAD]
     # the waterfall: the whole-fund row, and one row per deal where deal by deal
@@ -549,8 +645,15 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
     deal_received = np.zeros((1, parties))  # what the deals paid each party so far
     fund_out, fund_slots = record.fund, record.fund_slots
     party_out, party_slots = record.party, record.party_slots
+    for i in range(parties):
+        whole.contributed[0, i] = opening.parties[O_CONTRIBUTED, i]
+        whole.distributed[0, i] = opening.parties[O_DISTRIBUTED, i]
+    for k in range(tiers):
+        whole.balance[0, k] = opening.balance[k]
+    if redeeming and start > 0:
+        hypothetical(whole, scratch, w, nav_previous, nav_parties)
 
-    for t in range(quarters):
+    for t in range(start, quarters):
         last = t == quarters - 1
         # 1. hurdles compound
         for h in hurdles:
@@ -579,7 +682,8 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
         # income pays for uses first when recycling; otherwise only losses are funded
         # and income is distributed as it comes
         offset = cash_in if modes[M_RECYCLING] else min(cash_in, 0.0)
-        need = spend + expenses - offset
+        need = spend + expenses - offset - cash_held  # cash in hand pays first
+        cash_held = 0.0
         drawn = 0.0
         target_ratio, cap_ratio = scalars[F_TARGET_RATIO], scalars[F_CAP_RATIO]
         if modes[M_PRO_RATA_DRAW] and target_ratio > 0:
@@ -750,26 +854,6 @@ def fund_path(p, rules, w, market, pipeline, record):  # type: ignore[no-untyped
         record.residual[p, i] = 0.0  # the fund has sold everything by the end of its term
 
 
-class Rows(NamedTuple):
-    """Waterfall rows of one path: cumulative contributions and distributions (rows,
-    parties), hurdle balances (rows, tiers), LP weights (rows, parties) and a scratch
-    row for payments (rows, parties)."""
-
-    rows: int
-    contributed: Array
-    distributed: Array
-    balance: Array
-    weights: Array
-    received: Array
-
-
-@kernel(inline=True)
-def new_rows(rows, parties, tiers):  # type: ignore[no-untyped-def]
-    """``rows`` empty waterfall rows."""
-    block = np.zeros((4, rows, parties))
-    return Rows(rows, block[0], block[1], np.zeros((rows, tiers)), block[2], block[3])
-
-
 @kernel(inline=True)
 def fees_due(rules, t, invested_total, nav_previous, fees_to):  # type: ignore[no-untyped-def]
     """The management fees for quarter t, each on its basis over its payers (committed
@@ -831,7 +915,7 @@ def covenant_test(scalars, modes, t, debt, assets, cash_in, interest):  # type: 
     return breach, sold_share, cannot_cure
 
 
-@kernel(inline=True)
+@kernel
 def attribution(current, invested, out):  # type: ignore[no-untyped-def]
     """Each deal's share into ``out``: of ``current`` where it is positive, else of
     ``invested`` so far, else equal."""
@@ -905,7 +989,7 @@ def distribute(whole, by_deal, weights, w, cash, paid, tiers_out, track):  # typ
             paid[i] += by_deal.received[d, i]
 
 
-@kernel(inline=True)
+@kernel
 def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
     """Each party's share if ``nav`` were distributed now, into ``out``: the waterfall
     on a copy of the whole-fund row."""
@@ -925,7 +1009,7 @@ def hypothetical(whole, scratch, w, nav, out):  # type: ignore[no-untyped-def]
         out[i] = scratch.received[0, i]
 
 
-@kernel(inline=True)
+@kernel
 def cancel_units(rate, due, w, whole, party_hurdle, unfunded, invested_total):  # type: ignore[no-untyped-def]
     """Shrink the capital account of each party paid (``due > 0``) by ``rate``, the share
     of its units redeemed: contributions, distributions, its part of every hurdle

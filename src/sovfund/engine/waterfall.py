@@ -27,7 +27,7 @@ module never imports Numba, so the calculator and the books start fast.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "HURDLE",
     "PROFIT_SHARE",
     "RESIDUAL",
+    "Rows",
     "Tiers",
     "WaterfallSpec",
     "WaterfallState",
@@ -51,6 +52,8 @@ __all__ = [
     "clawback_transfers",
     "hurdle_growth",
     "lp_weights",
+    "new_rows",
+    "run_dated",
 ]
 
 Array = NDArray[np.float64]
@@ -113,6 +116,26 @@ class WaterfallSpec:
     commitment_weights: Array  # each LP's share of LP commitments (zero for GPs)
     deal_by_deal: bool = False
     clawback: bool = False
+    tiers: Tiers = field(init=False, repr=False)
+    """The same arrays as the kernels read them (made once, at construction)."""
+
+    def __post_init__(self) -> None:
+        hurdles = np.flatnonzero(self.kind == HURDLE).astype(np.int64)
+        packed = Tiers(
+            self.kind,
+            self.direct,
+            self.lps,
+            self.gps,
+            self.target,
+            self.share,
+            self.rate,
+            self.floating,
+            self.gp_weights,
+            self.is_lp,
+            self.commitment_weights,
+            hurdles,
+        )
+        object.__setattr__(self, "tiers", packed)
 
     @classmethod
     def from_terms(cls, terms: Contract) -> WaterfallSpec:
@@ -172,24 +195,6 @@ class WaterfallSpec:
             clawback=waterfall.clawback,
         )
 
-    @property
-    def tiers(self) -> Tiers:
-        """The arrays the kernels read."""
-        return Tiers(
-            self.kind,
-            self.direct,
-            self.lps,
-            self.gps,
-            self.target,
-            self.share,
-            self.rate,
-            self.floating,
-            self.gp_weights,
-            self.is_lp,
-            self.commitment_weights,
-            np.flatnonzero(self.kind == HURDLE).astype(np.int64),
-        )
-
     def empty_state(self, rows: int) -> WaterfallState:
         parties, tiers = len(self.parties), len(self.tier_names)
         return WaterfallState(
@@ -231,20 +236,25 @@ class WaterfallState:
             self.balance[:, k] += (amounts * spec.target[k]).sum(axis=1)
 
 
-def accrual_factors(spec: WaterfallSpec, years: float, index_rate: Array | float) -> Array:
+def accrual_factors(spec: WaterfallSpec, years: float | Array, index_rate: Array | float) -> Array:
     """Growth of each hurdle balance over ``years``, shape (rows, tiers) or (1, tiers).
 
     ``index_rate`` (a scalar or shape (rows,)) is the floating index (SOFR) over the
     period; floating hurdles compound at it plus their spread, fixed ones at their rate
-    (:func:`hurdle_growth`).
+    (:func:`hurdle_growth`). ``years`` may instead be one period per row (shape
+    (rows,), as for the gaps between a series of dates), with one index rate for all.
     """
     w = spec.tiers
     index = np.atleast_1d(np.asarray(index_rate, dtype=np.float64))
-    rows = index.shape[0] if spec.floating[spec.kind == HURDLE].any() else 1
+    periods = np.atleast_1d(np.asarray(years, dtype=np.float64))
+    floats = bool(spec.floating[spec.kind == HURDLE].any())
+    rows = max(periods.shape[0], index.shape[0] if floats else 1)
     factors = np.ones((rows, len(spec.tier_names)))
     for r in range(rows):
+        period = float(periods[min(r, periods.shape[0] - 1)])
+        rate = float(index[min(r, index.shape[0] - 1)])
         for k in w.hurdles:
-            factors[r, k] = hurdle_growth(w, k, years, float(index[r]))
+            factors[r, k] = hurdle_growth(w, k, period, rate)
     return factors
 
 
@@ -383,7 +393,74 @@ def allocate(
     return received
 
 
+class Rows(NamedTuple):
+    """Waterfall rows as the kernels keep them: cumulative contributions and
+    distributions (rows, parties), hurdle balances (rows, tiers), LP weights (rows,
+    parties) and a scratch row for each payment (rows, parties)."""
+
+    rows: int
+    contributed: Array
+    distributed: Array
+    balance: Array
+    weights: Array
+    received: Array
+
+
 @kernel(inline=True)
+def new_rows(rows, parties, tiers):  # type: ignore[no-untyped-def]
+    """``rows`` empty waterfall rows."""
+    block = np.zeros((4, rows, parties))
+    return Rows(rows, block[0], block[1], np.zeros((rows, tiers)), block[2], block[3])
+
+
+@kernel
+def run_dated(w, factors, contributions, proceeds, rows, whole, received, tiers_out):  # type: ignore[no-untyped-def]
+    """Dated flows through the waterfall, one date after another: every row's hurdle
+    balances (and the whole-fund row's) compound by ``factors[d]`` (dates, tiers); the
+    date's contributions (dates, rows, parties) are booked on their rows and on the
+    whole-fund row; then each row pays out its proceeds (dates, rows), each tier's
+    payments added to ``tiers_out`` (tiers, parties), and the whole-fund row pays out
+    their total. ``received[d]`` is what each party got on date d, over all rows."""
+    dates, count, parties = contributions.shape
+    hurdles, target = w.hurdles, w.target
+    for d in range(dates):
+        for h in hurdles:
+            for r in range(count):
+                rows.balance[r, h] *= factors[d, h]
+            whole.balance[0, h] *= factors[d, h]
+        for r in range(count):
+            for i in range(parties):
+                paid_in = contributions[d, r, i]
+                if paid_in != 0.0:
+                    rows.contributed[r, i] += paid_in
+                    whole.contributed[0, i] += paid_in
+                    for h in hurdles:
+                        rows.balance[r, h] += target[h, i] * paid_in
+                        whole.balance[0, h] += target[h, i] * paid_in
+        total = 0.0
+        for r in range(count):
+            amount = proceeds[d, r]
+            if amount <= 0.0:
+                continue
+            total += amount
+            for i in range(parties):
+                rows.received[r, i] = 0.0
+            lp_weights(r, w, rows.contributed, rows.weights)
+            allocate_row(
+                r, amount, w, rows.contributed, rows.distributed, rows.balance, rows.weights,
+                rows.received, tiers_out, True,
+            )  # fmt: skip
+            for i in range(parties):
+                received[d, i] += rows.received[r, i]
+        if total > 0.0:
+            lp_weights(0, w, whole.contributed, whole.weights)
+            allocate_row(
+                0, total, w, whole.contributed, whole.distributed, whole.balance, whole.weights,
+                whole.received, tiers_out, False,
+            )  # fmt: skip
+
+
+@kernel
 def clawback_row(r, w, received, entitled, contributed, out):  # type: ignore[no-untyped-def]
     """The clawback on row r into ``out[r]``: + a GP gives back, - an LP receives.
 

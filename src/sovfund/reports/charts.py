@@ -25,6 +25,7 @@ __all__ = [
     "FONT",
     "PartyStyle",
     "attribution",
+    "bargain",
     "fan_charts",
     "frontier",
     "gp_receipts",
@@ -826,27 +827,43 @@ def frontier(section: Mapping[str, Any], terms: Terms, party: str, label: str) -
     return _layout(figure, height=450)
 
 
-def tornado(section: Mapping[str, Any]) -> go.Figure:
+def _finite(value: Any) -> float | None:
+    """A figure of the summary as a float, None where it is missing, NaN or infinite."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def tornado(section: Mapping[str, Any]) -> go.Figure | None:
     """How far one figure moves when each input is set low and high, largest swing on
-    top, around its value with every input at its setting."""
+    top, around its value with every input at its setting. None where the figure has
+    no value as set (no LP paid anything in on any path, say): nothing to centre on."""
     write, axis = metric_format(str(section["metric"]))
-    base = float(section["base"])
-    bars = sorted(section["bars"], key=lambda b: abs(b["high"] - b["low"]))
+    base = _finite(section.get("base"))
+    if base is None:
+        return None
+
+    def swing(bar: Mapping[str, Any]) -> float:
+        low, high = _finite(bar["low"]), _finite(bar["high"])
+        return 0.0 if low is None or high is None else abs(high - low)
+
+    bars = sorted(section["bars"], key=swing)
     labels = [f"{b['label']}  ({b['low_setting']} / {b['high_setting']})" for b in bars]
     figure = go.Figure()
     for key, setting, name, color in (
         ("low", "low_setting", "input set low", "#6f98d8"),
         ("high", "high_setting", "input set high", "#b8322f"),
     ):
-        values = [float(b[key]) for b in bars]
+        values = [_finite(b[key]) for b in bars]
         figure.add_bar(
             y=labels,
-            x=[v - base for v in values],
+            x=[None if v is None else v - base for v in values],
             base=base,
             orientation="h",
             name=name,
             marker_color=color,
-            customdata=[[b[setting], write(float(b[key]))] for b in bars],
+            customdata=[[b[setting], write(v)] for b, v in zip(bars, values, strict=True)],
             hovertemplate="%{y}: %{customdata[0]} → %{customdata[1]}<extra></extra>",
         )
     figure.add_vline(
@@ -859,6 +876,43 @@ def tornado(section: Mapping[str, Any]) -> go.Figure:
     return _layout(
         figure, height=170 + 56 * len(bars), barmode="group", bargap=0.3, margin={"l": 300}
     )
+
+
+def bargain(section: Mapping[str, Any]) -> go.Figure:
+    """Japan's net value (the tariff relief plus its fund cash, USD at the start) across
+    the paths, against the fund alone: each percentile of the two, from the summary's
+    ``bargain`` section; zero marked, where Japan breaks even."""
+    net = np.asarray(section["net"]["quantiles_usd"], dtype=np.float64)
+    fund = np.asarray(section["net"]["fund_quantiles_usd"], dtype=np.float64)
+    levels = np.arange(1, net.size + 1) / (net.size + 1)
+    divisor, suffix = _scale(np.concatenate([net, fund]))
+    figure = go.Figure()
+    for values, name, color, dash in (
+        (net, "net: tariff relief + the fund", BASE, "solid"),
+        (fund, "the fund alone", MEDIAN, "dash"),
+    ):
+        figure.add_scatter(
+            x=values / divisor,
+            y=levels,
+            mode="lines",
+            name=name,
+            line={"color": color, "width": 2.5, "dash": dash},
+            customdata=[money(float(v)) for v in values],
+            hovertemplate="%{y:.0%} of paths at or below %{customdata}<extra>" + name + "</extra>",
+        )
+    figure.add_vline(
+        x=0.0,
+        line={"color": "#222", "width": 1},
+        annotation_text=f"break even: Japan ahead in {probability(section['net']['p_ahead'])}",
+        annotation_position="top left",
+        annotation_font_size=11,
+    )
+    figure.update_xaxes(
+        **_money_axis(suffix, np.concatenate([net, fund]) / divisor),
+        title_text="value to Japan, discounted at its yen funding rate (USD at the start)",
+    )
+    figure.update_yaxes(tickformat=".0%", range=[0, 1], title_text="share of paths at or below")
+    return _layout(figure, height=430)
 
 
 def metric_format(metric: str) -> tuple[Callable[[float | None], str], dict[str, Any]]:

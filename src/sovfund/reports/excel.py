@@ -45,7 +45,7 @@ SHEETS = (
     "Percentiles",
 )
 """Sheets every workbook has; "Stress", "Frontier" and "Sensitivity" follow when the
-summary has those sections."""
+summary has those sections, then "Bargain" and "Opt-out" (Japan's side of the bargain)."""
 
 FLOWS = "Base case flows"
 NET = "Net cash"
@@ -85,6 +85,10 @@ def render_workbook(summary: Mapping[str, Any], base: BaseCase, sim: Simulation)
         _frontier(book.add_worksheet("Frontier"), styles, summary["frontier"], base.terms)
     if summary.get("sensitivity"):
         _sensitivity(book.add_worksheet("Sensitivity"), styles, summary["sensitivity"])
+    if summary.get("bargain"):
+        _bargain(book.add_worksheet("Bargain"), styles, summary["bargain"])
+        if summary["bargain"].get("opt_out"):
+            _opt_out(book.add_worksheet("Opt-out"), styles, summary["bargain"]["opt_out"], base)
     book.close()
     return buffer.getvalue()
 
@@ -240,9 +244,18 @@ def _about(sheet: Worksheet, styles: Styles, summary: Mapping[str, Any], base: B
         "Stress": "named shocks: the fund and every party",
         "Frontier": "the same fund at other leverage",
         "Sensitivity": "one input at a time set low and high",
+        "Bargain": "Japan's side of the bargain: the tariff relief against the fund (bargain.md)",
+        "Opt-out": "each project funded against declined at the risk of a tariff snap-back",
+    }
+    present = {
+        "Stress": summary.get("stress"),
+        "Frontier": summary.get("frontier"),
+        "Sensitivity": summary.get("sensitivity"),
+        "Bargain": summary.get("bargain"),
+        "Opt-out": (summary.get("bargain") or {}).get("opt_out"),
     }
     for name, text in guide.items():
-        if name in {"Stress", "Frontier", "Sensitivity"} and not summary.get(name.lower()):
+        if name in present and not present[name]:
             continue
         row += 1
         sheet.write_string(row, 0, name, styles.text)
@@ -824,3 +837,142 @@ def _sensitivity(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -
             sheet.write_formula(row, 6, f"=ABS({cell_high}-{cell_low})", style, swing)
     sheet.freeze_panes(4, 1)
     _widths(sheet, (20, 34, 12, 12, 11, 11, 11))
+
+
+def _bargain(sheet: Worksheet, styles: Styles, section: Mapping[str, Any]) -> None:
+    """The relief by sector (its yearly relief a live formula), the value to Japan across
+    paths in USD and yen, and the relief it would need to break even."""
+    b, r, p, m = styles.billions, styles.rate, styles.percent, styles.multiple
+    sheet.write_string(0, 0, "Japan's side of the bargain", styles.title)
+    sheet.write_string(
+        1,
+        0,
+        f"{section['paths']:,} paths, seed {section['seed']}; Japan: "
+        + ", ".join(section["parties"])
+        + f"; USD at {section['usd_jpy']:g} yen; hazard {section['hazard']:.0%} a year",
+        styles.text,
+    )
+    headers = [
+        "Sector",
+        "Exports a year",
+        "Tariff without",
+        "Tariff with",
+        "Exporter share",
+        "Elasticity",
+        "Margin",
+        "Years (blank: the term)",
+        "Relief a year",
+    ]
+    first = 4
+    for col, header in enumerate(headers):
+        sheet.write_string(first - 1, col, header, styles.header)
+    formats = [styles.text, b, r, r, p, styles.number, p, styles.number]
+    for i, sector in enumerate(section["sectors"]):
+        row = first + i
+        keys = ("name", "exports", "tariff_without", "tariff_with", "exporter_share")
+        for col, key in enumerate((*keys, "elasticity", "margin", "years")):
+            _write(sheet, row, col, sector[key], formats[col])
+        cell = [xl_rowcol_to_cell(row, col) for col in range(7)]
+        formula = f"={cell[1]}*({cell[2]}-{cell[3]})*({cell[4]}+(1-{cell[4]})*{cell[5]}*{cell[6]})"
+        sheet.write_formula(row, 8, formula, b, sector["yearly_relief"])
+    row = first + len(section["sectors"]) + 1
+    sheet.write_string(row, 0, "Relief in force at the start, a year", styles.label)
+    _write(sheet, row, 1, section["yearly_relief"], b)
+    row += 2
+    headers = ["Value to Japan", "Mean", "5th pct", "Median", "95th pct", "Mean (yen)"]
+    for col, header in enumerate(headers):
+        sheet.write_string(row, col, header, styles.header)
+    rows = {}
+    for key, label in (("relief", "Tariff relief"), ("fund", "The fund"), ("net", "Net")):
+        row += 1
+        rows[key] = row
+        sheet.write_string(row, 0, label, styles.text)
+        usd = section[key]["usd"]
+        for col, stat in enumerate(("mean", "p05", "p50", "p95"), start=1):
+            _write(sheet, row, col, usd[stat], b)
+        _write(sheet, row, 5, section[key]["jpy"]["mean"], styles.integer)
+    relief, fund = xl_rowcol_to_cell(rows["relief"], 1), xl_rowcol_to_cell(rows["fund"], 1)
+    sheet.write_formula(rows["net"], 1, f"={relief}+{fund}", b, section["net"]["usd"]["mean"])
+    row += 2
+    sheet.write_string(row, 0, "Chance Japan comes out ahead", styles.label)
+    _write(sheet, row, 1, section["net"]["p_ahead"], p)
+    for name, label in (("p50", "on the median path"), ("p05", "at the 5th percentile")):
+        row += 1
+        entry = section["break_even"][name]
+        sheet.write_string(row, 0, f"Relief a year to break even {label}", styles.label)
+        if entry["yearly_usd"] is None:
+            sheet.write_string(row, 1, "none suffices", styles.text)
+        else:
+            _write(sheet, row, 1, entry["yearly_usd"], b)
+            _write(sheet, row, 2, entry["multiple_of_relief"], m)
+    _widths(sheet, (40, 15, 13, 13, 13, 16, 11, 13, 15))
+
+
+def _opt_out(sheet: Worksheet, styles: Styles, section: Mapping[str, Any], base: BaseCase) -> None:
+    """One row a project: its expected loss to Japan and the snap-back's expected cost,
+    and as live formulas the gain from funding (cost - loss) and the rule's decision."""
+    b = styles.billions
+    names = {p.id: p.name for p in base.terms.projects}
+    sheet.write_string(0, 0, f"Rule: {section['rule']}.", styles.text)
+    sheet.write_string(
+        1,
+        0,
+        f"{section['paths']:,} paths a run; a decline brings a snap-back with chance"
+        f" {section['decline_snapback']:.0%}, from the project's start to the end of the term.",
+        styles.text,
+    )
+    headers = [
+        "Project",
+        "Name",
+        "Sector",
+        "Capex",
+        "Start quarter",
+        "Expected loss to Japan",
+        "Snap-back cost",
+        "Gain from funding",
+        "Gain: standard error",
+        "Decision",
+        "Net if funded: 5th pct",
+        "Net if declined: 5th pct",
+    ]
+    top = 3
+    for col, header in enumerate(headers):
+        sheet.write_string(top, col, header, styles.header)
+    for i, project in enumerate(section["projects"]):
+        row = top + 1 + i
+        values = [
+            project["id"],
+            names.get(project["id"], project["id"]),
+            project["sector"],
+            project["capex"],
+            project["start_quarter"],
+            project["expected_loss_usd"],
+            project["snapback_cost_usd"],
+        ]
+        formats = [styles.text, styles.text, styles.text, b, styles.integer, b, b]
+        for col, value in enumerate(values):
+            _write(sheet, row, col, value, formats[col])
+        loss, cost = xl_rowcol_to_cell(row, 5), xl_rowcol_to_cell(row, 6)
+        sheet.write_formula(row, 7, f"={cost}-{loss}", b, project["gain_usd"])
+        _write(sheet, row, 8, project["gain_se_usd"], b)
+        sheet.write_formula(
+            row, 9, f'=IF({loss}>{cost},"decline","fund")', styles.text, project["decision"]
+        )
+        _write(sheet, row, 10, project["net_if_funded_usd"]["p05"], b)
+        _write(sheet, row, 11, project["net_if_declined_usd"]["p05"], b)
+    row = top + 2 + len(section["projects"])
+    portfolio = section["portfolio"]
+    lines = [
+        ("Declined by the rule", ", ".join(portfolio["declined"]) or "none", styles.text),
+        ("Chance of a snap-back", portfolio["snapback_chance"], styles.percent),
+        ("Median net, every project funded", section["all_funded"]["net"]["usd"]["p50"], b),
+        ("Median net, following the rule", portfolio["net"]["usd"]["p50"], b),
+        ("Ahead, every project funded", section["all_funded"]["net"]["p_ahead"], styles.percent),
+        ("Ahead, following the rule", portfolio["net"]["p_ahead"], styles.percent),
+    ]
+    for label, value, style in lines:
+        sheet.write_string(row, 0, label, styles.label)
+        _write(sheet, row, 1, value, style)
+        row += 1
+    sheet.freeze_panes(top + 1, 1)
+    _widths(sheet, (24, 44, 16, 12, 8, 15, 13, 14, 12, 10, 14, 14))

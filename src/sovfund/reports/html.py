@@ -3,7 +3,7 @@ network requests) that an analyst can open offline, print or mail.
 
 Render only: the numbers come from the summary dict (``summary.json``), the base case
 and the simulation. Sections the summary lacks (verdict, stress, frontier,
-sensitivity, run) are left out.
+sensitivity, bargain, run) are left out.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def _context(summary: Mapping[str, Any], base: BaseCase, sim: Simulation) -> dic
         "frontier": summary.get("frontier"),
         "frontier_party": style.label.get(headline, headline),
         "sensitivity": summary.get("sensitivity"),
+        "bargain": _bargain(summary.get("bargain"), terms, style),
         "key_terms": key_terms(terms),
         "notes": _group_notes(scenario_notes(scenario)),
         "footer": _footer(summary),
@@ -132,6 +133,8 @@ def _figures(
         figures["frontier"] = charts.frontier(summary["frontier"], base.terms, headline, label)
     if "sensitivity" in summary:
         figures["tornado"] = charts.tornado(summary["sensitivity"])
+    if summary.get("bargain"):
+        figures["bargain"] = charts.bargain(summary["bargain"])
     return {
         name: Markup(
             figure.to_html(
@@ -246,6 +249,99 @@ def _receipts(fees: float, carry: float) -> str:
         f"{name} {money(value)}" for name, value in (("fees", fees), ("carry", carry)) if value
     ]
     return " + ".join(parts) or "nothing"
+
+
+def _bargain(
+    section: Mapping[str, Any] | None, terms: Terms, style: PartyStyle
+) -> dict[str, Any] | None:
+    """Japan's side of the bargain as the page shows it: the relief by sector, the value
+    to Japan across paths, the break-even relief and the opt-out table."""
+    if not section:
+        return None
+    values = [
+        {
+            "label": label,
+            "cells": [money(section[key]["usd"][k]) for k in ("mean", "p05", "p50", "p95")],
+        }
+        for label, key in (
+            ("Tariff relief", "relief"),
+            ("The fund: what Japan receives less what it pays in", "fund"),
+            ("Net", "net"),
+        )
+    ]
+    needed = []
+    for name, label in (("p50", "on the median path"), ("p05", "in the worst 5%")):
+        entry = section["break_even"][name]
+        text = (
+            "no relief is enough"
+            if entry["yearly_usd"] is None
+            else (f"{money(entry['yearly_usd'])} a year")
+        )
+        if entry["multiple_of_relief"] is not None:
+            text += f" ({multiple(entry['multiple_of_relief'])} the relief)"
+        needed.append((f"Relief needed to break even {label}", text))
+    sectors = [
+        {
+            "name": s["name"],
+            "exports": money(s["exports"]),
+            "tariffs": f"{percent(s['tariff_without'])} → {percent(s['tariff_with'])}",
+            "share": percent(s["exporter_share"], 0),
+            "relief": money(s["yearly_relief"]),
+            "lasts": "the term" if s["years"] is None else f"{s['years']:g} years",
+        }
+        for s in section["sectors"]
+    ]
+    opt_out = section.get("opt_out")
+    projects = None
+    if opt_out is not None:
+        names = {p.id: p.name for p in terms.projects}
+        projects = {
+            "paths": opt_out["paths"],
+            "chance": percent(opt_out["decline_snapback"], 0),
+            "rule": opt_out["rule"],
+            "rows": [
+                {
+                    "name": names.get(row["id"], row["id"]).split(" (")[0],
+                    "capex": money(row["capex"]),
+                    "start": f"Q{row['start_quarter']}",
+                    "loss": money(row["expected_loss_usd"]),
+                    "cost": money(row["snapback_cost_usd"]),
+                    "gain": f"{money(row['gain_usd'])} ± {money(row['gain_se_usd'])}",
+                    "decision": row["decision"] + (" (close)" if row["close"] else ""),
+                    "tone": "worse" if row["decision"] == "decline" else "",
+                }
+                for row in opt_out["projects"]
+            ],
+            "summary": [
+                ("Declined by the rule", str(len(opt_out["portfolio"]["declined"]))),
+                ("Chance of a snap-back", probability(opt_out["portfolio"]["snapback_chance"])),
+                (
+                    "Median net, every project funded",
+                    f"{money(opt_out['all_funded']['net']['usd']['p50'])}; ahead in"
+                    f" {probability(opt_out['all_funded']['net']['p_ahead'])} of paths",
+                ),
+                (
+                    "Median net, following the rule",
+                    f"{money(opt_out['portfolio']['net']['usd']['p50'])}; ahead in"
+                    f" {probability(opt_out['portfolio']['net']['p_ahead'])} of paths",
+                ),
+            ],
+        }
+    return {
+        "paths": section["paths"],
+        "seed": section["seed"],
+        "parties": ", ".join(style.label.get(p, p) for p in section["parties"]),
+        "yearly_relief": money(section["yearly_relief"]),
+        "hazard": percent(section["hazard"], 0),
+        "usd_jpy": f"{section['usd_jpy']:g}",
+        "sectors": sectors,
+        "values": values,
+        "lines": [
+            ("Chance Japan comes out ahead", probability(section["net"]["p_ahead"])),
+            *needed,
+        ],
+        "opt_out": projects,
+    }
 
 
 def _verdict(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -29,8 +29,14 @@ a process whose Numba thread pool is running can deadlock.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import socket
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -38,8 +44,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
-from sovfund.errors import InputError
-from sovfund.scenarios.monte_carlo import BLOCK
+from sovfund.errors import ArgumentError, os_reason
+from sovfund.scenarios.streams import BLOCK
 
 __all__ = [
     "AUTO_CORES",
@@ -47,6 +53,7 @@ __all__ = [
     "BACKENDS",
     "BATCH_PATHS",
     "CONNECT_TIMEOUT",
+    "MAX_WORKERS",
     "SCHEDULER_VARIABLE",
     "BackendName",
     "Plan",
@@ -54,6 +61,7 @@ __all__ = [
     "SerialExecutor",
     "choose",
     "cores",
+    "die_with_parent",
     "limit_threads",
     "start",
 ]
@@ -88,6 +96,8 @@ BATCHES_PER_WORKER = 4
 """A pool's default batches are shrunk (down to MIN_POOL_BATCH) until each worker gets
 this many, so that the last batches do not leave workers idle."""
 
+MAX_WORKERS = 256
+"""The most worker processes a run may ask for."""
 CONNECT_TIMEOUT = 5
 """Seconds to wait for an existing Dask scheduler before giving up."""
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -106,7 +116,7 @@ class Plan:
     workers: int
     scheduler: str | None
     batch_size: int
-    scheduler_source: str = "--scheduler"
+    scheduler_source: str = "scheduler"
 
 
 def cores() -> int:
@@ -125,35 +135,36 @@ def choose(
     scheduler: str | None = None,
 ) -> Plan:
     """Check the backend options and settle ``auto``, the worker count and the batch
-    size. Starts nothing. Raises :class:`InputError` naming the option at fault."""
+    size. Starts nothing. Raises :class:`~sovfund.errors.ArgumentError` naming the
+    parameter at fault."""
     if backend not in ("auto", *BACKENDS):
-        raise InputError(
-            f"--backend: found '{backend}'; expected one of auto, {', '.join(BACKENDS)}"
-        )
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers: found {workers}; expected at least 1")
-    source = "--scheduler"
+        raise ArgumentError("backend", repr(backend), f"one of auto, {', '.join(BACKENDS)}")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise ArgumentError("workers", f"{workers:,}", f"a whole number from 1 to {MAX_WORKERS}")
+    source = "scheduler"
     if scheduler is not None:
         if backend == "auto":
             backend = "dask"
         elif backend != "dask":
-            raise InputError(
-                f"--scheduler: found '{scheduler}' with --backend {backend}; expected it"
-                " only with --backend dask"
+            raise ArgumentError(
+                "scheduler", f"{scheduler!r} with backend {backend!r}", "it only with backend dask"
             )
     elif backend == "dask" and os.environ.get(SCHEDULER_VARIABLE):
-        scheduler, source = os.environ[SCHEDULER_VARIABLE], SCHEDULER_VARIABLE
+        scheduler, source = os.environ[SCHEDULER_VARIABLE], f"${SCHEDULER_VARIABLE}"
     if scheduler is not None:
         scheduler = scheduler.strip()
-        if not scheduler or any(c.isspace() for c in scheduler):
-            raise InputError(
-                f"{source}: found '{scheduler}'; expected a scheduler address such as"
-                " tcp://10.0.0.5:8786"
+        address_error = _address_error(scheduler)
+        if address_error:
+            raise ArgumentError(
+                source,
+                f"{scheduler!r} ({address_error})",
+                "a scheduler address such as tcp://10.0.0.5:8786",
             )
         if workers is not None:
-            raise InputError(
-                f"--workers: found {workers} with {source} {scheduler}; expected no"
-                " --workers: an existing cluster runs on the workers it has"
+            raise ArgumentError(
+                "workers",
+                f"{workers} with {source} {scheduler}",
+                "none: an existing cluster runs on the workers it has",
             )
     if backend == "auto":
         if workers is not None:
@@ -163,9 +174,8 @@ def choose(
             backend = "process" if many and cores() >= AUTO_CORES else "serial"
     name = cast(BackendName, backend)
     if name == "serial" and workers not in (None, 1):
-        raise InputError(
-            f"--workers: found {workers} with --backend serial; expected 1 or none"
-            " (serial runs in this process)"
+        raise ArgumentError(
+            "workers", f"{workers} with backend 'serial'", "1 or none (serial runs in this process)"
         )
     count = 1 if name == "serial" else 0 if scheduler else workers or cores()
     size = batch_size if batch_size is not None else default_batch_size(name, paths, count)
@@ -267,14 +277,89 @@ def _start_serial(plan: Plan) -> Iterator[Runner]:
     yield Runner(SerialExecutor(), lambda: 1)
 
 
+def _address_error(address: str) -> str:
+    """Why ``address`` is no scheduler address, in words ('' if it is one)."""
+    if not address or any(c.isspace() or not c.isprintable() for c in address):
+        return "spaces or control characters"
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(address)
+        if protocol in ("tcp", "tls"):
+            port = parse_host_port(location)[1]
+            if not 0 < port < 65536:
+                return f"port {port} is not a port number"
+    except (ValueError, TypeError) as error:
+        return str(error)
+    return ""
+
+
+def _reach(address: str, source: str) -> None:
+    """Fail fast, and quietly, where nothing answers at ``address``: one plain TCP
+    connection (refused at once, or none within :data:`CONNECT_TIMEOUT`) before Dask's
+    client, which would retry for the whole timeout and complain again at exit."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    protocol, location = parse_address(address)
+    if protocol not in ("tcp", "tls"):
+        return
+    host, port = parse_host_port(location)
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as error:
+        reason = "no answer in time" if isinstance(error, TimeoutError) else os_reason(error)
+        raise ArgumentError(
+            source,
+            f"{address!r}, where no Dask scheduler answers ({reason})",
+            "the address of a running scheduler (`dask scheduler` prints it),"
+            " such as tcp://10.0.0.5:8786",
+        ) from None
+
+
+def _worker_start(threads: int, parent: int) -> None:
+    """A pool worker's start: die with the parent, then set the threads (see
+    :func:`die_with_parent`)."""
+    die_with_parent(parent)
+    limit_threads(threads)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when process ``parent`` does, however it ends (SIGKILL
+    too): on Linux the kernel sends it SIGKILL (``PR_SET_PDEATHSIG``); elsewhere a
+    daemon thread checks the parent every half second. Either way, if the parent is
+    already gone, it ends now."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl
+            _watch(parent)
+    else:  # pragma: no cover - not on Linux
+        _watch(parent)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch(parent: int) -> None:  # pragma: no cover - used where prctl is missing
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sovfund-parent-watch", daemon=True).start()
+
+
 @contextmanager
 def _start_process(plan: Plan) -> Iterator[Runner]:
     threads = max(1, cores() // plan.workers)
     pool = ProcessPoolExecutor(
         max_workers=plan.workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=limit_threads,
-        initargs=(threads,),
+        initializer=_worker_start,
+        initargs=(threads, os.getpid()),
     )
     try:
         yield Runner(pool, lambda: 2 * plan.workers, threads)
@@ -311,15 +396,17 @@ def _start_dask(plan: Plan) -> Iterator[Runner]:
                 executor = client.get_executor(pure=False)  # type: ignore[no-untyped-call]
                 yield Runner(executor, lambda: 2 * plan.workers, threads)
         return
+    _reach(plan.scheduler, plan.scheduler_source)
     try:
         client = Client(  # type: ignore[no-untyped-call]
             plan.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
         )
     except (OSError, TimeoutError, ValueError) as error:
-        raise InputError(
-            f"{plan.scheduler_source}: cannot reach a Dask scheduler at '{plan.scheduler}'"
-            f" ({error}); expected the address of a running scheduler (`dask scheduler`"
-            " prints it), such as tcp://10.0.0.5:8786"
+        raise ArgumentError(
+            plan.scheduler_source,
+            f"{plan.scheduler!r}, where no Dask scheduler answers ({error})",
+            "the address of a running scheduler (`dask scheduler` prints it),"
+            " such as tcp://10.0.0.5:8786",
         ) from None
     with client:
 

@@ -3,7 +3,9 @@
 One function runs everything a report needs, in order, and returns it; writing files
 and printing are the caller's business. The studies (stress test, leverage frontier,
 tornado) use ``study_paths`` paths per run, fewer than the main Monte Carlo, since each
-is a dozen runs; ``study_paths = 0`` skips them.
+is a dozen runs; ``study_paths = 0`` skips them. A term sheet with a ``[bargain]`` also
+gets Japan's side of the bargain: its net on the main Monte Carlo's paths, its opt-out
+(if Japan may decline projects) on ``study_paths`` paths a run.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sovfund.analytics.base_case import BaseCase, run_base_case
 from sovfund.analytics.verdict import verdict
+from sovfund.run.arguments import check_arguments
+from sovfund.run.bargain import BargainStudy, bargain_runs, bargain_study
+from sovfund.run.defaults import LEVERAGE_LEVELS, STUDY_PATHS
 from sovfund.run.simulate import Simulation, simulate
 from sovfund.run.studies import (
-    LEVERAGE_LEVELS,
     SENSITIVITY_RUNS,
     Frontier,
     Sensitivity,
@@ -31,11 +34,9 @@ from sovfund.run.studies import (
 )
 from sovfund.terms.models import Terms
 from sovfund.terms.sections import require_simulation
+from sovfund.version import __version__
 
 __all__ = ["STUDY_PATHS", "Job", "run_job", "steps"]
-
-STUDY_PATHS = 2_000
-"""Paths per run of each study in the main job."""
 
 Progress = Callable[[str, int], Any] | None
 """on_progress(step, paths done in that step)."""
@@ -56,6 +57,8 @@ class Job:
     sensitivity: Sensitivity | None
     verdict: dict[str, Any]
     run: dict[str, Any]
+    bargain: BargainStudy | None = None
+    """Japan's side of the bargain, where the term sheet has a ``[bargain]``."""
 
     def summary(self) -> dict[str, Any]:
         """``summary.json``: the keys DESIGN.md asks for, plus the studies."""
@@ -70,6 +73,7 @@ class Job:
             ("stress", self.stress),
             ("frontier", self.frontier),
             ("sensitivity", self.sensitivity),
+            ("bargain", self.bargain),
         ):
             if study is not None:
                 out[name] = study.to_dict()
@@ -83,9 +87,12 @@ def steps(terms: Terms, paths: int, study_paths: int) -> dict[str, int]:
         out["Stress tests"] = stress_runs(terms) * study_paths
         out["Leverage frontier"] = len(LEVERAGE_LEVELS) * study_paths
         out["Sensitivity"] = SENSITIVITY_RUNS * study_paths
+    if terms.bargain is not None and study_paths and bargain_runs(terms):
+        out["Bargain"] = bargain_runs(terms) * study_paths
     return out
 
 
+@check_arguments
 def run_job(
     terms: Terms,
     *,
@@ -114,10 +121,27 @@ def run_job(
         stress = stress_test(terms, on_progress=report("Stress tests"), **common)
         frontier = leverage_frontier(terms, on_progress=report("Leverage frontier"), **common)
         tornado = sensitivity(terms, on_progress=report("Sensitivity"), **common)
+    bargain = None
+    if terms.bargain is not None:
+        bargain = bargain_study(
+            terms,
+            paths=paths,
+            seed=seed,
+            base=sim,
+            opt_out_paths=study_paths,
+            on_progress=report("Bargain"),
+            **options,
+        )
     figures = simulation_json(scenario, sim)
-    said = verdict(terms, base.to_dict(), figures, None if stress is None else stress.to_dict())
+    said = verdict(
+        terms,
+        base.to_dict(),
+        figures,
+        None if stress is None else stress.to_dict(),
+        None if bargain is None else bargain.to_dict(),
+    )
     run = {
-        "version": _version(),
+        "version": __version__,
         "seed": seed,
         "paths": paths,
         "study_paths": study_paths,
@@ -127,11 +151,4 @@ def run_job(
         "command": f"sovfund run {scenario} --paths {paths} --seed {seed}"
         + (f" --study-paths {study_paths}" if study_paths != STUDY_PATHS else ""),
     }
-    return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run)
-
-
-def _version() -> str:
-    try:
-        return version("sovfund")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+    return Job(scenario, terms, base, sim, figures, stress, frontier, tornado, said, run, bargain)

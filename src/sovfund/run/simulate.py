@@ -27,9 +27,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sovfund.analytics.paths import PathSummary, summarize_paths
-from sovfund.engine.fund import SUMMARY_SERIES, run_fund
-from sovfund.engine.projects import project_flows
+from sovfund.engine.fund import SUMMARY_SERIES, Booked, run_fund
+from sovfund.engine.projects import ProjectDetail, ProjectFlows, project_flows
 from sovfund.errors import InputError
+from sovfund.run.arguments import check_arguments
 from sovfund.run.backends import choose, start
 from sovfund.scenarios.draws import with_markets
 from sovfund.scenarios.monte_carlo import BLOCK, monte_carlo
@@ -91,6 +92,8 @@ class Batch:
     macro: Terms | None = None
     """Where the market paths come from, if not ``terms`` (structures compared on the
     same markets)."""
+    booked: Booked | None = None
+    """The fund as its books hold it: its history is fixed, the rest simulated."""
 
 
 BatchResult = tuple[PathSummary, dict[str, Array]]
@@ -105,6 +108,7 @@ def batches(
     engine: Engine = "fast",
     stress: Stress | None = None,
     macro: Terms | None = None,
+    booked: Booked | None = None,
 ) -> list[Batch]:
     """Split a run of ``paths`` paths into batches of ``batch_size`` paths (the last one
     shorter). ``terms`` are the stressed terms if there is a stress
@@ -114,12 +118,12 @@ def batches(
         raise InputError(f"paths: found {paths}; expected at least 1")
     if batch_size < 1:
         raise InputError(f"batch_size: found {batch_size}; expected at least 1")
-    if engine == "reference" or terms.waterfall.style == "deal_by_deal":
+    if engine == "reference" or terms.waterfall.style == "deal_by_deal" or booked:
         # plain Python, or per-project arrays (paths x projects x quarters): small
         # batches keep memory flat; results do not depend on the batch size
         batch_size = min(batch_size, BLOCK)
     return [
-        Batch(terms, seed, first, min(batch_size, paths - first), engine, stress, macro)
+        Batch(terms, seed, first, min(batch_size, paths - first), engine, stress, macro, booked)
         for first in range(0, paths, batch_size)
     ]
 
@@ -133,20 +137,53 @@ def run_batch(batch: Batch) -> BatchResult:
         draws = with_markets(draws, monte_carlo(batch.macro, batch.seed, first_path, paths))
     draws = stress_draws(terms, batch.stress, draws)
     fast = batch.engine == "fast"
+    booked = batch.booked
     projects = project_flows(
         terms,
         draws,
         tariff_exposed=tariff_exposure(terms),
-        per_project=terms.waterfall.style == "deal_by_deal",
+        per_project=terms.waterfall.style == "deal_by_deal" or booked is not None,
         fast=fast,
     )
-    fund = run_fund(terms, draws, projects, record=SUMMARY_SERIES, fast=fast)
+    if booked is not None:
+        projects = as_booked(projects, booked)
+    fund = run_fund(terms, draws, projects, record=SUMMARY_SERIES, fast=fast, booked=booked)
     yen = np.array([p.country == "JP" for p in terms.parties])  # whose yen IRR to report
     summary = summarize_paths(fund, draws, yen, compiled=fast)
     keep = max(0, min(SAMPLE - first_path, paths))
     return summary, {name: getattr(fund, name)[:keep] for name in SAMPLED}
 
 
+def as_booked(projects: ProjectFlows, booked: Booked) -> ProjectFlows:
+    """The projects' simulated flows, each project's income, marks and exit scaled by
+    ``booked.project_scale`` from the first simulated quarter on (its latest mark against
+    the plan's), summed again in project order."""
+    detail = projects.by_project
+    assert detail is not None, "per-project flows"
+    scale = booked.project_scale
+    if np.all(scale == 1.0):
+        return projects
+    start = booked.start
+    factor = np.ones((len(scale), detail.value.shape[2]))
+    factor[:, start:] = scale[:, None]
+    operating = detail.operating_cash * factor[None]
+    value = detail.value * factor[None]
+    exit_value = detail.exit_value * scale[None, :]
+    totals = [operating[:, 0].copy(), value[:, 0].copy(), exit_value[:, 0].copy()]
+    for j in range(1, len(scale)):  # in project order, as the kernel sums them
+        totals[0] += operating[:, j]
+        totals[1] += value[:, j]
+        totals[2] += exit_value[:, j]
+    return ProjectFlows(
+        projects.investment,
+        totals[0],
+        totals[1],
+        totals[2],
+        ProjectDetail(detail.investment, operating, value, exit_value),
+    )
+
+
+@check_arguments
 def simulate(
     terms: Terms,
     *,
@@ -160,6 +197,7 @@ def simulate(
     workers: int | None = None,
     scheduler: str | None = None,
     on_progress: Callable[[int], Any] | None = None,
+    booked: Booked | None = None,
 ) -> Simulation:
     """Simulate ``paths`` paths of ``terms`` from ``seed``, ``batch_size`` paths at a time
     (by default the backend's size: :data:`~sovfund.run.backends.BATCH_PATHS`).
@@ -174,7 +212,9 @@ def simulate(
     processes, or the cluster at ``scheduler`` or ``$DASK_SCHEDULER_ADDRESS``) or
     ``auto`` (see :mod:`sovfund.run.backends`); the numbers depend on none of these, nor
     on ``batch_size``. ``on_progress(paths_done)`` is called after each batch, in path
-    order.
+    order. ``booked``: the fund as its books hold it (:func:`sovfund.books.history.booked`
+    gives it and the terms to simulate): the booked quarters are the same on every path
+    and only the rest is simulated.
     """
     require_simulation(terms)
     spec = stress if isinstance(stress, Stress) else stress_named(terms, stress)
@@ -187,7 +227,14 @@ def simulate(
     plan = choose(backend, paths=paths, batch_size=batch_size, workers=workers, scheduler=scheduler)
     size = plan.batch_size
     jobs = batches(
-        terms, paths=paths, seed=seed, batch_size=size, engine=engine, stress=spec, macro=macro
+        terms,
+        paths=paths,
+        seed=seed,
+        batch_size=size,
+        engine=engine,
+        stress=spec,
+        macro=macro,
+        booked=booked,
     )
     merged = _Merged(paths)
     with start(plan) as runner:

@@ -16,28 +16,35 @@ Each returns a result whose ``to_dict()`` is the JSON the CLI prints and whose
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from sovfund.analytics.distribution import summary_dict
 from sovfund.analytics.verdict import focus_party, japan_sovereign
-from sovfund.errors import InputError
-from sovfund.run.simulate import Simulation, simulate
-from sovfund.scenarios.stress import stress_named
+from sovfund.errors import ArgumentError, Problem, TermsError
+from sovfund.run.arguments import check_arguments
+from sovfund.run.defaults import LEVERAGE_LEVELS, MAX_LEVEL, METRICS, STUDY_PATHS
 from sovfund.terms.models import Stress, Terms, Tier
+from sovfund.terms.sections import require_terms
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sovfund.run.simulate import Simulation
 
 __all__ = [
     "ASSUMPTIONS",
     "METRICS",
     "SENSITIVITY_RUNS",
+    "STUDY_PATHS",
     "Assumption",
     "Comparison",
     "Frontier",
     "Sensitivity",
     "StressTest",
+    "at_leverage",
+    "check_levels",
     "compare",
     "leverage_frontier",
     "metric_value",
@@ -53,6 +60,8 @@ Progress = Callable[[int], Any] | None
 
 def simulation_summary(sim: Simulation) -> dict[str, Any]:
     """The ``parties`` and ``fund`` figures of a run (the simulate JSON's body)."""
+    from sovfund.analytics.distribution import summary_dict  # with the engine's results
+
     parties = sim.terms.parties
     reserves = japan_sovereign(sim.terms)
     return summary_dict(
@@ -88,6 +97,8 @@ class _Runs:
             if self.on_progress is not None:
                 self.on_progress(self.done + done)
 
+        from sovfund.run.simulate import simulate  # the engine loads when a run starts
+
         sim = simulate(
             terms, paths=self.paths, seed=self.seed, on_progress=report, **self.options, **kwargs
         )
@@ -117,6 +128,8 @@ class StressTest(_Study):
     def table(self) -> pd.DataFrame:
         """One row per scenario: fund default and breach, and each party's median IRR,
         mean TVPI and chance of a loss."""
+        import pandas as pd  # only for a table: the studies load without it
+
         return pd.DataFrame([_row(s) for s in self.scenarios]).set_index("name")
 
 
@@ -125,6 +138,7 @@ def stress_runs(terms: Terms, names: Sequence[str] | None = None) -> int:
     return 1 + len([n for n in names if n != "base"] if names is not None else terms.stress)
 
 
+@check_arguments
 def stress_test(
     terms: Terms,
     *,
@@ -139,8 +153,6 @@ def stress_test(
     ``options`` go to :func:`~sovfund.run.simulate.simulate` (backend, batch size...).
     """
     chosen = list(terms.stress) if names is None else [n for n in names if n != "base"]
-    for name in chosen:
-        stress_named(terms, name, "--only")  # a clear error for an unknown name
     runs = _Runs(paths, seed, on_progress, **options)
     scenarios = [
         _entry("base", "Base", "The Monte Carlo as the term sheet sets it.", runs.run(terms))
@@ -177,7 +189,18 @@ def _row(scenario: dict[str, Any]) -> dict[str, Any]:
 
 # -- leverage frontier ---------------------------------------------------------------
 
-LEVERAGE_LEVELS = tuple(float(x) for x in range(11))
+
+def check_levels(levels: Sequence[float]) -> None:
+    """Raise an :class:`ArgumentError` naming ``levels`` unless they are debt-to-equity
+    numbers from 0 to :data:`MAX_LEVEL`, at least one."""
+    expected = f"debt-to-equity numbers from 0 to {MAX_LEVEL:g}, at least one"
+    if isinstance(levels, str) or not isinstance(levels, Sequence) or not levels:
+        raise ArgumentError("levels", repr(levels), expected)
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, int | float):
+            raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
+        if not (math.isfinite(level) and 0 <= level <= MAX_LEVEL):
+            raise ArgumentError("levels", f"{level!r} in {list(levels)!r}", expected)
 
 
 @dataclass(frozen=True)
@@ -189,6 +212,8 @@ class Frontier(_Study):
     points: list[dict[str, Any]]
 
     def table(self) -> pd.DataFrame:
+        import pandas as pd  # only for a table: the studies load without it
+
         rows = []
         for point in self.points:
             row: dict[str, Any] = {"leverage": point["leverage"], **point["fund"]}
@@ -198,6 +223,7 @@ class Frontier(_Study):
         return pd.DataFrame(rows).set_index("leverage")
 
 
+@check_arguments
 def leverage_frontier(
     terms: Terms,
     *,
@@ -215,18 +241,12 @@ def leverage_frontier(
     leverage changes. Per LP: expected, 5th-percentile and median IRR and the chance of
     a loss; per fund: the chance of a default, a covenant breach and a funding shortfall.
     """
-    if any(level < 0 for level in levels):
-        raise InputError(f"leverage levels: found {list(levels)}; expected numbers >= 0")
+    check_levels(levels)
     runs = _Runs(paths, seed, on_progress, **options)
     points = []
     for level in levels:
-        stress = Stress(
-            title=f"Leverage {level:g}x",
-            description=f"Debt to equity {level:g}x",
-            debt_to_equity=float(level),
-        )
-        scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
-        figures = simulation_summary(runs.run(_pipeline_scaled(terms, scale), stress=stress))
+        levered, stress = at_leverage(terms, level)
+        figures = simulation_summary(runs.run(levered, stress=stress))
         parties = {
             party: {
                 "irr_mean": f["irr"]["mean"],
@@ -246,6 +266,27 @@ def leverage_frontier(
     return Frontier(paths, seed, points)
 
 
+def at_leverage(
+    terms: Terms,
+    level: float,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    **levers: Any,
+) -> tuple[Terms, Stress]:
+    """``terms`` at debt to equity ``level`` as the frontier runs it: the pipeline
+    scaled by (1 + level) / (1 + the term sheet's target), and the stress that sets the
+    target (with any other ``levers`` of :class:`Stress` added to it)."""
+    stress = Stress(
+        title=title or f"Leverage {level:g}x",
+        description=description or f"Debt to equity {level:g}x",
+        debt_to_equity=float(level),
+        **levers,
+    )
+    scale = (1.0 + level) / (1.0 + terms.leverage.debt_to_equity)
+    return _pipeline_scaled(terms, scale), stress
+
+
 def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
     """``terms`` holding ``scale`` times its stake in every project."""
     projects = tuple(
@@ -257,8 +298,6 @@ def _pipeline_scaled(terms: Terms, scale: float) -> Terms:
 
 # -- sensitivity -------------------------------------------------------------------
 
-METRICS = ("tvpi_mean", "irr_mean", "irr_p50", "irr_p05", "p_loss", "p_default")
-"""What a tornado can measure: a party's figure, or the fund's ``p_default``."""
 METRIC_LABELS = {
     "tvpi_mean": "mean TVPI",
     "irr_mean": "mean IRR",
@@ -375,6 +414,8 @@ class Sensitivity(_Study):
     bars: list[dict[str, Any]]
 
     def table(self) -> pd.DataFrame:
+        import pandas as pd  # only for a table: the studies load without it
+
         frame = pd.DataFrame(self.bars).set_index("name")
         frame["swing"] = (frame["high"] - frame["low"]).abs()
         return frame
@@ -385,7 +426,7 @@ def metric_value(figures: dict[str, Any], metric: str, party: str | None) -> flo
     if metric == "p_default":
         return float(figures["fund"]["p_default"])
     if party is None:
-        raise InputError(f"--metric {metric}: expected a --party")
+        raise ArgumentError("party", "nothing", f"an LP, whose {metric} to measure")
     entry = figures["parties"][party]
     if metric == "p_loss":
         value = entry["p_loss"]
@@ -401,6 +442,7 @@ def default_party(terms: Terms) -> str:
     return focus_party(terms) or terms.lps[0].id
 
 
+@check_arguments
 def sensitivity(
     terms: Terms,
     *,
@@ -414,12 +456,12 @@ def sensitivity(
 ) -> Sensitivity:
     """The tornado of ``metric`` for ``party`` (by default the party the verdict speaks for)."""
     if metric not in METRICS:
-        raise InputError(f"--metric: found '{metric}'; expected one of {', '.join(METRICS)}")
+        raise ArgumentError("metric", repr(metric), f"one of {', '.join(METRICS)}")
     if metric != "p_default":
         party = party or default_party(terms)
         ids = [p.id for p in terms.lps]
         if party not in ids:
-            raise InputError(f"--party: found '{party}'; expected an LP: {', '.join(ids)}")
+            raise ArgumentError("party", repr(party), f"an LP: {', '.join(ids)}")
     else:
         party = None
     runs = _Runs(paths, seed, on_progress, **options)
@@ -467,9 +509,12 @@ class Comparison(_Study):
     def table(self) -> pd.DataFrame:
         """One row per structure and country: what that country's parties put in and got
         back (means over paths), its median IRR where it invested, and the fund's risk."""
+        import pandas as pd  # only for a table: the studies load without it
+
         return pd.DataFrame([row for s in self.structures for row in s["countries"]])
 
 
+@check_arguments
 def compare(
     a: tuple[str, Terms],
     b: tuple[str, Terms],
@@ -480,7 +525,24 @@ def compare(
     **options: Any,
 ) -> Comparison:
     """``a`` and ``b`` ((name, terms) pairs) on the same seed and the same market paths:
-    those of the longer-lived structure's generator, cut to each one's term."""
+    those of the longer-lived structure's generator, cut to each one's term.
+
+    Raises :class:`~sovfund.errors.TermsError` where a party has no ``country``: the
+    comparison adds up what each country puts in and gets back, and a party without
+    one would drop out of it unseen.
+    """
+    for parameter, pair in (("a", a), ("b", b)):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ArgumentError(parameter, repr(pair), "a (name, Terms) pair")
+        require_terms(pair[1], parameter)
+    missing = [
+        Problem(terms.source, f"party[{i}].country", "nothing", _COUNTRY)
+        for _, terms in (a, b)
+        for i, party in enumerate(terms.parties)
+        if party.country is None
+    ]
+    if missing:
+        raise TermsError(missing)
     markets = max(a[1], b[1], key=lambda t: t.fund.quarters)
     runs = _Runs(paths, seed, on_progress, **options)
     structures = []
@@ -496,6 +558,12 @@ def compare(
             }
         )
     return Comparison(paths, seed, structures)
+
+
+_COUNTRY = (
+    "a two-letter country code (like 'US' or 'JP'): compare adds up what each country"
+    " puts in and gets back"
+)
 
 
 def _by_country(name: str, terms: Terms, sim: Simulation) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ from scipy import special
 from sovfund.errors import InputError
 from sovfund.scenarios.draws import Draws
 from sovfund.scenarios.sectors import sector_parameters
+from sovfund.scenarios.streams import BLOCK
 from sovfund.terms.models import SECTORS, Terms
 
 __all__ = ["BLOCK", "DT", "MERCHANT_REVENUE_UPLIFT", "RECOVERY_SD_CAP", "monte_carlo"]
@@ -46,8 +47,6 @@ __all__ = ["BLOCK", "DT", "MERCHANT_REVENUE_UPLIFT", "RECOVERY_SD_CAP", "monte_c
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-BLOCK = 256
-"""Paths per random stream."""
 
 DT = 0.25
 """The time step, in years (one quarter)."""

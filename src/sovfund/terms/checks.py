@@ -9,6 +9,7 @@ needs a section which failed is skipped (that section's problems are already lis
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,16 +21,25 @@ from sovfund.terms.models import (
     Fee,
     Fund,
     Leverage,
+    Macro,
     Party,
     Policy,
     Project,
+    Risk,
     Stress,
     Terms,
     Tier,
     Waterfall,
 )
 
-__all__ = ["Sheet", "check_terms"]
+__all__ = [
+    "MAX_FX_SPREAD",
+    "MAX_RATE_SPREAD",
+    "Sheet",
+    "check_terms",
+    "horizon_spread",
+    "terms_warnings",
+]
 
 _TOLERANCE = 1e-9
 
@@ -61,6 +71,9 @@ class Sheet:
                 "waterfall": terms.waterfall,
                 "leverage": terms.leverage,
                 "policy": terms.policy,
+                "bargain": terms.bargain,
+                "macro": terms.macro,
+                "risk": terms.risk,
             },
             items={
                 "party": list(terms.parties),
@@ -102,6 +115,14 @@ class Sheet:
         return self.sections.get("policy", Policy()) if self.ok("policy") else None
 
     @property
+    def macro(self) -> Macro | None:
+        return self.sections.get("macro")
+
+    @property
+    def risk(self) -> Risk | None:
+        return self.sections.get("risk", Risk()) if self.ok("risk") else None
+
+    @property
     def parties(self) -> list[Party]:
         return [p for _, p in self.listed("party")]
 
@@ -122,7 +143,18 @@ class Sheet:
 def check_terms(terms: Terms | Sheet, file: str) -> list[Problem]:
     """Every cross-field problem in ``terms``; empty when the term sheet is consistent."""
     sheet = terms if isinstance(terms, Sheet) else Sheet.of(terms)
-    checks = (_parties, _fund, _fees, _waterfall, _leverage, _projects, _stresses, _redemptions)
+    checks = (
+        _parties,
+        _fund,
+        _fees,
+        _waterfall,
+        _leverage,
+        _projects,
+        _stresses,
+        _redemptions,
+        _bargain,
+        _risk,
+    )
     return [
         Problem(file, path, found, expected)
         for check in checks
@@ -432,6 +464,109 @@ def _redemptions(sheet: Sheet) -> Found:
             "redemptions with a deal-by-deal waterfall",
             "a whole-fund waterfall (redemptions are modelled for whole-fund terms only)",
         )
+
+
+def _bargain(sheet: Sheet) -> Found:
+    bargain = sheet.sections.get("bargain")
+    if bargain is None or bargain.parties is None or not sheet.ok("party"):
+        return
+    ids = sheet.ids()
+    for i, party in enumerate(bargain.parties):
+        if party not in ids:
+            yield f"bargain.parties[{i}]", f"'{party}'", "the id of a [[party]]"
+
+
+MAX_RATE_SPREAD = 1 / 6
+"""The largest standard deviation of the short rate, the term spread, inflation and the
+credit spread over the fund's term: six of them stay short of -100%, below which
+discounting and compounding have no meaning (and the engine's numbers turn to NaN)."""
+MAX_FX_SPREAD = 10.0
+"""The largest standard deviation of log USD/JPY over the term: exp of six of them stays
+a finite exchange rate."""
+_RATES = "beyond it simulated rates pass -100% and the numbers lose meaning"
+_PROCESSES = (
+    ("short_rate", MAX_RATE_SPREAD, _RATES),
+    ("term_spread", MAX_RATE_SPREAD, _RATES),
+    ("inflation", MAX_RATE_SPREAD, _RATES),
+    ("credit_spread", MAX_RATE_SPREAD, _RATES),
+    ("usd_jpy", MAX_FX_SPREAD, "beyond it the simulated exchange rate overflows"),
+)
+
+
+def horizon_spread(volatility: float, speed: float, years: float) -> float:
+    """The standard deviation after ``years`` of an Ornstein-Uhlenbeck process with this
+    yearly volatility and mean-reversion speed (a random walk at speed 0)."""
+    if speed <= 0:
+        return volatility * math.sqrt(years)
+    return volatility * math.sqrt(-math.expm1(-2.0 * speed * years) / (2.0 * speed))
+
+
+def _risk(sheet: Sheet) -> Found:
+    """Volatilities the scenario generator can carry once ``risk.volatility`` scales
+    them: rates and the yen that stay meaningful over the fund's term (their standard
+    deviation at the end, :func:`horizon_spread`, at most :data:`MAX_RATE_SPREAD` and
+    :data:`MAX_FX_SPREAD`), and capex factors that stay positive (1 + volatility x
+    overrun_mean, for the sectors the term sheet overrides; the shipped table's means
+    keep it positive up to the largest volatility)."""
+    risk, macro, fund = sheet.risk, sheet.macro, sheet.fund
+    if risk is None:
+        return
+    if macro is not None and fund is not None:
+        for process, limit, reason in _PROCESSES:
+            vol, speed = getattr(macro, f"{process}_vol"), getattr(macro, f"{process}_speed")
+            spread = horizon_spread(risk.volatility * vol, speed, fund.term_years)
+            if spread > limit * (1 + _TOLERANCE):
+                scaled = f" x risk.volatility {risk.volatility:g}" if risk.volatility != 1 else ""
+                yield (
+                    f"macro.{process}_vol",
+                    f"{vol:g}{scaled} at speed {speed:g}: a standard deviation of"
+                    f" {spread:.3g} after the fund's {fund.term_years} years",
+                    f"at most {limit:.3g} (a smaller volatility or a faster mean"
+                    f" reversion; {reason})",
+                )
+    for sector, override in risk.sector.items():
+        if override.overrun_mean is not None and 1 + risk.volatility * override.overrun_mean <= 0:
+            yield (
+                f"risk.sector.{sector}.overrun_mean",
+                f"{override.overrun_mean:g} with risk.volatility {risk.volatility:g}"
+                f" (a mean capex factor of {1 + risk.volatility * override.overrun_mean:.3g})",
+                "a positive mean capex factor, 1 + volatility x overrun_mean > 0",
+            )
+
+
+def terms_warnings(terms: Terms) -> list[Problem]:
+    """What in a valid term sheet will likely not run as its author expects: located
+    records like problems, for ``validate`` to show without failing.
+
+    - The projects need more equity (capex less project debt) than the LP commitments
+      and the fund debt on them provide, and LPs do not pay beyond their commitments
+      (``fund.calls_beyond_commitment = false``): the fund runs short and sells up.
+    """
+    found: list[Problem] = []
+    equity = sum(p.capex * (1.0 - p.debt_share) for p in terms.projects)
+    commitments = terms.total_commitment
+    debt = commitments * terms.leverage.debt_to_equity
+    if (
+        terms.projects
+        and not terms.fund.calls_beyond_commitment
+        and equity > (commitments + debt) * (1 + _TOLERANCE)
+    ):
+        capex = sum(p.capex for p in terms.projects)
+        owed = capex - equity
+        need = f"{equity:,.0f} of project equity (capex {capex:,.0f}"
+        need += f" less {owed:,.0f} of project debt)" if owed > 0 else ")"
+        means = f"{commitments:,.0f} of LP commitments"
+        means += f" plus {debt:,.0f} of fund debt" if debt > 0 else " and no fund debt"
+        found.append(
+            Problem(
+                terms.source,
+                "project",
+                f"{need}, more than the fund can fund: {means}",
+                "commitments and fund debt that cover the projects' equity (before fees), or"
+                " fund.calls_beyond_commitment = true; else the fund runs short and sells up",
+            )
+        )
+    return found
 
 
 def _missing_or(value: float | None) -> str:

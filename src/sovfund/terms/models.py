@@ -14,16 +14,22 @@ time in quarters counted from the fund's start (quarter 0 ends three months afte
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
+    "FIRST_DATE",
     "GROUPS",
+    "LAST_DATE",
+    "MAX_AMOUNT",
+    "MAX_RATE_VOL",
     "SECTORS",
+    "Bargain",
     "Contract",
     "Covenants",
+    "ExportSector",
     "Fee",
     "FloatingRate",
     "Fund",
@@ -66,14 +72,38 @@ SECTORS: tuple[str, ...] = Sector.__args__  # type: ignore[attr-defined]
 GROUPS = ("lps", "gps")
 """Group names usable wherever a party id is: all LPs, all GPs."""
 
+# Bounds: every number and date is bounded to what the engine computes in float64 and
+# Python dates, and every error says the bound (terms/load.py words it from these).
+MAX_AMOUNT = 1e15
+"""The largest amount of money (a thousand trillion: 30x US GDP); sums of many such
+amounts, levered and compounded, stay far from float64's limits."""
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2200, 12, 31)
+"""Dates a term sheet may give: a fund of up to 60 years from them, and its projects'
+lives, stay inside the calendars of Python, NumPy, pandas and Excel."""
+MAX_RATE_VOL = 0.1
+"""The largest yearly volatility of the short rate, the term spread, inflation and the
+credit spread: 10 points a year, ten times the calibrated ones. With
+``risk.volatility`` and the mean reversion, terms/checks.py bounds where they can take
+the rates over the fund's term."""
+
 Id = Annotated[str, Field(strict=True, pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Text = Annotated[str, Field(strict=True, min_length=1)]
-Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=2000)]
+Money = Annotated[float, Field(strict=True, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+PositiveMoney = Annotated[float, Field(strict=True, gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)]
+"""A multiplier or a ratio (scales, covenant cover, multiples): at most 100."""
+DebtRatio = Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
+"""A debt-to-equity ratio: at most 50x (the frontier's range)."""
+Speed = Annotated[float, Field(strict=True, ge=0, le=50, allow_inf_nan=False)]
+"""A mean-reversion speed per year."""
+Volatility = Annotated[float, Field(strict=True, ge=0, le=10, allow_inf_nan=False)]
+RateVolatility = Annotated[float, Field(strict=True, ge=0, le=MAX_RATE_VOL, allow_inf_nan=False)]
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 Rate = Annotated[float, Field(strict=True, ge=-0.05, le=1, allow_inf_nan=False)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-Date = Annotated[dt.date, Field(strict=True)]
+Count = Annotated[int, Field(strict=True, ge=0, le=1000)]
+"""A count of quarters (a fund lasts at most 240)."""
+Date = Annotated[dt.date, Field(strict=True, ge=FIRST_DATE, le=LAST_DATE)]
 Flag = Annotated[bool, Field(strict=True)]
 
 
@@ -141,7 +171,7 @@ class Party(_Model):
         default=None, alias="class"
     )
     country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")] | None = None
-    commitment: Amount | None = None
+    commitment: Money | None = None
     carry_share: Share | None = None
     currency: Literal["USD", "JPY"] = "USD"
     """The currency of the party's commitment in the books (yen for JPY); simulations
@@ -176,7 +206,7 @@ class Fee(_Model):
     rate: Rate
     basis: Literal["committed", "invested", "nav"]
     step_down: StepDown | None = None
-    paid_by: tuple[Id, ...] = ("lps",)
+    paid_by: tuple[Id, ...] = Field(default=("lps",), min_length=1)
     to: dict[Id, Share] = Field(default_factory=lambda: {"gps": 1.0})
 
 
@@ -337,7 +367,7 @@ class Covenants(_Model):
     """Fund-debt covenants, tested every quarter."""
 
     max_ltv: Annotated[float, Field(strict=True, gt=0, le=1)] | None = None
-    min_interest_cover: Amount | None = None
+    min_interest_cover: Ratio | None = None
     on_breach: Literal["sweep", "sell", "default"] = "sweep"
 
 
@@ -350,8 +380,8 @@ class Leverage(_Model):
     (``spread`` plus the path's credit-spread move), else it keeps ``spread`` for life.
     """
 
-    debt_to_equity: Amount = 0.0
-    max_debt_to_equity: Amount | None = None
+    debt_to_equity: DebtRatio = 0.0
+    max_debt_to_equity: DebtRatio | None = None
     spread: Rate = 0.0
     draw: Literal["pro_rata", "equity_first"] = "pro_rata"
     interest: Literal["paid", "capitalised"] = "paid"
@@ -369,14 +399,14 @@ class Policy(_Model):
     japanese_contractor: Flag = False
     max_project_share: Annotated[float, Field(strict=True, gt=0, le=1)] = 1.0
     max_sector_share: Annotated[float, Field(strict=True, gt=0, le=1)] = 1.0
-    max_debt_to_equity: Amount | None = None
+    max_debt_to_equity: DebtRatio | None = None
 
 
 class Terminal(_Model):
     """How a project is valued when the fund sells it at the end of its term."""
 
     method: Literal["dcf", "multiple"] = "dcf"
-    multiple: Positive | None = None
+    multiple: Annotated[float, Field(strict=True, gt=0, le=1000)] | None = None
 
     @model_validator(mode="after")
     def _multiple_given(self) -> Terminal:
@@ -402,11 +432,11 @@ class Project(_Model):
     state: Text | None = None
     contractor: Text
     contractor_country: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{2}$")]
-    capex: Positive
+    capex: PositiveMoney
     construction_quarters: Annotated[int, Field(strict=True, ge=1, le=120)]
     start_quarter: Count
     revenue_model: Literal["availability", "contracted", "merchant"]
-    annual_revenue: Amount
+    annual_revenue: Money
     indexation: Share = 0.0
     opex_share: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.0
     operating_years: Annotated[int, Field(strict=True, ge=1, le=100)]
@@ -446,22 +476,22 @@ class Macro(_Model):
     short_rate: Rate
     yield_10y: Rate
     inflation: Rate
-    usd_jpy: Positive
+    usd_jpy: Annotated[float, Field(strict=True, gt=0, le=1e5)]
     jpy_short_rate: Rate = 0.0
     short_rate_mean: Rate | None = None
-    short_rate_speed: Amount = 0.2
-    short_rate_vol: Amount = 0.009
+    short_rate_speed: Speed = 0.2
+    short_rate_vol: RateVolatility = 0.009
     term_spread_mean: Rate | None = None
-    term_spread_speed: Amount = 0.3
-    term_spread_vol: Amount = 0.006
+    term_spread_speed: Speed = 0.3
+    term_spread_vol: RateVolatility = 0.006
     inflation_mean: Rate | None = None
-    inflation_speed: Amount = 0.4
-    inflation_vol: Amount = 0.0125
-    usd_jpy_mean: Positive | None = None
-    usd_jpy_speed: Amount = 0.18
-    usd_jpy_vol: Amount = 0.103
-    credit_spread_speed: Amount = 0.5
-    credit_spread_vol: Amount = 0.006
+    inflation_speed: Speed = 0.4
+    inflation_vol: RateVolatility = 0.0125
+    usd_jpy_mean: Annotated[float, Field(strict=True, gt=0, le=1e5)] | None = None
+    usd_jpy_speed: Speed = 0.18
+    usd_jpy_vol: Annotated[float, Field(strict=True, ge=0, le=2)] = 0.103
+    credit_spread_speed: Speed = 0.5
+    credit_spread_vol: RateVolatility = 0.006
     correlation: tuple[tuple[Annotated[float, Field(strict=True)], ...], ...] = (
         (1.0, -0.3, 0.3, 0.3),
         (-0.3, 1.0, 0.0, 0.1),
@@ -483,9 +513,26 @@ class Macro(_Model):
             for j in range(4):
                 if matrix[i][j] != matrix[j][i] or not -1.0 <= matrix[i][j] <= 1.0:
                     raise ValueError("a symmetric correlation matrix with entries in [-1, 1]")
-        if np.linalg.eigvalsh(np.array(matrix)).min() <= 0.0:
+        if not _positive_definite(matrix):
             raise ValueError("a positive definite correlation matrix (no such joint moves exist)")
         return matrix
+
+
+def _positive_definite(matrix: tuple[tuple[float, ...], ...]) -> bool:
+    """Whether a symmetric matrix is positive definite: its Cholesky factor exists
+    (every pivot positive). Plain Python, so that reading a term sheet needs no NumPy."""
+    size = len(matrix)
+    factor = [[0.0] * size for _ in range(size)]
+    for i in range(size):
+        for j in range(i + 1):
+            total = matrix[i][j] - sum(factor[i][k] * factor[j][k] for k in range(j))
+            if i == j:
+                if total <= 1e-12:
+                    return False
+                factor[i][i] = math.sqrt(total)
+            else:
+                factor[i][j] = total / factor[j][j]
+    return True
 
 
 class SectorRisk(_Model):
@@ -497,13 +544,13 @@ class SectorRisk(_Model):
     """
 
     overrun_mean: Annotated[float, Field(strict=True, ge=-0.5, le=5.0)] | None = None
-    overrun_sd: Amount | None = None
-    delay_years: Amount | None = None
+    overrun_sd: Volatility | None = None
+    delay_years: Annotated[float, Field(strict=True, ge=0, le=20)] | None = None
     default_construction: Share | None = None
     default_operation: Share | None = None
     recovery_mean: Share | None = None
     recovery_sd: Share | None = None
-    revenue_vol: Amount | None = None
+    revenue_vol: Volatility | None = None
     tariff_exposed: Flag | None = None
 
 
@@ -517,8 +564,8 @@ class Risk(_Model):
     (``sector_loading``); the rest is their own.
     """
 
-    volatility: Amount = 1.0
-    defaults: Amount = 1.0
+    volatility: Volatility = 1.0
+    defaults: Ratio = 1.0
     macro_loading: Share = 0.2
     sector_loading: Share = 0.3
     sector: dict[Sector, SectorRisk] = Field(default_factory=dict)
@@ -579,17 +626,87 @@ class Stress(_Model):
     projects: tuple[Id, ...] = ()
     sectors: tuple[Sector, ...] = ()
     revenue_models: tuple[Literal["availability", "contracted", "merchant"], ...] = ()
-    overrun_scale: Amount = 1.0
+    overrun_scale: Ratio = 1.0
     overrun_add: Annotated[float, Field(strict=True, ge=-0.5, le=10)] = 0.0
     delay_quarters: Annotated[int, Field(strict=True, ge=0, le=120)] = 0
-    revenue_scale: Amount = 1.0
+    revenue_scale: Ratio = 1.0
     recovery: Share | None = None
-    default_scale: Amount = 1.0
+    default_scale: Ratio = 1.0
     largest_project_default: Flag = False
     cancel_after: Date | None = None
-    debt_to_equity: Amount | None = None
+    debt_to_equity: DebtRatio | None = None
     spread: Annotated[float, Field(strict=True, ge=-0.05, le=0.5)] = 0.0
     redemption_request: Share = 0.0
+
+
+class ExportSector(_Model):
+    """``[[bargain.sector]]``: one sector of Japan's exports to the US and what the deal
+    saves its exporters.
+
+    Its yearly relief is ``exports x (tariff_without - tariff_with) x [exporter_share +
+    (1 - exporter_share) x elasticity x margin]``: the share of the tariff the exporters
+    absorb in their prices, plus the margin lost on the sales that the rest, passed on
+    to US buyers, costs them (docs/bargain.md).
+    """
+
+    name: Text
+    exports: Money
+    """Japan's exports of the sector to the US, USD a year."""
+    tariff_without: Rate
+    """The US tariff on them without the deal."""
+    tariff_with: Rate
+    """The US tariff on them under the deal."""
+    exporter_share: Share
+    """The share of a tariff the Japanese exporters bear (1 - pass-through to US prices)."""
+    elasticity: Ratio = 0.0
+    """The volume of US sales lost per unit of price rise passed on."""
+    margin: Share = 0.0
+    """The exporters' margin on the sales lost."""
+    years: Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)] | None = None
+    """How long the relief lasts from the fund's start, in years; None: the whole term."""
+
+    @model_validator(mode="after")
+    def _tariffs(self) -> ExportSector:
+        if self.tariff_with > self.tariff_without:
+            raise ValueError(
+                f"tariff_with ({self.tariff_with:g}) at most tariff_without"
+                f" ({self.tariff_without:g}): the relief is the tariff the deal removes"
+            )
+        return self
+
+    @property
+    def yearly_relief(self) -> float:
+        """What the deal saves the sector's exporters a year while it holds, USD."""
+        passed_on = (1.0 - self.exporter_share) * self.elasticity * self.margin
+        return (
+            self.exports
+            * (self.tariff_without - self.tariff_with)
+            * (self.exporter_share + passed_on)
+        )
+
+
+class Bargain(_Model):
+    """``[bargain]``: Japan's side of the bargain, the tariff relief the fund buys.
+
+    The relief (the sectors' yearly relief, a quarter of it each quarter) is lost in the
+    quarters the Monte Carlo's tariff regime (``[macro.tariff]``) has snapped back, is
+    weighted by the chance ``hazard`` a year that the US raises tariffs anyway and ends
+    it for good, and is discounted, with Japan's fund cash flows, at Japan's yen funding
+    rate (the path's JPY short rate). With ``decline_snapback``, Japan may decline a
+    project, and the US then snaps tariffs back with that chance (the September 2025
+    memorandum); sovfund weighs each project's funding against declining it
+    (docs/bargain.md).
+    """
+
+    parties: tuple[Id, ...] | None = None
+    """The parties whose fund outcome is Japan's; None: the Japanese sovereign LPs
+    (``country = "JP"``, ``class = "sovereign"``)."""
+    hazard: Share = 0.0
+    """The yearly chance that the US raises tariffs anyway, ending the relief for good."""
+    decline_snapback: Share | None = None
+    """The chance the US snaps tariffs back when Japan declines a project, to the end of
+    the term; None: Japan cannot decline projects."""
+    sector: tuple[ExportSector, ...] = Field(min_length=1)
 
 
 class Contract(_Model):
@@ -599,12 +716,12 @@ class Contract(_Model):
     what the engine runs on the markets it is given."""
 
     fund: Fund
-    parties: tuple[Party, ...] = Field(alias="party", min_length=1)
+    parties: tuple[Party, ...] = Field(alias="party", min_length=1, max_length=1000)
     fees: tuple[Fee, ...] = Field(default=(), alias="fee")
     waterfall: Waterfall
     leverage: Leverage = Field(default_factory=Leverage)
     policy: Policy = Field(default_factory=Policy)
-    projects: tuple[Project, ...] = Field(default=(), alias="project")
+    projects: tuple[Project, ...] = Field(default=(), alias="project", max_length=1000)
     _source: str = PrivateAttr(default="the term sheet")
 
     @property
@@ -646,13 +763,15 @@ class Terms(Contract):
     (``[stress.NAME]``), read from one TOML file. A term sheet needs only the sections
     of the command it is given to: ``[fund]``, ``[[party]]`` and ``[waterfall]`` make a
     complete one for the calculator, ``validate`` and the books; simulations also need
-    ``[[project]]`` and ``[macro]`` (:func:`sovfund.terms.require_simulation`).
+    ``[[project]]`` and ``[macro]`` (:func:`sovfund.terms.require_simulation`), and
+    ``sovfund bargain`` a ``[bargain]`` (Japan's side of the bargain, docs/bargain.md).
     """
 
     macro: Macro | None = None
     valuation: Valuation = Field(default_factory=Valuation)
     risk: Risk = Field(default_factory=Risk)
     stress: dict[Id, Stress] = Field(default_factory=dict)
+    bargain: Bargain | None = None
 
     @property
     def contract(self) -> Contract:

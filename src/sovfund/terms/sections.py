@@ -9,14 +9,31 @@ that is missing, before any work is done.
 
 from __future__ import annotations
 
-from sovfund.errors import Problem, TermsError
+from pathlib import PurePath
+
+from sovfund.errors import ArgumentError, Problem, TermsError
 from sovfund.terms.models import Contract, FloatingRate, Terms
 
-__all__ = ["index_rate", "require_simulation"]
+__all__ = ["index_rate", "require_simulation", "require_terms"]
+
+
+def require_terms(terms: object, parameter: str = "terms") -> Terms:
+    """``terms`` if it is a :class:`Terms`; else an :class:`ArgumentError` that says how
+    to get one (a preset id or a file name is the usual slip)."""
+    if isinstance(terms, Terms):
+        return terms
+    if isinstance(terms, str | PurePath):
+        hint = f"pass sovfund.load_terms({str(terms)!r})"
+        found = f"the {'text' if isinstance(terms, str) else 'path'} {str(terms)!r}"
+    else:
+        hint, found = "load one with sovfund.load_terms('son-2025')", f"a {type(terms).__name__}"
+    raise ArgumentError(parameter, found, f"a Terms object: {hint}")
 
 
 def require_simulation(terms: Terms) -> None:
-    """Raise :class:`TermsError` unless ``terms`` has what a simulation needs."""
+    """Raise :class:`TermsError` unless ``terms`` has what a simulation needs (and an
+    :class:`ArgumentError` if it is not a :class:`Terms` at all)."""
+    require_terms(terms)
     problems = []
     if not terms.projects:
         problems.append(
