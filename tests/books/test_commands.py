@@ -152,6 +152,7 @@ def test_debt_interest_and_marks(books_url: str) -> None:
         "unrealized": "500000.00",
         "fund_expenses": "-10000.00",
         "equalization_interest": "0.00",
+        "early_repurchase_deductions": "0.00",
     }
     assert lp["capital_account"] == "3500000.00"  # 2M + 1.01M - 10k + 500k
     assert books.check().ok

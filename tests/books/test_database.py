@@ -8,14 +8,17 @@ set per dialect), and the migrated schema is the one the code declares.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import sovfund.books
 from sovfund.books import schema
-from sovfund.books.store import connect
+from sovfund.books.store import HEAD, _config, connect
 
 REFUSED = (sa.exc.IntegrityError, sa.exc.DatabaseError, sa.exc.InternalError)
 
@@ -51,7 +54,8 @@ def _count(url: str, table: str) -> int:
 def test_migrated_schema_is_the_declared_one(booked: str) -> None:
     engine = connect(booked)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), schema.metadata)
+        declared = schema.declared(connection.dialect.name)
+        differences = compare_metadata(MigrationContext.configure(connection), declared)
     engine.dispose()
     assert differences == []
 
@@ -157,3 +161,82 @@ def test_check_finds_yen_on_the_funds_side(booked: str) -> None:
     )
     result = sovfund.books.open(booked).check()
     assert any("cash has postings in JPY" in breach for breach in result.breaches)
+
+
+@pytest.mark.parametrize(
+    ("posting", "words"),
+    [
+        ("'cash', NULL, NULL", None),  # the control: a sound pair is accepted
+        ("'no_such_account', NULL, NULL", "account"),
+        ("'contributions', 'nobody', NULL", "partner"),
+        ("'investments', NULL, 'no_such_project'", "project"),
+    ],
+)
+def test_a_posting_must_name_known_accounts_partners_and_projects(
+    booked: str, posting: str, words: str | None
+) -> None:
+    """On SQLite foreign keys, on PostgreSQL a trigger over each statement's rows."""
+    statements = (
+        "INSERT INTO posting (entry_id, account, partner_id, project_id, currency, amount,"
+        f" value) VALUES (99, {posting}, 'USD', 500, 500)",
+        "INSERT INTO posting (entry_id, account, currency, amount, value)"
+        " VALUES (99, 'debt', 'USD', -500, -500)",
+        "INSERT INTO entry (id, kind, date, booked_at, details)"
+        " VALUES (99, 'borrow', '2026-02-01', 'now', '{}')",
+    )
+    if words is None:
+        _raw(booked, *statements)
+        assert _count(booked, "entry") == 3
+        return
+    with pytest.raises(REFUSED):
+        _raw(booked, *statements)
+    assert _count(booked, "entry") == 2
+    assert _count(booked, "posting") == 4
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM partner WHERE id = 'lp'",
+        "UPDATE partner SET id = 'renamed' WHERE id = 'lp'",
+        "DELETE FROM account WHERE code = 'cash'",
+    ],
+)
+def test_what_the_journal_names_cannot_be_removed(booked: str, statement: str) -> None:
+    with pytest.raises(REFUSED):
+        _raw(booked, statement)
+    assert sovfund.books.open(booked).check().ok
+
+
+@pytest.mark.parametrize("revision", ["0001", "0002_service"])
+def test_books_made_by_an_earlier_version_are_migrated_when_opened(
+    books_url: str, revision: str
+) -> None:
+    """Books at revision 0001 (the schema before the service) or 0002_service (before
+    repurchase offers and the set-based guards) open as they are: migrated once, their
+    journal kept, sound, and usable."""
+    books = sovfund.books.init(books_url, terms="son-2025")
+    call = books.call("1000000", date="2026-01-15")
+    books.pay(call.entry or 0)
+    books.close()
+    engine = connect(booked_url := books_url)
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), revision)
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == revision
+        tables = set(sa.inspect(connection).get_table_names())
+        assert "offer" not in tables
+        assert ("service_user" in tables) == (revision != "0001")
+    engine.dispose()
+    reopened = sovfund.books.open(booked_url)
+    assert reopened.check().ok
+    assert reopened.statement("us_retail").contributed == Decimal("83333.33")
+    offer = reopened.offer(date="2026-04-01")
+    reopened.request(offer.offer, "us_retail", "1000")
+    settled = reopened.settle(offer.offer, date="2026-06-30")
+    assert settled.amount == Decimal("980.00")  # held under a year: 2% kept
+    assert reopened.check().ok
+    with reopened.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == HEAD
+        declared = schema.declared(connection.dialect.name)
+        assert compare_metadata(MigrationContext.configure(connection), declared) == []

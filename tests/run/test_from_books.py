@@ -8,6 +8,7 @@ calls paid, the debt drawn, each project's investment.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -167,3 +168,19 @@ def test_run_writes_the_report_headed_with_the_booking(books_at, sovfund_cli, tm
     terms, state = booked(path)
     sim = sovfund.simulate(terms, paths=64, seed=0, booked=state)
     assert stress["fund"]["p_default"] == pytest.approx(float(sim.summary.defaulted.mean()))
+
+
+def test_books_with_a_repurchase_are_refused_after_it(tmp_path):
+    """A settled repurchase offer cancels units the simulation would not know of: the
+    books are refused from its date on (a clear error), simulated up to the day before."""
+    path = tmp_path / "fund.db"
+    with sovfund.books.init(path, terms="son-2025") as books:
+        call = books.call("1000000", date="2026-01-15")
+        books.pay(call.entry or 0)
+        offer = books.offer(date="2026-04-01")
+        books.request(offer.offer, "us_retail", "1000")
+        books.settle(offer.offer, date="2026-06-30")
+    with pytest.raises(sovfund.BooksError, match="repurchase settled on 2026-06-30"):
+        booked(path)
+    _, state = booked(path, as_of=dt.date(2026, 6, 29))
+    assert state.start == 2

@@ -3,12 +3,19 @@ audit log, and notices an LP sees once a call is booked."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+import sovfund.books
+from sovfund.books.store import connect
+from sovfund.service.app import create_app
 from sovfund.service.auth import RateLimiter
+from sovfund.service.reader import prepare_books
+from sovfund.service.settings import Settings
+from sovfund.service.users import Users
 
 from .conftest import AppFactory, Fixture, bearer
 
@@ -294,3 +301,34 @@ def test_paths_are_capped(make_client: AppFactory, books_copy: Fixture) -> None:
     )
     assert unknown.status_code == 422
     assert "preset" in unknown.json()["error"]
+
+
+def test_the_service_reads_repurchases_as_the_books_do(tmp_path: Path) -> None:
+    """A settled repurchase offer shows in the service as in ``books statement``: the
+    service reads statements (and its register) with the books' own code."""
+    path = tmp_path / "books.db"
+    with sovfund.books.init(str(path), terms="son-2025") as books:
+        call = books.call("1000000", date="2026-01-15")
+        books.pay(call.entry or 0)
+        offer = books.offer(date="2026-04-01")
+        books.request(offer.offer, "us_retail", "1000")
+        books.settle(offer.offer, date="2026-06-30")
+        expected = {p: books.statement(p).to_dict() for p in ("us_retail", "japan_reserves")}
+    prepare_books(str(path))
+    engine = connect(str(path))
+    key = Users(engine).add("audrey", "auditor", None)[1]
+    engine.dispose()
+    app = create_app(Settings(books=str(path)))
+    with TestClient(app) as client:
+        auditor = {"Authorization": f"Bearer {key}"}
+        for partner, statement in expected.items():
+            answer = client.get(f"/api/v1/partners/{partner}/statement", headers=auditor)
+            assert answer.status_code == 200, answer.text
+            assert answer.json() == statement
+        assert expected["us_retail"]["repurchased"] == "980.00"
+        assert expected["japan_reserves"]["gains"]["early_repurchase_deductions"] != "0.00"
+        register = client.get("/api/v1/partners?limit=100", headers=auditor).json()
+    for row in register["partners"]:
+        if row["partner"] in expected:
+            for figure in ("called", "unfunded", "distributed"):
+                assert row[figure] == expected[row["partner"]][figure]

@@ -6,6 +6,16 @@ returns the :class:`Books` of an existing one, with a method for every verb of
 """
 
 from sovfund.books.api import Books, init, open
-from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Statement
+from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Offer, Statement
 
-__all__ = ["Booking", "Books", "Check", "Distribution", "FeesBilled", "Statement", "init", "open"]
+__all__ = [
+    "Booking",
+    "Books",
+    "Check",
+    "Distribution",
+    "FeesBilled",
+    "Offer",
+    "Statement",
+    "init",
+    "open",
+]

@@ -34,6 +34,7 @@ __all__ = [
     "INVESTMENTS",
     "REALIZED",
     "RECEIVABLE",
+    "REPURCHASE_DEDUCTIONS",
     "UNREALIZED",
     "VALUATION",
     "Kind",
@@ -59,6 +60,7 @@ REALIZED: Final = "realized_gains"
 UNREALIZED: Final = "unrealized_gains"
 EXPENSES: Final = "fund_expenses"
 EQUALIZATION: Final = "equalization_interest"
+REPURCHASE_DEDUCTIONS: Final = "repurchase_deductions"  # early repurchases: kept by the fund
 
 ACCOUNTS: dict[str, tuple[Kind, str]] = {
     CASH: ("asset", "Cash"),
@@ -78,6 +80,7 @@ ACCOUNTS: dict[str, tuple[Kind, str]] = {
     UNREALIZED: ("capital", "Unrealized gains and losses: marks"),
     EXPENSES: ("capital", "Fund expenses: interest on fund debt"),
     EQUALIZATION: ("capital", "Equalization interest (paid by later, to earlier partners)"),
+    REPURCHASE_DEDUCTIONS: ("capital", "Early repurchase deductions (kept by the fund)"),
 }
 
 CAPITAL: tuple[str, ...] = tuple(code for code, (kind, _) in ACCOUNTS.items() if kind == "capital")

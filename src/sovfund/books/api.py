@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
-from sovfund.books import capital, distributions, fees, portfolio, schema
+from sovfund.books import capital, distributions, fees, liquidity, portfolio, schema
 from sovfund.books.accounts import ACCOUNTS
 from sovfund.books.check import check
 from sovfund.books.context import Context, load_context
 from sovfund.books.fx import parse_rate
-from sovfund.books.ilpa import write_ilpa
+from sovfund.books.ilpa import parse_quarter, write_ilpa
 from sovfund.books.ledger import run_command
 from sovfund.books.money import parse_amount
 from sovfund.books.partners import (
@@ -37,15 +37,24 @@ from sovfund.books.partners import (
     party_rows,
     read_partners_csv,
 )
-from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Statement
+from sovfund.books.results import Booking, Check, Distribution, FeesBilled, Offer, Statement
 from sovfund.books.statements import (
     journal,
     nav_by_partner,
     statement,
     statement_html,
+    statements,
     trial_balance,
 )
-from sovfund.books.store import connect, is_initialized, migrate, reading, rehearsing, writing
+from sovfund.books.store import (
+    connect,
+    is_current,
+    is_initialized,
+    migrate,
+    reading,
+    rehearsing,
+    writing,
+)
 from sovfund.errors import BooksError, UnknownScenarioError
 from sovfund.presets import preset_ids, preset_text
 from sovfund.terms.load import parse_terms
@@ -128,6 +137,10 @@ def open(books: str | Path, *, user: str | None = None) -> Books:
     with reading(engine) as connection:
         if not is_initialized(connection):
             raise BooksError(f"{books} holds no books; expected books created with `books init`")
+        current = is_current(connection)
+    if not current:  # books made by an earlier version: migrated once, under the write lock
+        with writing(engine) as connection:
+            migrate(connection)
     return Books(engine, user=user)
 
 
@@ -459,6 +472,70 @@ class Books:
         request = {"date": day, "usd_jpy": str(rate), "index_rate": index_rate}
         return Booking.from_dict(self._run("clawback", request, key, work))
 
+    # ---- retail liquidity: repurchase offers ----------------------------------------
+
+    def offer(
+        self,
+        *,
+        investor_class: str = "retail",
+        date: Date,
+        pricing_date: Date | None = None,
+        key: str | None = None,
+    ) -> Offer:
+        """Open a repurchase offer to one class, at NAV on the pricing date (default: the
+        end of the offer's quarter), capped at ``[fund.redemptions] gate`` x the class's
+        NAV. Books nothing until :meth:`settle`."""
+        day, pricing = _required(date, "--date"), _date(pricing_date, "--pricing-date")
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.open_offer(
+                connection, ctx, investor_class=investor_class, date=day, pricing=pricing
+            )
+
+        request = {"class": investor_class, "date": day, "pricing_date": pricing}
+        return Offer.from_dict(self._run("offer", request, key, work))
+
+    def request(
+        self,
+        offer: int,
+        partner: str,
+        amount: Amount | None = None,
+        *,
+        share: Amount | None = None,
+        key: str | None = None,
+    ) -> Offer:
+        """A partner asks to sell ``amount`` of its NAV (in its currency) or a ``share``
+        of it in an open offer; at most what it holds, once an offer."""
+        text = None if amount is None else str(amount)
+        part = None if share is None else str(share)
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.request(
+                connection, ctx, offer=offer, partner=partner, amount=text, share=part
+            )
+
+        request = {"offer": offer, "partner": partner, "amount": text, "share": part}
+        return Offer.from_dict(self._run("request", request, key, work))
+
+    def settle(
+        self,
+        offer: int,
+        *,
+        date: Date,
+        usd_jpy: Amount | None = None,
+        key: str | None = None,
+    ) -> Booking:
+        """Settle an offer: each request valued at the requester's NAV on the pricing
+        date, pro rata when oversubscribed, the early repurchase deduction kept by the
+        fund, the rest paid from cash and booked as distributions."""
+        day, rate = _required(date, "--date"), parse_rate(usd_jpy)
+
+        def work(connection: Connection, ctx: Context) -> tuple[dict[str, Any], list[int]]:
+            return liquidity.settle(connection, ctx, offer=offer, date=day, rate=rate, key=key)
+
+        request = {"offer": offer, "date": day, "usd_jpy": str(rate)}
+        return Booking.from_dict(self._run("settle", request, key, work))
+
     # ---- reports --------------------------------------------------------------------
 
     def statement(
@@ -471,6 +548,44 @@ class Books:
         if html is not None:
             statement_html(data, ctx.terms.fund.name, Path(html))
         return Statement.from_dict(data)
+
+    def statements(
+        self,
+        *,
+        quarter: str,
+        out: str | Path | None = None,
+        jsonl: str | Path | None = None,
+    ) -> dict[str, Any]:
+        """Every partner's statement for a calendar quarter (``2026Q2``), as of its last
+        day, with the quarter's own figures: one JSON file per partner in the folder
+        ``out`` (``<partner>.json``), or one JSON line each in ``jsonl``. Streamed from
+        one query: memory stays flat however many partners there are."""
+        if (out is None) == (jsonl is None):
+            raise BooksError("statements go to a folder (--out DIR) or one file (--jsonl FILE)")
+        first, last = parse_quarter(quarter)
+        count = 0
+        target = Path(out if out is not None else str(jsonl))
+        with reading(self.engine) as connection:
+            lines = statements(connection, quarter, lines=True)
+            if jsonl is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("w", encoding="utf-8") as file:
+                    for line in lines:
+                        file.write(line + "\n")
+                        count += 1
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                for line in lines:  # the id is a lowercase word: a safe file name
+                    partner = line[12 : line.index('"', 12)]  # {"partner":"<id>"
+                    (target / f"{partner}.json").write_text(line + "\n", encoding="utf-8")
+                    count += 1
+        return {
+            "quarter": quarter.strip().upper(),
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "partners": count,
+            "written": str(target),
+        }
 
     def trial_balance(self, *, as_of: Date | None = None) -> dict[str, Any]:
         with reading(self.engine) as connection:

@@ -34,10 +34,11 @@ from sovfund.books.accounts import (
     EQUALIZATION_RECEIVABLE,
     RECEIVABLE,
 )
+from sovfund.books.columns import Amounts, partner_amounts
 from sovfund.books.context import Context
 from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date, next_entry_id
-from sovfund.books.money import from_minor, parse_amount, round_ratio, scaled, split
+from sovfund.books.money import IntArray, from_minor, parse_amount, round_ratio, scaled, split
 from sovfund.books.partners import balances
 from sovfund.books.portfolio import record_project
 from sovfund.books.positions import called
@@ -92,11 +93,11 @@ def call(
     entry_id = next_entry_id(connection)
     postings = Postings()
     postings.partners(
-        RECEIVABLE, partners.ids, partners.currency, units, cents,
+        RECEIVABLE, partners, units, cents,
         trade=False, project=project, ref=entry_id,
     )  # fmt: skip
     postings.partners(
-        CONTRIBUTIONS, partners.ids, partners.currency, -units, -cents,
+        CONTRIBUTIONS, partners, -units, -cents,
         trade=False, project=project,
     )  # fmt: skip
     details = {
@@ -124,14 +125,8 @@ def call(
     return result, [entry_id]
 
 
-def _allocations(
-    ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]
-) -> dict[str, str]:
-    partners = ctx.partners
-    return {
-        partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i])))
-        for i in np.flatnonzero(keep | (units != 0))
-    }
+def _allocations(ctx: Context, units: np.ndarray[Any, Any], keep: np.ndarray[Any, Any]) -> Amounts:
+    return partner_amounts(ctx.partners, units, keep)
 
 
 def pay(
@@ -201,7 +196,7 @@ def pay(
     total = 0
     for account, (units, values) in paying.items():
         postings.partners(
-            account, partners.ids, partners.currency, -units, -values,
+            account, partners, -units, -values,
             trade=True, ref=entry, project=details.get("project"),
         )  # fmt: skip
         total += int(values.sum())
@@ -310,34 +305,32 @@ def equalize(
         )
         entry_id = next_entry_id(connection)
         postings = Postings()
-        ids, currency = [partner], [str(partners.currency[i])]
         units = to_partner(
             np.array([catch_up]), partners.currency[i : i + 1], rate, what="equalization"
         )
         units = np.minimum(units, partners.commitment[i : i + 1])
+
+        def one(amount: int, at: int = i) -> IntArray:
+            column = np.zeros(len(partners.ids), dtype=np.int64)
+            column[at] = amount
+            return column
+
         postings.partners(
-            RECEIVABLE, ids, currency, units, np.array([catch_up]), trade=False, ref=entry_id
+            RECEIVABLE, partners, one(int(units[0])), one(catch_up), trade=False, ref=entry_id
         )
-        postings.partners(CONTRIBUTIONS, ids, currency, -units, -np.array([catch_up]), trade=False)
+        postings.partners(CONTRIBUTIONS, partners, one(-int(units[0])), one(-catch_up), trade=False)
         if interest:
             owed = to_partner(
                 np.array([interest]), partners.currency[i : i + 1], rate, what="equalization"
             )
             postings.partners(
-                EQUALIZATION_RECEIVABLE,
-                ids,
-                currency,
-                owed,
-                np.array([interest]),
-                trade=True,
-                ref=entry_id,
-            )
+                EQUALIZATION_RECEIVABLE, partners, one(int(owed[0])), one(interest),
+                trade=True, ref=entry_id,
+            )  # fmt: skip
             weights = np.where(before, called_value, 0)
             cents = split(interest, weights)
             earned = to_partner(cents, partners.currency, rate, what="equalization")
-            postings.partners(
-                EQUALIZATION, partners.ids, partners.currency, -earned, -cents, trade=True
-            )
+            postings.partners(EQUALIZATION, partners, -earned, -cents, trade=True)
         book(
             connection, kind="equalization", date=closing, postings=postings, entry_id=entry_id,
             details={

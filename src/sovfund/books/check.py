@@ -11,16 +11,19 @@
 5. cash and debt are not negative; project balances are on known projects;
 6. entries are dated from the fund's start, in the order booked;
 7. every allocation sums to its amount: a call's parts to the call, a distribution's
-   to the cash paid out;
+   (and a repurchase's) to the cash paid out; a repurchase offer accepts no more than
+   its cap;
 8. the database's guards (triggers) are in place.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, case, func, or_, select, text
 
 from sovfund.books import schema
 from sovfund.books.accounts import ACCOUNTS, CAPITAL, CASH, CONTRIBUTIONS, DEBT, DISTRIBUTIONS
@@ -44,63 +47,86 @@ TRIGGERS = {
     "postgresql": {
         "entry_balanced",
         "posting_sealed",
+        "posting_entry_exists",
         "posting_append_only",
         "entry_append_only",
         "entry_stamp",
+        "partner_kept",
     },
 }
 
 
 def check(connection: Connection, ctx: Context) -> list[str]:
-    """Every breach, in words (empty when the books are sound)."""
+    """Every breach, in words (empty when the books are sound).
+
+    Set-based: one pass over the journal summed per entry, account and currency gives
+    every check of entries and accounts; one more per partner and currency finds the
+    partners called beyond commitment or posted in another currency, and one over the
+    receivables finds those paid more than called. Only breaches come back."""
     posting, entry, partner = schema.posting, schema.entry, schema.partner
     breaches: list[str] = []
+    fund_currency = ctx.terms.fund.currency
 
-    unbalanced = connection.execute(
-        select(posting.c.entry_id, posting.c.currency, func.sum(posting.c.amount))
-        .group_by(posting.c.entry_id, posting.c.currency)
-        .having(func.sum(posting.c.amount) != 0)
-    )
+    sums = connection.execute(
+        select(
+            posting.c.entry_id,
+            posting.c.account,
+            posting.c.currency,
+            posting.c.partner_id.is_(None).label("fund_side"),
+            func.count(),
+            func.sum(posting.c.amount),
+            func.sum(posting.c.value),
+        ).group_by(
+            posting.c.entry_id,
+            posting.c.account,
+            posting.c.currency,
+            posting.c.partner_id.is_(None),
+        )
+    ).all()
+    per_currency: dict[tuple[int, str], int] = defaultdict(int)
+    per_value: dict[int, int] = defaultdict(int)
+    count: dict[int, int] = defaultdict(int)
+    by_account: dict[str, int] = defaultdict(int)
+    allocated: dict[tuple[int, str], int] = defaultdict(int)
+    foreign: set[tuple[str, str]] = set()
+    totals: dict[str, int] = defaultdict(int)
+    for e, account, currency, fund_side, n, amount, value in sums:
+        per_currency[(int(e), currency)] += int(amount)
+        per_value[int(e)] += int(value)
+        count[int(e)] += int(n)
+        by_account[account] += int(value)
+        allocated[(int(e), account)] += int(value)
+        if currency == fund_currency:
+            totals[account] += int(amount)
+        if currency != fund_currency and (fund_side or account in FUND_SIDE):
+            foreign.add((account, currency))
     breaches += [
-        f"entry {e} does not balance in {c}: its postings sum to {from_minor(int(s), c)}"
-        for e, c, s in unbalanced
+        f"entry {e} does not balance in {c}: its postings sum to {from_minor(s, c)}"
+        for (e, c), s in sorted(per_currency.items())
+        if s
     ]
-    off_value = connection.execute(
-        select(posting.c.entry_id, func.sum(posting.c.value))
-        .group_by(posting.c.entry_id)
-        .having(func.sum(posting.c.value) != 0)
-    )
     breaches += [
-        f"entry {e} does not balance in value: {from_minor(int(s), 'USD')}" for e, s in off_value
+        f"entry {e} does not balance in value: {from_minor(s, 'USD')}"
+        for e, s in sorted(per_value.items())
+        if s
     ]
-    orphans = connection.execute(
-        select(func.count())
-        .select_from(posting)
-        .where(~select(entry.c.id).where(entry.c.id == posting.c.entry_id).exists())
-    ).scalar_one()
+    entries = connection.execute(
+        select(entry.c.id, entry.c.kind, entry.c.date, entry.c.details).order_by(entry.c.id)
+    ).all()
+    known = {int(e.id) for e in entries}
+    orphans = sum(n for e, n in count.items() if e not in known)
     if orphans:
         breaches.append(f"{orphans} postings belong to no entry")
-    empty = (
-        connection.execute(
-            select(entry.c.id).where(
-                ~select(posting.c.id).where(posting.c.entry_id == entry.c.id).exists()
-            )
-        )
-        .scalars()
-        .all()
-    )
-    breaches += [f"entry {e} has no postings" for e in empty]
+    breaches += [f"entry {e} has no postings" for e in sorted(known - set(count))]
 
     kinds = {code: kind for code, (kind, _) in ACCOUNTS.items()}
     by_kind: dict[str, int] = {"asset": 0, "liability": 0, "capital": 0, "trading": 0}
-    for account, value in connection.execute(
-        select(posting.c.account, func.sum(posting.c.value)).group_by(posting.c.account)
-    ):
+    for account, value in sorted(by_account.items()):
         kind = kinds.get(account)
         if kind is None:
             breaches.append(f"postings to an unknown account {account!r}")
             continue
-        by_kind[kind] += int(value)
+        by_kind[kind] += value
     net_assets = by_kind["asset"] + by_kind["liability"]
     capital = -by_kind["capital"]
     if net_assets != capital:
@@ -108,89 +134,85 @@ def check(connection: Connection, ctx: Context) -> list[str]:
             f"the partners' capital accounts ({from_minor(capital, 'USD')}) differ from the"
             f" fund's net assets ({from_minor(net_assets, 'USD')})"
         )
-    foreign = connection.execute(
-        select(posting.c.account, posting.c.currency)
-        .where(posting.c.currency != ctx.terms.fund.currency)
-        .where((posting.c.partner_id.is_(None)) | (posting.c.account.in_(FUND_SIDE)))
-        .distinct()
-    )
     breaches += [
         f"{account} has postings in {currency}: the fund's side is kept in"
-        f" {ctx.terms.fund.currency}, other currencies only on partners' accounts"
-        for account, currency in foreign
+        f" {fund_currency}, other currencies only on partners' accounts"
+        for account, currency in sorted(foreign)
     ]
 
-    called = dict(
-        connection.execute(
-            select(posting.c.partner_id, -func.sum(posting.c.amount))
-            .where(posting.c.account == CONTRIBUTIONS)
-            .group_by(posting.c.partner_id)
-        ).all()
+    beyond = not ctx.terms.fund.calls_beyond_commitment
+    per_partner = (
+        select(
+            posting.c.partner_id,
+            posting.c.currency,
+            (
+                -func.sum(case((posting.c.account == CONTRIBUTIONS, posting.c.amount), else_=0))
+            ).label("called"),
+        )
+        .where(posting.c.account.in_(CAPITAL), posting.c.partner_id.is_not(None))
+        .group_by(posting.c.partner_id, posting.c.currency)
+        .subquery()
     )
-    if not ctx.terms.fund.calls_beyond_commitment:
-        for pid, commitment, currency in connection.execute(
-            select(partner.c.id, partner.c.commitment, partner.c.currency)
-        ):
-            if called.get(pid, 0) > commitment:
-                breaches.append(
-                    f"partner {pid} is called {from_minor(int(called[pid]), currency)} {currency},"
-                    f" beyond its commitment of {from_minor(commitment, currency)}"
-                )
+    mismatch = per_partner.c.currency != partner.c.currency
+    over = per_partner.c.called > partner.c.commitment
+    for pid, currency, called, commitment, own in connection.execute(
+        select(
+            per_partner.c.partner_id,
+            per_partner.c.currency,
+            per_partner.c.called,
+            partner.c.commitment,
+            partner.c.currency,
+        )
+        .join(partner, partner.c.id == per_partner.c.partner_id)
+        .where(or_(mismatch, over) if beyond else mismatch)
+        .order_by(per_partner.c.partner_id)
+    ):
+        if currency != own:
+            breaches.append(
+                f"partner {pid}'s capital accounts have postings in {currency}, not in the"
+                f" partner's currency"
+            )
+        elif beyond:
+            breaches.append(
+                f"partner {pid} is called {from_minor(int(called), own)} {own},"
+                f" beyond its commitment of {from_minor(int(commitment), own)}"
+            )
     negative = connection.execute(
-        select(posting.c.partner_id, posting.c.ref, func.sum(posting.c.amount))
+        select(posting.c.partner_id, posting.c.ref)
         .where(posting.c.account.in_(("calls_receivable", "equalization_receivable")))
         .group_by(posting.c.partner_id, posting.c.ref)
         .having(func.sum(posting.c.amount) < 0)
+        .order_by(posting.c.partner_id, posting.c.ref)
     )
-    breaches += [f"partner {p} paid more than entry {r} called" for p, r, _ in negative]
-    wrong_currency = connection.execute(
-        select(posting.c.partner_id, posting.c.account, posting.c.currency)
-        .join(partner, partner.c.id == posting.c.partner_id)
-        .where(posting.c.account.in_(CAPITAL), posting.c.currency != partner.c.currency)
-        .distinct()
-    )
-    breaches += [
-        f"partner {p}'s {a} has postings in {c}, not in the partner's currency"
-        for p, a, c in wrong_currency
-    ]
+    breaches += [f"partner {p} paid more than entry {r} called" for p, r in negative]
 
-    cash = _total(connection, CASH)
-    if cash < 0:
-        breaches.append(f"cash is negative: {from_minor(cash, 'USD')}")
-    if _total(connection, DEBT) > 0:
+    if totals[CASH] < 0:
+        breaches.append(f"cash is negative: {from_minor(totals[CASH], 'USD')}")
+    if totals[DEBT] > 0:
         breaches.append("fund debt is negative (repaid more than drawn)")
 
     start = ctx.start
-    early = connection.execute(select(func.count()).where(entry.c.date < start)).scalar_one()
+    early = sum(1 for e in entries if e.date < start)
     if early:
         breaches.append(f"{early} entries are dated before the fund's start {start}")
-    out_of_order = (
-        connection.execute(
-            text("SELECT a.id FROM entry a JOIN entry b ON b.id = a.id + 1 WHERE b.date < a.date")
-        )
-        .scalars()
-        .all()
-    )
-    breaches += [f"entry {e + 1} is dated before entry {e}" for e in out_of_order]
+    breaches += [
+        f"entry {b.id} is dated before entry {a.id}"
+        for a, b in itertools.pairwise(entries)
+        if b.id == a.id + 1 and b.date < a.date
+    ]
 
-    for e, kind, details in connection.execute(
-        select(entry.c.id, entry.c.kind, entry.c.details).where(
-            entry.c.kind.in_(("call", "distribution"))
-        )
-    ):
-        amount = to_minor(Decimal(json.loads(details)["amount"]), "USD")
-        account = CONTRIBUTIONS if kind == "call" else DISTRIBUTIONS
-        sign = -1 if kind == "call" else 1
-        parts = connection.execute(
-            select(func.coalesce(func.sum(posting.c.value), 0)).where(
-                posting.c.entry_id == e, posting.c.account == account
-            )
-        ).scalar_one()
-        if sign * int(parts) != amount:
+    for e in entries:
+        if e.kind not in ALLOCATED:
+            continue
+        amount = to_minor(Decimal(json.loads(e.details)["amount"]), "USD")
+        account, sign = ALLOCATED[e.kind]
+        parts = sign * allocated.get((int(e.id), account), 0)
+        if parts != amount:
             breaches.append(
-                f"the {kind} of entry {e} allocates {from_minor(sign * int(parts), 'USD')}, not"
+                f"the {e.kind} of entry {e.id} allocates {from_minor(parts, 'USD')}, not"
                 f" its amount {from_minor(amount, 'USD')}"
             )
+    breaches += _offers(connection)
 
     present = _triggers(connection)
     missing = TRIGGERS.get(connection.dialect.name, set()) - present
@@ -198,10 +220,34 @@ def check(connection: Connection, ctx: Context) -> list[str]:
     return breaches
 
 
-def _total(connection: Connection, account: str) -> int:
-    posting = schema.posting
-    query = select(func.coalesce(func.sum(posting.c.amount), 0)).where(posting.c.account == account)
-    return int(connection.execute(query).scalar_one())
+# what each kind of entry allocates to the partners: the account, and its sign
+ALLOCATED = {
+    "call": (CONTRIBUTIONS, -1),
+    "distribution": (DISTRIBUTIONS, 1),
+    "repurchase": (DISTRIBUTIONS, 1),
+}
+
+
+def _offers(connection: Connection) -> list[str]:
+    """A settled repurchase offer accepts no more than its cap, and pays what its
+    requesters' rows say."""
+    settled, parts = schema.offer_settlement, schema.repurchase
+    query = (
+        select(
+            settled.c.offer_id,
+            settled.c.cap,
+            func.coalesce(func.sum(parts.c.accepted), 0),
+        )
+        .join(parts, parts.c.offer_id == settled.c.offer_id, isouter=True)
+        .group_by(settled.c.offer_id, settled.c.cap)
+        .order_by(settled.c.offer_id)
+    )
+    return [
+        f"repurchase offer {offer} accepted {from_minor(int(accepted), 'USD')}, above its cap"
+        f" {from_minor(int(cap), 'USD')}"
+        for offer, cap, accepted in connection.execute(query)
+        if int(accepted) > int(cap)
+    ]
 
 
 def _triggers(connection: Connection) -> set[str]:

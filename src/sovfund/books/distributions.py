@@ -34,17 +34,20 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, and_, case, cast, func, literal_column, or_, select
 
 from sovfund.books import schema
 from sovfund.books.accounts import CARRY, CASH, DISTRIBUTIONS, RECEIVABLE
+from sovfund.books.columns import Parties, partner_amounts
 from sovfund.books.context import Context
 from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date
 from sovfund.books.money import IntArray, from_minor, split, split_floats
 from sovfund.books.portfolio import cash
-from sovfund.books.returns import irr_rows
+from sovfund.books.returns import irr_sparse
+from sovfund.books.store import read_ints
 from sovfund.engine.waterfall import (
+    HURDLE,
     WaterfallSpec,
     accrual_factors,
     allocate,
@@ -81,26 +84,26 @@ def grouping(ctx: Context, rate: Decimal | None) -> Grouping:
     )
     parties: list[Party] = []
     party_of = np.zeros(len(partners.ids), dtype=np.int64)
-    members: list[int] = []
-    for i, partner in enumerate(partners.ids):
-        if partner in named or not partners.is_lp[i]:
-            party_of[i] = len(parties)
-            share = partners.carry_share[i]
-            parties.append(
-                Party(
-                    id=partner,
-                    role="lp" if partners.is_lp[i] else "gp",
-                    commitment=float(commitments[i]) / 100 if partners.is_lp[i] else None,
-                    carry_share=None if np.isnan(share) else float(share),
-                )
+    index = partners.index()
+    single = ~partners.is_lp
+    single[[index[p] for p in named if p in index]] = True
+    for i in np.flatnonzero(single).tolist():
+        party_of[i] = len(parties)
+        share = partners.carry_share[i]
+        parties.append(
+            Party(
+                id=partners.ids[i],
+                role="lp" if partners.is_lp[i] else "gp",
+                commitment=float(commitments[i]) / 100 if partners.is_lp[i] else None,
+                carry_share=None if np.isnan(share) else float(share),
             )
-        else:
-            members.append(i)
+        )
+    members = np.flatnonzero(~single)
     aggregate = None
-    if members:
+    if len(members):
         aggregate = len(parties)
         name = "other_lps"
-        while name in partners.ids:
+        while name in index:
             name += "_"
         party_of[members] = aggregate
         parties.append(
@@ -109,77 +112,189 @@ def grouping(ctx: Context, rate: Decimal | None) -> Grouping:
     return Grouping(WaterfallSpec.from_parties(waterfall, parties), party_of, aggregate)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class History:
-    """Dated flows in the fund's currency (cents), per partner."""
+    """The partners' flows from the journal, in the fund's currency (cents).
+
+    ``paid`` is each waterfall party's payments of called capital per date, shape
+    (dates, parties); ``events`` the date's distributions (an amount) and repurchases
+    (each party's contributed capital cancelled), in the order booked. Per partner:
+    ``contributed`` (paid in), ``weights`` (paid in less what repurchases cancelled:
+    its share of the ``lps`` group), ``received`` (distributions and repurchases), and
+    ``flows``, its dated net flows for its IRR, sparse: (position, date index, cents).
+    """
 
     dates: tuple[dt.date, ...]
-    contributions: IntArray  # shape (dates, partners)
-    distributions: list[list[int]]  # per date: the amounts of its distribution entries
-    received: IntArray  # shape (dates, partners): what each partner was distributed
+    paid: IntArray
+    events: list[list[tuple[int, int | IntArray]]]
+    contributed: IntArray
+    weights: IntArray
+    received: IntArray
+    flows: tuple[IntArray, IntArray, IntArray]
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+DISTRIBUTION, REPURCHASE = 0, 1
+
+
+def _days(connection: Connection, column: Any) -> Any:
+    """A date column as days since 1970-01-01 (an integer), in the database."""
+    if connection.dialect.name == "postgresql":
+        return column - literal_column("DATE '1970-01-01'")
+    return cast(func.julianday(column) - 2440587.5, Integer)
 
 
 def history(
-    connection: Connection, ctx: Context, *, project: str | None, deal_by_deal: bool
+    connection: Connection,
+    ctx: Context,
+    groups: Grouping,
+    *,
+    project: str | None,
+    deal_by_deal: bool,
 ) -> History:
-    """Payments of called capital and distributions, from the journal."""
-    posting, entry = schema.posting, schema.entry
-    index = ctx.partners.index()
+    """Payments of called capital, distributions and repurchases, from the journal: summed
+    per partner and date in the database, read back as integer columns."""
+    posting, entry, partner = schema.posting, schema.entry, schema.partner
+    partners = ctx.partners
 
-    def rows(account: str, kinds: tuple[str, ...]) -> list[Any]:
-        query = (
-            select(entry.c.date, entry.c.id, posting.c.partner_id, func.sum(posting.c.value))
-            .join(entry, entry.c.id == posting.c.entry_id)
-            .where(posting.c.account == account, entry.c.kind.in_(kinds))
-            .group_by(entry.c.date, entry.c.id, posting.c.partner_id)
+    def in_deal(query: Any) -> Any:
+        if not deal_by_deal:
+            return query
+        return query.where(
+            posting.c.project_id == project
+            if project is not None
+            else posting.c.project_id.is_(None)
         )
-        if deal_by_deal:
-            query = query.where(
-                posting.c.project_id == project
-                if project is not None
-                else posting.c.project_id.is_(None)
-            )
-        return list(connection.execute(query))
 
-    paid = rows(RECEIVABLE, ("payment",))
-    out = rows(DISTRIBUTIONS, ("distribution",))
-    dates = tuple(sorted({r[0] for r in paid} | {r[0] for r in out}))
-    at = {d: k for k, d in enumerate(dates)}
-    contributions = np.zeros((len(dates), len(ctx.partners.ids)), dtype=np.int64)
-    received = np.zeros_like(contributions)
-    for date, _, partner, value in paid:
-        contributions[at[date], index[partner]] -= value
-    by_entry: dict[int, tuple[dt.date, int]] = {}
-    for date, entry_id, partner, value in out:
-        received[at[date], index[partner]] += value
-        day, total = by_entry.get(entry_id, (date, 0))
-        by_entry[entry_id] = (day, total + int(value))
-    distributions: list[list[int]] = [[] for _ in dates]
-    for entry_id in sorted(by_entry):
-        day, total = by_entry[entry_id]
-        distributions[at[day]].append(total)
-    return History(dates, contributions, distributions, received)
+    is_paid = and_(posting.c.account == RECEIVABLE, entry.c.kind == "payment")
+    is_out = and_(
+        posting.c.account == DISTRIBUTIONS, entry.c.kind.in_(("distribution", "repurchase"))
+    )
+    sums = in_deal(
+        select(
+            posting.c.partner_id,
+            entry.c.date,
+            func.sum(case((is_paid, -posting.c.value), else_=0)).label("paid"),
+            func.sum(case((is_out, posting.c.value), else_=0)).label("out"),
+        )
+        .join(entry, entry.c.id == posting.c.entry_id)
+        .where(or_(is_paid, is_out), posting.c.partner_id.is_not(None))
+        .group_by(posting.c.partner_id, entry.c.date)
+    ).subquery()
+    numbers, days, paid, out = read_ints(
+        connection,
+        select(partner.c.number, _days(connection, sums.c.date), sums.c.paid, sums.c.out).join(
+            sums, sums.c.partner_id == partner.c.id
+        ),
+        4,
+    )
+    at = partners.positions(numbers)
+    totals = in_deal(
+        select(entry.c.id, entry.c.date, func.sum(posting.c.value))
+        .join(entry, entry.c.id == posting.c.entry_id)
+        .where(posting.c.account == DISTRIBUTIONS, entry.c.kind == "distribution")
+        .group_by(entry.c.id, entry.c.date)
+    )
+    paid_out = [(int(e), d, int(v)) for e, d, v in connection.execute(totals)]
+    redeemed: list[Any] = []
+    if not deal_by_deal:
+        redeemed = list(
+            connection.execute(
+                select(entry.c.id, entry.c.date, partner.c.number, schema.repurchase.c.cancelled)
+                .join(entry, entry.c.id == schema.repurchase.c.entry_id)
+                .join(partner, partner.c.id == schema.repurchase.c.partner_id)
+            )
+        )
+    day_set = {int(d) for d in np.unique(days).tolist()}
+    day_set |= {d.toordinal() - _EPOCH for _, d, _ in paid_out}
+    day_set |= {r[1].toordinal() - _EPOCH for r in redeemed}
+    ordered = np.array(sorted(day_set), dtype=np.int64)
+    dates = tuple(dt.date.fromordinal(int(d) + _EPOCH) for d in ordered)
+    index = np.searchsorted(ordered, days)
+    parties = len(groups.spec.parties)
+    by_party = np.zeros((len(dates), parties), dtype=np.int64)
+    np.add.at(by_party, (index, groups.party_of[at]), paid)
+    count = len(partners.ids)
+    contributed = np.zeros(count, dtype=np.int64)
+    np.add.at(contributed, at, paid)
+    received = np.zeros(count, dtype=np.int64)
+    np.add.at(received, at, out)
+    weights = contributed.copy()
+    events: list[list[tuple[int, int, int | IntArray]]] = [[] for _ in dates]
+    where = {d: k for k, d in enumerate(dates)}
+    for entry_id, day, value in paid_out:
+        events[where[day]].append((entry_id, DISTRIBUTION, value))
+    cancelled: dict[int, tuple[dt.date, IntArray]] = {}
+    for entry_id, day, number, gone in redeemed:
+        i = int(partners.positions(np.array([number]))[0])
+        _, by = cancelled.setdefault(int(entry_id), (day, np.zeros(parties, dtype=np.int64)))
+        by[groups.party_of[i]] += int(gone)
+        weights[i] -= int(gone)
+    for entry_id, (day, by) in cancelled.items():
+        events[where[day]].append((entry_id, REPURCHASE, by))
+    keep = (paid != 0) | (out != 0)
+    return History(
+        dates=dates,
+        paid=by_party,
+        events=[
+            [(kind, payload) for _, kind, payload in sorted(e, key=lambda x: x[0])] for e in events
+        ],
+        contributed=contributed,
+        weights=weights,
+        received=received,
+        flows=(at[keep], index[keep], (out - paid)[keep]),
+    )
+
+
+def _first(event: tuple[int, int, int | IntArray]) -> int:
+    return event[0]
 
 
 def _replay(
     grouping: Grouping, past: History, until: dt.date, index: float
 ) -> tuple[Any, dt.date | None]:
-    """The waterfall state after every flow up to ``until``, one row."""
+    """The waterfall state after every flow up to ``until``, one row.
+
+    A repurchase cancels the units it bought: each party's contributions,
+    distributions and part of every hurdle balance shrink by the share of its
+    contributed capital the repurchase cancelled, as the simulation's redemptions do
+    (engine/fund.py, ``cancel_units``)."""
     spec = grouping.spec
     parties = len(spec.parties)
     state = spec.empty_state(1)
+    hurdles = np.flatnonzero(spec.kind == HURDLE)
+    part = np.zeros((len(spec.tier_names), parties))  # each party's part of each balance
     previous: dt.date | None = None
+
+    def accrue(days: int) -> None:
+        factors = accrual_factors(spec, days / 365.0, index)
+        state.accrue(factors)
+        part[:] *= factors[0][:, None]
+
     for k, date in enumerate(past.dates):
         if previous is not None:
-            state.accrue(accrual_factors(spec, (date - previous).days / 365.0, index))
+            accrue((date - previous).days)
         previous = date
-        paid = np.zeros((1, parties))
-        np.add.at(paid[0], grouping.party_of, past.contributions[k] / 100.0)
+        paid = (past.paid[k] / 100.0).reshape(1, parties)
         state.contribute(spec, paid)
-        for amount in past.distributions[k]:
-            allocate(spec, state, np.array([amount / 100.0]))
+        part[hurdles] += spec.target[hurdles] * paid
+        for kind, payload in past.events[k]:
+            if kind == DISTRIBUTION:
+                assert isinstance(payload, int)
+                got = allocate(spec, state, np.array([payload / 100.0]))
+                part[hurdles] -= spec.target[hurdles] * got
+                continue
+            assert not isinstance(payload, int)
+            held = state.contributed[0]
+            share = np.divide(payload / 100.0, held, out=np.zeros(parties), where=held > 0).clip(
+                0.0, 1.0
+            )
+            state.balance[0, hurdles] -= (part[hurdles] * share).sum(axis=1)
+            part[hurdles] *= 1.0 - share
+            state.contributed[0] *= 1.0 - share
+            state.distributed[0] *= 1.0 - share
     if previous is not None and until > previous:
-        state.accrue(accrual_factors(spec, (until - previous).days / 365.0, index))
+        accrue((until - previous).days)
     return state, previous
 
 
@@ -225,12 +340,12 @@ def compute(
         )
     groups = grouping(ctx, rate)
     spec = groups.spec
-    past = history(connection, ctx, project=project, deal_by_deal=deal_by_deal)
+    past = history(connection, ctx, groups, project=project, deal_by_deal=deal_by_deal)
     state, _ = _replay(groups, past, date, _index(ctx, index))
     tiers = np.zeros((1, len(spec.tier_names), len(spec.parties)))
     allocate(spec, state, np.array([amount / 100.0]), tiers_out=tiers)
     cells = split_floats(amount, tiers[0])  # (tiers, parties) in cents
-    contributed = past.contributions.sum(axis=0)
+    contributed = past.weights  # the lps group's weights: paid in, less units repurchased
     per_tier = np.zeros((len(spec.tier_names), len(partners.ids)), dtype=np.int64)
     members = groups.party_of == groups.aggregate
     fallback = np.where(
@@ -260,9 +375,7 @@ def _postings(ctx: Context, cents: IntArray, project: str | None, rate: Decimal 
     carry = int(np.where(~lps, cents, 0).sum())
     postings = Postings()
     units = to_partner(cents, partners.currency, rate, what="the distribution")
-    postings.partners(
-        DISTRIBUTIONS, partners.ids, partners.currency, units, cents, trade=True, project=project
-    )
+    postings.partners(DISTRIBUTIONS, partners, units, cents, trade=True, project=project)
     if carry:
         gp = np.where(~lps, cents, 0)
         lp_share = np.where(lps, cents, 0)
@@ -273,8 +386,7 @@ def _postings(ctx: Context, cents: IntArray, project: str | None, rate: Decimal 
         moved = charge - gp  # LPs charged (debit), GPs credited
         postings.partners(
             CARRY,
-            partners.ids,
-            partners.currency,
+            partners,
             to_partner(moved, partners.currency, rate, what="the carry"),
             moved,
             trade=True,
@@ -295,13 +407,18 @@ def _result(
 ) -> dict[str, Any]:
     partners = ctx.partners
     dates = [*past.dates, date] if not past.dates or past.dates[-1] != date else list(past.dates)
-    flows = np.zeros((len(dates), len(partners.ids)))
-    k = len(past.dates)
-    flows[:k] = (past.received - past.contributions) / 100.0
-    flows[len(dates) - 1] += cents / 100.0
     times = np.array([(d - dates[0]).days / 365.0 for d in dates])
-    irr = irr_rows(times, flows.T)
-    contributed = past.contributions.sum(axis=0)
+    now = np.flatnonzero(cents)
+    at, when, flow = past.flows
+    irr = irr_sparse(
+        times,
+        np.concatenate([at, now]),
+        np.concatenate([when, np.full(len(now), len(dates) - 1, dtype=np.int64)]),
+        np.concatenate([flow, cents[now]]),
+        len(partners.ids),
+    )
+    contributed = past.contributed
+    shown = np.flatnonzero((contributed != 0) | (cents != 0))
     usd = "USD"
     return {
         "entry": None,
@@ -310,22 +427,9 @@ def _result(
         "amount": str(from_minor(amount, usd)),
         "currency": usd,
         "project": project,
-        "parties": {
-            p: {
-                "contributed": str(from_minor(int(contributed[i]), usd)),
-                "distributed": str(from_minor(int(cents[i]), usd)),
-                "irr": None if np.isnan(irr[i]) else float(irr[i]),
-            }
-            for i, p in enumerate(partners.ids)
-            if contributed[i] or cents[i]
-        },
+        "parties": Parties(partners.ids, shown, contributed[shown], cents[shown], irr[shown]),
         "tiers": [
-            {
-                "name": name,
-                "paid": {
-                    partners.ids[i]: str(from_minor(int(row[i]), usd)) for i in np.flatnonzero(row)
-                },
-            }
+            {"name": name, "paid": partner_amounts(partners, row, currency=usd)}
             for name, row in zip(tier_names, per_tier, strict=True)
         ],
     }
@@ -378,12 +482,12 @@ def clawback(
     check_date(connection, date, "the clawback")
     groups = grouping(ctx, rate)
     spec = groups.spec
-    past = history(connection, ctx, project=None, deal_by_deal=False)
+    past = history(connection, ctx, groups, project=None, deal_by_deal=False)
     whole, _ = _replay(groups, past, date, _index(ctx, index))
     received = np.zeros((1, len(spec.parties)))
-    np.add.at(received[0], groups.party_of, past.received.sum(axis=0) / 100.0)
+    np.add.at(received[0], groups.party_of, past.received / 100.0)
     contributed = np.zeros((1, len(spec.parties)))
-    np.add.at(contributed[0], groups.party_of, past.contributions.sum(axis=0) / 100.0)
+    np.add.at(contributed[0], groups.party_of, past.contributed / 100.0)
     transfers = clawback_transfers(spec, received, whole.distributed, contributed)[0]
     gp = ~partners.is_lp
     give = np.zeros(len(partners.ids), dtype=np.int64)
@@ -399,21 +503,19 @@ def clawback(
             "currency": "USD",
             "allocations": {},
         }, []
-    paid_in = np.where(partners.is_lp, past.contributions.sum(axis=0), 0)
+    paid_in = np.where(partners.is_lp, past.contributed, 0)
     back = split(total, paid_in)
     moved = give - back  # GPs debited carry, LPs credited
     postings.partners(
         CARRY,
-        partners.ids,
-        partners.currency,
+        partners,
         to_partner(moved, partners.currency, rate, what="the clawback"),
         moved,
         trade=True,
     )
     postings.partners(
         DISTRIBUTIONS,
-        partners.ids,
-        partners.currency,
+        partners,
         to_partner(-moved, partners.currency, rate, what="the clawback"),
         -moved,
         trade=True,
@@ -426,9 +528,7 @@ def clawback(
         details={"amount": str(from_minor(total, "USD"))},
         key=key,
     )
-    allocations = {
-        partners.ids[i]: str(from_minor(int(-moved[i]), "USD")) for i in np.flatnonzero(moved)
-    }
+    allocations = partner_amounts(partners, -moved, currency="USD")
     return {
         "entry": entry,
         "kind": "clawback",

@@ -31,12 +31,13 @@ from sqlalchemy import Connection, insert, select
 
 from sovfund.books import schema
 from sovfund.books.accounts import CAPITAL, FEES, FEES_PAYABLE, INVESTMENTS
+from sovfund.books.columns import partner_amounts
 from sovfund.books.context import Context
 from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings, book, check_date
 from sovfund.books.money import IntArray, from_minor, round_ratio, scaled, split_floats
 from sovfund.books.partners import PartnerTable, balances
-from sovfund.books.positions import account_total, paid_in
+from sovfund.books.positions import account_total, invested_weights
 from sovfund.terms.models import Fee
 
 __all__ = ["bill_fees", "quarter_bounds", "quarter_name"]
@@ -107,7 +108,7 @@ def _basis(
     if basis == "committed":
         return to_fund(partners.commitment, partners.currency, rate, what="a fee on commitments")
     if basis == "invested":
-        paid = paid_in(connection, partners, end)
+        paid = invested_weights(connection, partners, end)
         cost = account_total(connection, INVESTMENTS, as_of=end)
         if paid.sum() <= 0 or cost <= 0:
             return np.zeros(len(partners.ids), dtype=np.int64)
@@ -160,15 +161,8 @@ def bill_fees(
         if not charged.any():
             continue
         units = to_partner(charged, partners.currency, rate, what="the management fees")
-        postings.partners(FEES, partners.ids, partners.currency, units, charged, trade=True)
-        postings.partners(
-            FEES_PAYABLE,
-            partners.ids,
-            ["USD"] * len(partners.ids),
-            -credited,
-            -credited,
-            trade=False,
-        )
+        postings.partners(FEES, partners, units, charged, trade=True)
+        postings.partners(FEES_PAYABLE, partners, -credited, -credited, trade=False, currency="USD")
         details = {
             "quarter": name,
             "from": first.isoformat(),
@@ -185,14 +179,8 @@ def bill_fees(
                 "quarter": name,
                 "entry": entry,
                 "amount": str(from_minor(int(charged.sum()), "USD")),
-                "billed": {
-                    partners.ids[i]: str(from_minor(int(units[i]), str(partners.currency[i])))
-                    for i in np.flatnonzero(charged)
-                },
-                "credited": {
-                    partners.ids[i]: str(from_minor(int(credited[i]), "USD"))
-                    for i in np.flatnonzero(credited)
-                },
+                "billed": partner_amounts(partners, np.where(charged != 0, units, 0), charged != 0),
+                "credited": partner_amounts(partners, credited, currency="USD"),
             }
         )
     billed_total = sum((Decimal(q["amount"]) for q in quarters), Decimal(0))

@@ -32,7 +32,8 @@ holds the date (the same on every path) and where the fund stands at its end. Th
   of the last booked quarter scales its simulated income, marks and exit from then on:
   a mark-down is the market's view that the project will earn less.
 - Whole-fund waterfalls only (a deal-by-deal fund's deals are not yet read from the
-  books), and no redemptions booked (not yet read either).
+  books), and no repurchases booked by ``--as-of`` (``books settle``: not yet read
+  either; such books are refused, with the date to simulate from instead).
 """
 
 from __future__ import annotations
@@ -104,6 +105,17 @@ def _read(connection: Connection, as_of: dt.date | None) -> tuple[Terms, Booked]
     dates = quarter_dates(terms.fund.start, terms.fund.quarters)
     if as_of > dates[-1]:
         raise BooksError(f"--as-of {as_of}: after the fund's term (it ends on {dates[-1]})")
+    repurchased = connection.execute(
+        select(func.min(schema.entry.c.date)).where(
+            schema.entry.c.kind == "repurchase", schema.entry.c.date <= as_of
+        )
+    ).scalar()
+    if repurchased is not None:  # the simulation's waterfall state would miss the units
+        raise BooksError(
+            f"--as-of {as_of}: the books hold a repurchase settled on {repurchased}, and a"
+            " simulation from the books does not read repurchases yet; expected --as-of"
+            f" before {repurchased}"
+        )
     booked_any = latest is not None and latest >= ctx.start
     first_entry = connection.execute(select(func.min(schema.entry.c.date))).scalar()
     start = 0

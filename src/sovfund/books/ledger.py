@@ -14,27 +14,60 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, select
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from sovfund.books import schema
+from sovfund.books import columns, schema
 from sovfund.books.accounts import FX_TRADING
 from sovfund.books.money import IntArray
-from sovfund.books.store import bulk_insert, writing
+from sovfund.books.partners import PartnerTable
+from sovfund.books.store import bulk_insert, stage, unstage, writing
 from sovfund.errors import BooksError, KeyReusedError
 
-__all__ = ["Postings", "book", "fund_start", "last_date", "next_entry_id", "run_command"]
+__all__ = [
+    "Block",
+    "Postings",
+    "book",
+    "fund_start",
+    "insert_postings",
+    "last_date",
+    "next_entry_id",
+    "run_command",
+]
 
 R = TypeVar("R")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Block:
+    """One posting per partner to one account: the partners' positions in the
+    partner table and their amounts (``units`` in the posting's currency, ``values``
+    in the fund's), as arrays. ``currency`` None: each partner's own."""
+
+    account: str
+    table: PartnerTable
+    positions: IntArray
+    units: IntArray
+    values: IntArray
+    currency: str | None = None
+    project: str | None = None
+    ref: int | None = None
+
+    def currencies(self) -> NDArray[np.str_]:
+        if self.currency is not None:
+            return np.full(len(self.positions), self.currency, dtype="<U3")
+        return self.table.currency[self.positions]
+
+
 @dataclass
 class Postings:
-    """The postings of one entry, column by column (no object per posting)."""
+    """The postings of one entry: a few of the fund's own, listed (``add``), and blocks
+    of one posting per partner held as arrays (``partners``): no object per posting."""
 
     account: list[str] = field(default_factory=list)
     partner: list[str | None] = field(default_factory=list)
@@ -43,6 +76,7 @@ class Postings:
     currency: list[str] = field(default_factory=list)
     amount: list[int] = field(default_factory=list)
     value: list[int] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
     def add(
         self,
@@ -70,53 +104,119 @@ class Postings:
     def partners(
         self,
         account: str,
-        partners: Iterable[str],
-        currencies: Iterable[str],
+        table: PartnerTable,
         units: IntArray,
         values: IntArray,
         *,
         trade: bool,
         project: str | None = None,
         ref: int | None = None,
+        currency: str | None = None,
     ) -> None:
-        """One posting per partner in its own currency (``units``; ``values`` in the
-        fund's currency). With ``trade``, a yen partner's posting is met in the FX
+        """One posting per partner of ``table`` that moves something, in its own
+        currency (``units``; ``values`` in the fund's currency; ``currency`` to post
+        all of them in one). With ``trade``, a yen partner's posting is met in the FX
         trading account in yen, and the trading account takes the dollars, so the
         fund's side of the entry is all in dollars."""
-        keep = (np.asarray(units) != 0) | (np.asarray(values) != 0)
-        rows = [
-            (p, c, int(u), int(v))
-            for p, c, u, v, k in zip(partners, currencies, units, values, keep, strict=True)
-            if k
-        ]
-        n = len(rows)
-        if not n:
+        units = np.asarray(units, dtype=np.int64)
+        values = np.asarray(values, dtype=np.int64)
+        keep = np.flatnonzero((units != 0) | (values != 0))
+        if not len(keep):
             return
-        ids, currency, amount, value = (list(column) for column in zip(*rows, strict=True))
-        self.account += [account] * n
-        self.partner += ids
-        self.project += [project] * n
-        self.ref += [ref] * n
-        self.currency += currency
-        self.amount += amount
-        self.value += value
-        if trade:
-            for p, c, u, v in rows:
-                if c != "USD":
-                    self.add(FX_TRADING, -u, currency=c, value=-v, partner=p)
-                    self.add(FX_TRADING, v, currency="USD", value=v, partner=p)
+        self.blocks.append(
+            Block(account, table, keep, units[keep], values[keep], currency, project, ref)
+        )
+        if trade and currency is None:
+            yen = keep[table.currency[keep] != "USD"]
+            if len(yen):
+                self.blocks.append(Block(FX_TRADING, table, yen, -units[yen], -values[yen]))
+                self.blocks.append(
+                    Block(FX_TRADING, table, yen, values[yen], values[yen], currency="USD")
+                )
 
     def __len__(self) -> int:
-        return len(self.amount)
+        return len(self.amount) + sum(len(b.positions) for b in self.blocks)
+
+    def totals(self) -> tuple[dict[str, int], int]:
+        """The sum of the postings per currency, and of their values."""
+        totals: dict[str, int] = {}
+        for currency, amount in zip(self.currency, self.amount, strict=True):
+            totals[currency] = totals.get(currency, 0) + amount
+        value = sum(self.value)
+        for block in self.blocks:
+            currencies = block.currencies()
+            for currency in np.unique(currencies):
+                part = block.units[currencies == currency]
+                totals[str(currency)] = totals.get(str(currency), 0) + int(part.sum())
+            value += int(block.values.sum())
+        return totals, value
 
     def check_balanced(self) -> None:
         """Raise unless the postings sum to zero per currency and in value (a bug
         if it ever fires: the database would refuse them too)."""
-        totals: dict[str, int] = {}
-        for currency, amount in zip(self.currency, self.amount, strict=True):
-            totals[currency] = totals.get(currency, 0) + amount
-        if any(totals.values()) or sum(self.value) != 0 or len(self) < 2:
-            raise AssertionError(f"unbalanced postings: {totals}, value {sum(self.value)}")
+        totals, value = self.totals()
+        if any(totals.values()) or value != 0 or len(self) < 2:
+            raise AssertionError(f"unbalanced postings: {totals}, value {value}")
+
+
+_BLOCK_INSERT = text(
+    "INSERT INTO posting (entry_id, account, partner_id, project_id, ref, currency, amount,"
+    " value) SELECT :entry, :account, partner.id, CAST(:project AS VARCHAR(40)),"
+    " CAST(:ref AS BIGINT), COALESCE(CAST(:currency AS VARCHAR(3)), partner.currency),"
+    " posting_stage.amount, posting_stage.value"
+    " FROM posting_stage JOIN partner ON partner.number = posting_stage.number"
+    " ORDER BY partner.id"  # the index by (entry, partner) is then appended to in order
+)
+
+
+def insert_postings(connection: Connection, entry_id: int, postings: Postings) -> None:
+    """Write an entry's postings: each block staged as integer columns and inserted by
+    one ``INSERT ... SELECT`` (the partners' ids and currencies joined in the
+    database), then the fund's own postings."""
+    for block in postings.blocks:
+        numbers = (
+            block.table.numbers[block.positions]
+            if len(block.table.numbers)
+            else block.positions + 1
+        )
+        stage(
+            connection,
+            "posting_stage",
+            {
+                "number": ("INTEGER", numbers),
+                "amount": ("BIGINT", block.units),
+                "value": ("BIGINT", block.values),
+            },
+        )
+        connection.execute(
+            _BLOCK_INSERT,
+            {
+                "entry": entry_id,
+                "account": block.account,
+                "project": block.project,
+                "ref": block.ref,
+                "currency": block.currency,
+            },
+        )
+        unstage(connection, "posting_stage")
+    bulk_insert(
+        connection,
+        "posting",
+        ("entry_id", "account", "partner_id", "project_id", "ref", "currency", "amount", "value"),
+        list(
+            zip(
+                [entry_id] * len(postings.amount),
+                postings.account,
+                postings.partner,
+                postings.project,
+                postings.ref,
+                postings.currency,
+                postings.amount,
+                postings.value,
+                strict=True,
+            )
+        ),
+    )
 
 
 def fund_start(connection: Connection) -> dt.date:
@@ -161,24 +261,7 @@ def book(
     postings.check_balanced()
     if entry_id is None:
         entry_id = next_entry_id(connection)
-    bulk_insert(
-        connection,
-        "posting",
-        ("entry_id", "account", "partner_id", "project_id", "ref", "currency", "amount", "value"),
-        list(
-            zip(
-                [entry_id] * len(postings),
-                postings.account,
-                postings.partner,
-                postings.project,
-                postings.ref,
-                postings.currency,
-                postings.amount,
-                postings.value,
-                strict=True,
-            )
-        ),
-    )
+    insert_postings(connection, entry_id, postings)
     connection.execute(
         insert(schema.entry).values(
             id=entry_id,
@@ -238,7 +321,7 @@ def run_command(
                         f"key {key!r} was used for another request ({stored.command},"
                         f" booked {stored.created_at}); expected a new key for a new request"
                     )
-                result: dict[str, Any] = json.loads(stored.result)
+                result: dict[str, Any] = columns.loads(stored.result)
                 return result
         result, entries = work(connection)
         if key is not None:
@@ -247,7 +330,7 @@ def run_command(
                     key=key,
                     command=command,
                     fingerprint=print_,
-                    result=json.dumps(result, sort_keys=True),
+                    result=columns.dumps(result),
                     created_at=_now(),
                 )
             )

@@ -114,12 +114,16 @@ def split_floats(total: int, shares: NDArray[np.float64]) -> IntArray:
     waterfall's output): :func:`sovfund.engine.money.allocate_cents` on the floats' exact
     values, so the parts sum to ``total``."""
     shares = np.asarray(shares, dtype=np.float64)
-    flat = np.where(shares.ravel() > 0, shares.ravel(), 0.0)
-    if total == 0 or not (flat > 0).any():
-        return np.zeros(shares.shape, dtype=np.int64)
+    flat = shares.ravel()
+    positive = np.flatnonzero(flat > 0)  # only these take part: zeros get nothing
+    units = np.zeros(flat.shape, dtype=np.int64)
+    if total == 0 or not len(positive):
+        return units.reshape(shares.shape)
     # allocate_cents splits whole cents: pass the units as cents, read them back as units
-    parts = allocate_cents(from_minor(total, "USD"), {str(i): w for i, w in enumerate(flat)})
-    units = np.array([int(parts[str(i)].scaleb(2)) for i in range(len(flat))], dtype=np.int64)
+    parts = allocate_cents(
+        from_minor(total, "USD"), {str(i): float(flat[i]) for i in positive.tolist()}
+    )
+    units[positive] = [int(parts[str(i)].scaleb(2)) for i in positive.tolist()]
     return units.reshape(shares.shape)
 
 

@@ -14,17 +14,18 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, case, cast, func, literal_column, select
 
 from sovfund.books import schema
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
-from sovfund.books.store import bulk_insert
+from sovfund.books.store import bulk_insert, read_columns, read_ints
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
 
@@ -73,36 +74,99 @@ class PartnerTable:
     source: tuple[str, ...]
     names: tuple[str | None, ...]
     countries: tuple[str | None, ...]
+    numbers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """``partner.number`` of each (order of admission); empty: 1, 2, 3..."""
+    _lookup: dict[str, int] | None = field(default=None, repr=False)
 
     def index(self) -> dict[str, int]:
-        return {p: i for i, p in enumerate(self.ids)}
+        """Each partner's position (built once, on first use)."""
+        if self._lookup is None:
+            object.__setattr__(self, "_lookup", {p: i for i, p in enumerate(self.ids)})
+        assert self._lookup is not None
+        return self._lookup
 
     def admitted(self, date: dt.date) -> NDArray[np.bool_]:
         return self.closing <= np.datetime64(date)
 
     def position(self, partner: str) -> int:
-        try:
-            return self.ids.index(partner)
-        except ValueError:
-            raise BooksError(f"no partner {partner!r} in these books") from None
+        found = self.index().get(partner)
+        if found is None:
+            raise BooksError(f"no partner {partner!r} in these books")
+        return found
+
+    def positions(self, numbers: IntArray) -> IntArray:
+        """The positions of the partners with these ``partner.number``s."""
+        known = self.numbers if len(self.numbers) else np.arange(1, len(self.ids) + 1)
+        return np.searchsorted(known, np.asarray(numbers, dtype=np.int64)).astype(np.int64)
+
+    def of_class(self, investor_class: str) -> NDArray[np.bool_]:
+        """The LPs of an investor class."""
+        classes = np.array(self.investor_class, dtype=object)
+        return self.is_lp & (classes == investor_class)
+
+
+CODES = {"role": ("lp", "gp"), "currency": tuple(CURRENCIES), "source": ("terms", "csv")}
+
+
+def _coded(column: Any, values: tuple[str, ...]) -> Any:
+    """A text column as the index of its value in ``values`` (-1 for any other)."""
+    return case(*((column == v, k) for k, v in enumerate(values)), else_=-1)
 
 
 def load_partners(connection: Connection) -> PartnerTable:
-    rows = connection.execute(select(schema.partner).order_by(schema.partner.c.number)).all()
+    """The partner table, read column by column (:func:`store.read_columns`): numbers,
+    commitments, dates and the few-valued columns as integers, ids and names as text."""
+    table = schema.partner
+    classes = (*CLASSES, None)
+    start = dt.date(1970, 1, 1)
+    days = (
+        table.c.closing - literal_column("DATE '1970-01-01'")
+        if connection.dialect.name == "postgresql"
+        else cast(func.julianday(table.c.closing) - 2440587.5, Integer)
+    )
+    (numbers, commitment, closing, role, currency, source, klass, carry, ids, names, countries) = (
+        read_columns(
+            connection,
+            select(
+                table.c.number,
+                table.c.commitment,
+                days,
+                _coded(table.c.role, CODES["role"]),
+                _coded(table.c.currency, CODES["currency"]),
+                _coded(table.c.source, CODES["source"]),
+                _coded(table.c.investor_class, CLASSES),
+                table.c.carry_share,
+                table.c.id,
+                table.c.name,
+                table.c.country,
+            ),
+        )
+    )
+    number = np.array(numbers, dtype=np.int64)
+    order = np.argsort(number, kind="stable")
+    ordered = order.tolist()
+
+    def pick(values: list[Any]) -> list[Any]:
+        return [values[k] for k in ordered]
+
+    def decode(codes: list[Any], values: tuple[Any, ...]) -> NDArray[Any]:
+        return np.array(values, dtype=object)[np.array(codes, dtype=np.int64)[order]]
+
+    roles = decode(role, CODES["role"]).astype("<U2")
     return PartnerTable(
-        ids=tuple(r.id for r in rows),
-        role=np.array([r.role for r in rows], dtype="<U2"),
-        is_lp=np.array([r.role == "lp" for r in rows], dtype=np.bool_),
-        investor_class=tuple(r.investor_class for r in rows),
-        currency=np.array([r.currency for r in rows], dtype="<U3"),
-        commitment=np.array([r.commitment for r in rows], dtype=np.int64),
-        carry_share=np.array(
-            [np.nan if r.carry_share is None else r.carry_share for r in rows], dtype=np.float64
-        ),
-        closing=np.array([r.closing for r in rows], dtype="datetime64[D]"),
-        source=tuple(r.source for r in rows),
-        names=tuple(r.name for r in rows),
-        countries=tuple(r.country for r in rows),
+        ids=tuple(pick(ids)),
+        role=roles,
+        is_lp=roles == "lp",
+        investor_class=tuple(decode(klass, classes).tolist()),
+        currency=decode(currency, CODES["currency"]).astype("<U3"),
+        commitment=np.array(commitment, dtype=np.int64)[order],
+        carry_share=np.array([np.nan if c is None else c for c in carry], dtype=np.float64)[order],
+        closing=np.datetime64(start)
+        + np.array(closing, dtype=np.int64)[order].astype("timedelta64[D]"),
+        source=tuple(decode(source, CODES["source"]).tolist()),
+        names=tuple(pick(names)),
+        countries=tuple(pick(countries)),
+        numbers=number[order],
     )
 
 
@@ -115,30 +179,45 @@ def balances(
     ref: int | None = None,
     project: str | None = None,
     entry: int | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[IntArray, IntArray]:
-    """Sum of postings per partner (in its currency, and in the fund's), shape (partners,)."""
+    """Sum of postings per partner (in its currency, and in the fund's), shape (partners,).
+
+    Summed in the database, read back as integer columns (:func:`store.read_ints`)."""
     posting, entries = schema.posting, schema.entry
-    query = (
-        select(posting.c.partner_id, func.sum(posting.c.amount), func.sum(posting.c.value))
+    sums = (
+        select(
+            posting.c.partner_id,
+            func.sum(posting.c.amount).label("amount"),
+            func.sum(posting.c.value).label("value"),
+        )
         .where(posting.c.account.in_(accounts), posting.c.partner_id.is_not(None))
         .group_by(posting.c.partner_id)
     )
+    if as_of is not None or kinds is not None:
+        sums = sums.join(entries, entries.c.id == posting.c.entry_id)
     if as_of is not None:
-        query = query.join(entries, entries.c.id == posting.c.entry_id).where(
-            entries.c.date <= as_of
-        )
+        sums = sums.where(entries.c.date <= as_of)
+    if kinds is not None:
+        sums = sums.where(entries.c.kind.in_(kinds))
     if entry is not None:
-        query = query.where(posting.c.entry_id == entry)
+        sums = sums.where(posting.c.entry_id == entry)
     if ref is not None:
-        query = query.where(posting.c.ref == ref)
+        sums = sums.where(posting.c.ref == ref)
     if project is not None:
-        query = query.where(posting.c.project_id == project)
-    index = partners.index()
+        sums = sums.where(posting.c.project_id == project)
+    part = sums.subquery()
+    query = (
+        select(schema.partner.c.number, part.c.amount, part.c.value)
+        .join(part, part.c.partner_id == schema.partner.c.id)
+        .order_by(schema.partner.c.number)
+    )
+    numbers, amount, value = read_ints(connection, query, 3)
     units = np.zeros(len(partners.ids), dtype=np.int64)
     values = np.zeros(len(partners.ids), dtype=np.int64)
-    for partner_id, amount, value in connection.execute(query):
-        units[index[partner_id]] = amount
-        values[index[partner_id]] = value
+    at = partners.positions(numbers)
+    units[at] = amount
+    values[at] = value
     return units, values
 
 

@@ -34,6 +34,7 @@ from sovfund.books.accounts import (
     UNREALIZED,
     VALUATION,
 )
+from sovfund.books.columns import Amounts, partner_amounts
 from sovfund.books.context import Context
 from sovfund.books.ledger import Postings, book, check_date
 from sovfund.books.money import from_minor, round_ratio, scaled
@@ -58,10 +59,8 @@ def _booking(
     }
 
 
-def _allocations(ctx: Context, cents: np.ndarray[Any, Any]) -> dict[str, str]:
-    return {
-        ctx.partners.ids[i]: str(from_minor(int(cents[i]), "USD")) for i in np.flatnonzero(cents)
-    }
+def _allocations(ctx: Context, cents: np.ndarray[Any, Any]) -> Amounts:
+    return partner_amounts(ctx.partners, cents, currency="USD")
 
 
 def cash(connection: Connection) -> int:

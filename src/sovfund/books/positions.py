@@ -20,13 +20,16 @@ from sovfund.books.fx import to_fund, to_partner
 from sovfund.books.ledger import Postings
 from sovfund.books.money import IntArray, split
 from sovfund.books.partners import PartnerTable, balances
+from sovfund.books.store import read_ints
 from sovfund.errors import BooksError
 
 __all__ = [
     "account_total",
     "allocate_to_partners",
     "called",
+    "cancelled",
     "income_weights",
+    "invested_weights",
     "paid_in",
 ]
 
@@ -39,10 +42,13 @@ def account_total(
     as_of: dt.date | None = None,
     currency: str = "USD",
 ) -> int:
-    """The sum of an account's postings in ``currency`` (debits positive)."""
+    """The sum of one of the fund's own accounts (cash, investments, debt...: postings
+    with no partner) in ``currency``, debits positive."""
     posting, entry = schema.posting, schema.entry
     query = select(func.coalesce(func.sum(posting.c.amount), 0)).where(
-        posting.c.account == account, posting.c.currency == currency
+        posting.c.account == account,
+        posting.c.currency == currency,
+        posting.c.partner_id.is_(None),  # the index of the fund's side
     )
     if project is not None:
         query = query.where(posting.c.project_id == project)
@@ -62,10 +68,38 @@ def called(
 def paid_in(
     connection: Connection, partners: PartnerTable, as_of: dt.date | None = None
 ) -> IntArray:
-    """Capital each partner has paid in, in the fund's currency (called less receivable)."""
-    _, called_value = called(connection, partners, as_of)
-    _, receivable = balances(connection, partners, [RECEIVABLE], as_of=as_of)
-    return called_value - receivable
+    """Capital each partner has paid in, in the fund's currency (called less receivable:
+    minus the sum of both, in one pass)."""
+    _, values = balances(connection, partners, [CONTRIBUTIONS, RECEIVABLE], as_of=as_of)
+    return -values
+
+
+def cancelled(
+    connection: Connection, partners: PartnerTable, as_of: dt.date | None = None
+) -> IntArray:
+    """The contributed capital of each partner's units bought back by repurchase offers
+    (settled by ``as_of``), in the fund's currency."""
+    parts, settled, partner = schema.repurchase, schema.offer_settlement, schema.partner
+    query = (
+        select(partner.c.number, func.sum(parts.c.cancelled))
+        .join(parts, parts.c.partner_id == partner.c.id)
+        .join(settled, settled.c.offer_id == parts.c.offer_id)
+        .group_by(partner.c.number)
+    )
+    if as_of is not None:
+        query = query.where(settled.c.date <= as_of)
+    numbers, amounts = read_ints(connection, query, 2)
+    out = np.zeros(len(partners.ids), dtype=np.int64)
+    out[partners.positions(numbers)] = amounts
+    return out
+
+
+def invested_weights(
+    connection: Connection, partners: PartnerTable, as_of: dt.date | None = None
+) -> IntArray:
+    """Each partner's share of the fund's capital at work: paid in, less what
+    repurchases cancelled (a partner that sold units back holds fewer)."""
+    return paid_in(connection, partners, as_of) - cancelled(connection, partners, as_of)
 
 
 def income_weights(
@@ -74,8 +108,9 @@ def income_weights(
     rate: Decimal | None,
     as_of: dt.date | None = None,
 ) -> IntArray:
-    """Each partner's weight in the fund's income: LPs' paid-in capital, else commitments."""
-    weights = np.where(partners.is_lp, paid_in(connection, partners, as_of), 0)
+    """Each partner's weight in the fund's income: LPs' paid-in capital (less units
+    repurchased), else commitments."""
+    weights = np.where(partners.is_lp, invested_weights(connection, partners, as_of), 0)
     if weights.sum() > 0:
         return weights
     commitments = np.where(partners.is_lp, partners.commitment, 0)
@@ -105,7 +140,5 @@ def allocate_to_partners(
         raise BooksError(f"{what}: no partner to share it with (no LP has paid in or committed)")
     cents = np.sign(total) * split(abs(total), weights)
     units = to_partner(cents, partners.currency, rate, what=what)
-    postings.partners(
-        account, partners.ids, partners.currency, units, cents, trade=True, project=project
-    )
+    postings.partners(account, partners, units, cents, trade=True, project=project)
     return cents

@@ -7,24 +7,48 @@ idempotency key answers with the first result, rebuilt by ``from_dict``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from sovfund.books.columns import Amounts, Parties, plain
 
 __all__ = [
     "Booking",
     "Check",
     "Distribution",
     "FeesBilled",
+    "Offer",
     "PartnerShare",
     "Statement",
     "TierPaid",
 ]
 
 
-def _money(values: Mapping[str, str]) -> dict[str, Decimal]:
+def _money(values: Mapping[str, str]) -> Mapping[str, Decimal]:
+    if isinstance(values, Amounts):  # a million partners: read when asked
+        return values.decimals()
     return {k: Decimal(v) for k, v in values.items()}
+
+
+class _Shares(Mapping[str, "PartnerShare"]):
+    """A distribution's parties as :class:`PartnerShare`s, read when asked."""
+
+    __slots__ = ("parties",)
+
+    def __init__(self, parties: Mapping[str, Mapping[str, Any]]) -> None:
+        self.parties = parties
+
+    def __getitem__(self, partner: str) -> PartnerShare:
+        v = self.parties[partner]
+        return PartnerShare(Decimal(v["contributed"]), Decimal(v["distributed"]), v["irr"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parties)
+
+    def __len__(self) -> int:
+        return len(self.parties)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +65,8 @@ class Booking:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Booking:
@@ -84,7 +109,8 @@ class Distribution:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Distribution:
@@ -93,7 +119,9 @@ class Distribution:
             date=dt.date.fromisoformat(data["date"]),
             amount=Decimal(data["amount"]),
             preview=bool(data.get("preview", False)),
-            parties={
+            parties=_Shares(data["parties"])
+            if isinstance(data["parties"], Parties)
+            else {
                 p: PartnerShare(Decimal(v["contributed"]), Decimal(v["distributed"]), v["irr"])
                 for p, v in data["parties"].items()
             },
@@ -113,7 +141,8 @@ class FeesBilled:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeesBilled:
@@ -143,7 +172,8 @@ class Statement:
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.data)
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Statement:
@@ -170,3 +200,21 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "breaches": list(self.breaches)}
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A repurchase offer as ``books offer`` opened it, or a request in one
+    (``books request``, ``kind`` "request"); nothing is booked until ``settle``."""
+
+    offer: int
+    kind: str
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = plain(dict(self.data))
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Offer:
+        return cls(offer=int(data["offer"]), kind=data["kind"], data=data)

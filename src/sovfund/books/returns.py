@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["irr_rows"]
+__all__ = ["irr_rows", "irr_sparse"]
 
 Array = NDArray[np.float64]
 
@@ -45,3 +45,34 @@ def irr_rows(times: Array, flows: Array, *, iterations: int = 200) -> Array:
         if np.all(high - low < 1e-15):
             break
     return np.where(ok, np.expm1(0.5 * (low + high)), np.nan)
+
+
+def irr_sparse(
+    times: Array,
+    positions: NDArray[np.int64],
+    dates: NDArray[np.int64],
+    cents: NDArray[np.int64],
+    count: int,
+    *,
+    chunk: int = 100_000,
+) -> Array:
+    """IRR of each of ``count`` partners from sparse dated flows: ``positions[k]``
+    received ``cents[k]`` (paid, if negative) at ``times[dates[k]]``. Partners are taken
+    ``chunk`` at a time (memory stays flat), and the IRR is found once per distinct row
+    of flows: partners whose flows are the same share it. NaN where there is none."""
+    irr = np.full(count, np.nan)
+    if not len(positions):
+        return irr
+    order = np.argsort(positions, kind="stable")
+    positions, dates, cents = positions[order], dates[order], cents[order]
+    partners = np.unique(positions)
+    for start in range(0, len(partners), chunk):
+        group = partners[start : start + chunk]
+        low = int(np.searchsorted(positions, group[0]))
+        high = int(np.searchsorted(positions, group[-1], side="right"))
+        rows = np.searchsorted(group, positions[low:high])
+        dense = np.zeros((len(group), len(times)), dtype=np.int64)
+        np.add.at(dense, (rows, dates[low:high]), cents[low:high])
+        distinct, inverse = np.unique(dense, axis=0, return_inverse=True)
+        irr[group] = irr_rows(times, distinct / 100.0)[np.ravel(inverse)]
+    return irr

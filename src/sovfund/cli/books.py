@@ -393,6 +393,98 @@ def statement_command(
     _show(data, as_json, "\n".join(lines))
 
 
+@books_app.command("statements")
+@user_errors
+@database_errors
+def statements_command(
+    books: BooksArg,
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q2.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="A folder: one <partner>.json each.")
+    ] = None,
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help="One file: a JSON line per partner.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every partner's statement for a quarter, streamed to a folder or a JSON Lines file."""
+    data = _open(books).statements(quarter=quarter, out=out_dir, jsonl=jsonl)
+    _show(
+        data, as_json, f"{data['partners']:,} statements for {data['quarter']}: {data['written']}"
+    )
+
+
+@books_app.command("offer")
+@user_errors
+@database_errors
+def offer_command(
+    books: BooksArg,
+    date: Annotated[str, typer.Option("--date", help="The day the offer opens, YYYY-MM-DD.")],
+    investor_class: Annotated[
+        str, typer.Option("--class", help="The investor class offered to ([fund.redemptions]).")
+    ] = "retail",
+    pricing_date: Annotated[
+        str | None,
+        typer.Option("--pricing-date", help="The NAV date (default: the end of its quarter)."),
+    ] = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a repurchase offer at NAV, capped at the gate x the class's NAV."""
+    result = _open(books).offer(
+        investor_class=investor_class, date=date, pricing_date=pricing_date, key=key
+    )
+    data = result.to_dict()
+    line = (
+        f"offer {data['offer']} to the {data['class']} LPs, priced {data['pricing_date']}:"
+        f" up to {data['gate']} of their NAV (now {data['cap']} of {data['class_nav']} USD)"
+    )
+    _show(data, as_json, line)
+
+
+@books_app.command("request", context_settings=AMOUNTS)
+@user_errors
+@database_errors
+def request_command(
+    books: BooksArg,
+    offer: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's number.")],
+    partner: Annotated[str, typer.Argument(help="The partner asking.")],
+    amount: Annotated[
+        str | None, typer.Argument(help="How much of its NAV, in its currency.")
+    ] = None,
+    share: Annotated[
+        str | None, typer.Option("--share", help="Or a share of its NAV (0.25 = a quarter).")
+    ] = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A partner asks to sell units in an open repurchase offer."""
+    data = _open(books).request(offer, partner, amount, share=share, key=key).to_dict()
+    asked = f"{data['amount']} {data['currency']}" if data["amount"] else f"{data['share']} of"
+    _show(data, as_json, f"{partner} asks {asked} its NAV ({data['nav']}) in offer {offer}")
+
+
+@books_app.command("settle")
+@user_errors
+@database_errors
+def settle_command(
+    books: BooksArg,
+    offer: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's number.")],
+    date: DateOpt,
+    usd_jpy: RateOpt = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Settle a repurchase offer: pro rata when oversubscribed, paid from cash."""
+    result = _open(books).settle(offer, date=date, usd_jpy=usd_jpy, key=key)
+    data = result.to_dict()
+    head = (
+        f"offer {offer}: asked {data['requested']}, accepted {data['accepted']}"
+        f"{' pro rata' if data['prorated'] else ''}, kept {data['deduction']}"
+    )
+    _booked(result, as_json, head + "; paid")
+
+
 @books_app.command("check")
 @user_errors
 @database_errors

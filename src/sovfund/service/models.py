@@ -313,6 +313,7 @@ class Gains(BaseModel):
     unrealized: MoneyOut
     fund_expenses: MoneyOut
     equalization_interest: MoneyOut
+    early_repurchase_deductions: MoneyOut
 
 
 class Statement(_Open):
@@ -327,8 +328,10 @@ class Statement(_Open):
     called: MoneyOut
     contributed: MoneyOut
     receivable: MoneyOut
+    equalization_receivable: MoneyOut
     unfunded: MoneyOut
     distributed: MoneyOut
+    repurchased: MoneyOut
     fees: MoneyOut
     carry: MoneyOut
     gains: Gains

@@ -5,7 +5,8 @@ books always do. Every book command loads the fund's context (its term sheet and
 partner: about 2 s for 100,000 partners). A read does not need to: :class:`Reader`
 keeps the context and reloads it only when partners were added (partners are never
 removed, so the highest admission number says whether the table changed; one indexed
-lookup). Reads by partner go through the postings' ``posting_by_partner`` index.
+lookup). Reads by partner go entry by entry through the postings' ``posting_by_entry``
+index (entry, partner).
 Writes go through :class:`~sovfund.books.Books`, with the user's name for the audit
 log.
 """
@@ -16,15 +17,15 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
 import anyio
 from sqlalchemy import Connection, Engine, func, select
 
 from sovfund.books import Books, schema
+from sovfund.books import open as open_books
 from sovfund.books.accounts import (
+    CAPITAL,
     CARRY,
     CONTRIBUTIONS,
     DISTRIBUTIONS,
@@ -33,10 +34,8 @@ from sovfund.books.accounts import (
 from sovfund.books.context import Context, load_context
 from sovfund.books.ledger import last_date
 from sovfund.books.money import from_minor
-from sovfund.books.partners import PartnerTable
-from sovfund.books.statements import statement
-from sovfund.books.store import connect, is_initialized, migrate, reading, writing
-from sovfund.errors import BooksError
+from sovfund.books.statements import of_partners, statement, statements_of
+from sovfund.books.store import reading
 
 __all__ = ["NOTICE_KINDS", "Reader", "prepare_books"]
 
@@ -48,19 +47,8 @@ too) and distributions."""
 
 def prepare_books(books: str) -> None:
     """Check that ``books`` hold books and bring their schema to the newest revision
-    (books made before the service get its tables)."""
-    if "://" not in books and not Path(books).is_file():
-        raise BooksError(f"no books at {books}; expected books created with `books init`")
-    engine = connect(books)
-    try:
-        with writing(engine) as connection:
-            if not is_initialized(connection):
-                raise BooksError(
-                    f"{books} holds no books; expected books created with `books init`"
-                )
-            migrate(connection)
-    finally:
-        engine.dispose()
+    (books made before the service get its tables): as :func:`sovfund.books.open` does."""
+    open_books(books).close()
 
 
 class Reader:
@@ -101,9 +89,8 @@ class Reader:
             return self._load(connection, version)
 
     def _load(self, connection: Connection, version: int) -> tuple[Context, dict[str, int]]:
-        loaded = load_context(connection)
-        index = loaded.partners.index()
-        context = replace(loaded, partners=_IndexedPartners.of(loaded.partners, index))
+        context = load_context(connection)
+        index = context.partners.index()  # built once, kept by the table
         with self._lock:
             self._context = (version, context, index)
         return context, index
@@ -141,7 +128,7 @@ class Reader:
             first = connection.execute(
                 select(func.min(entry.c.date))
                 .join(posting, posting.c.entry_id == entry.c.id)
-                .where(posting.c.partner_id == partner)
+                .where(of_partners([partner]))
             ).scalar()
             last = last_date(connection)
         if first is None or last is None:
@@ -167,7 +154,8 @@ class Reader:
                 func.sum(posting.c.amount),
             )
             .join(entry, entry.c.id == posting.c.entry_id)
-            .where(posting.c.partner_id == partner, entry.c.kind.in_(NOTICE_KINDS))
+            .where(of_partners([partner], entry.c.kind.in_(NOTICE_KINDS)))
+            .where(entry.c.kind.in_(NOTICE_KINDS))
             .where(posting.c.account.in_((RECEIVABLE, CONTRIBUTIONS, DISTRIBUTIONS, CARRY)))
             .group_by(
                 entry.c.id,
@@ -190,34 +178,14 @@ class Reader:
 
     def register(self, *, offset: int, limit: int) -> dict[str, Any]:
         """A page of the partners' register, in order of admission, with what each
-        has been called and distributed."""
-        posting = schema.posting
+        has been called and distributed (the figures of its statement)."""
         with reading(self.read_engine) as connection:
             context, _ = self._cached(connection)
-            partners = context.partners
-            total = len(partners.ids)
+            total = len(context.partners.ids)
             rows = [_partner_row(context, i) for i in range(offset, min(offset + limit, total))]
-            ids = [r["partner"] for r in rows]
-            sums: dict[tuple[str, str], int] = {}
-            if ids:
-                query = (
-                    select(posting.c.partner_id, posting.c.account, func.sum(posting.c.amount))
-                    .where(posting.c.partner_id.in_(ids))
-                    .where(posting.c.account.in_((CONTRIBUTIONS, DISTRIBUTIONS)))
-                    .group_by(posting.c.partner_id, posting.c.account)
-                )
-                for partner_id, account, amount in connection.execute(query):
-                    sums[(partner_id, account)] = int(amount)
-        for row in rows:
-            currency, commitment = row["currency"], row.pop("_commitment")
-            called = -sums.get((row["partner"], CONTRIBUTIONS), 0)
-            row["called"] = str(from_minor(called, currency))
-            row["unfunded"] = str(
-                from_minor(max(commitment - called, 0) if row["role"] == "lp" else 0, currency)
-            )
-            row["distributed"] = str(
-                from_minor(sums.get((row["partner"], DISTRIBUTIONS), 0), currency)
-            )
+            figures = statements_of(connection, context, [r["partner"] for r in rows], None)
+        for row, figure in zip(rows, figures, strict=True):
+            row |= {k: figure[k] for k in ("called", "unfunded", "distributed")}
         return {"total": total, "offset": offset, "limit": limit, "partners": rows}
 
     def fund(self) -> dict[str, Any]:
@@ -244,7 +212,7 @@ class Reader:
         def usd(account: str, sign: int = 1) -> str:
             return str(from_minor(sign * int(values.get(account, 0) or 0), "USD"))
 
-        capital = sum(int(values.get(a, 0) or 0) for a in values if a in _CAPITAL_ACCOUNTS)
+        capital = sum(int(values.get(a, 0) or 0) for a in values if a in CAPITAL)
         return {
             "name": context.terms.fund.name,
             "currency": context.terms.fund.currency,
@@ -339,36 +307,6 @@ class Reader:
         }
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _IndexedPartners(PartnerTable):
-    """The partner table with a dict from id to position (the table's own lookup scans
-    its ids: a millisecond a statement for 100,000 partners)."""
-
-    by_id: dict[str, int]
-
-    @classmethod
-    def of(cls, table: PartnerTable, index: dict[str, int]) -> _IndexedPartners:
-        return cls(**{f.name: getattr(table, f.name) for f in fields(PartnerTable)}, by_id=index)
-
-    def position(self, partner: str) -> int:
-        found = self.by_id.get(partner)
-        return PartnerTable.position(self, partner) if found is None else found
-
-
-_CAPITAL_ACCOUNTS = frozenset(
-    (
-        "contributions",
-        "distributions",
-        "management_fees",
-        "carried_interest",
-        "realized_gains",
-        "unrealized_gains",
-        "fund_expenses",
-        "equalization_interest",
-    )
-)
-
-
 def _partner_row(context: Context, i: int) -> dict[str, Any]:
     partners = context.partners
     currency = str(partners.currency[i])
@@ -382,7 +320,6 @@ def _partner_row(context: Context, i: int) -> dict[str, Any]:
         "currency": currency,
         "commitment": str(from_minor(commitment, currency)),
         "closing": str(partners.closing[i]),
-        "_commitment": commitment,
     }
 
 

@@ -123,7 +123,16 @@ class Redemptions(_Model):
     classes: tuple[Literal["sovereign", "institutional", "retail"], ...] = ("retail",)
     """The investor classes (``party.class``) whose LPs may redeem."""
     gate: Share = 0.05
-    """The most paid out in a quarter, as a share of each redeeming LP's NAV."""
+    """The most paid out in a quarter, as a share of each redeeming LP's NAV (in the
+    books: of the class's NAV, the cap of a repurchase offer)."""
+    early_repurchase_deduction: Annotated[
+        float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)
+    ] = 0.02
+    """The books: the share of a repurchase kept by the fund (for the remaining LPs) for
+    units held less than ``holding_period_days``: tender-offer funds' "Early Repurchase
+    Deduction" of 2% under a year (BOOKS-REFERENCE.md section 5, [ERD]). Not simulated."""
+    holding_period_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 365
+    """The books: how long units must be held to be repurchased without the deduction."""
 
 
 class Fund(_Model):

@@ -89,7 +89,6 @@ def partner(
     row = service.reader.partner(partner)
     if row is None:
         raise NotFoundError()
-    row.pop("_commitment")
     return row
 
 
