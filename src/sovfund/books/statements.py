@@ -57,6 +57,7 @@ from sovfund.books.store import stream
 
 __all__ = [
     "journal",
+    "journal_page",
     "of_partners",
     "render_statement_html",
     "statement",
@@ -430,19 +431,37 @@ def trial_balance(connection: Connection, as_of: dt.date | None) -> dict[str, An
 
 def journal(connection: Connection, since: dt.date | None) -> dict[str, Any]:
     """Every entry (from ``since``) with its postings, in the order booked."""
+    return {"entries": journal_page(connection, since)[0]}
+
+
+def journal_page(
+    connection: Connection,
+    since: dt.date | None,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    postings: bool = True,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The entries after entry ``after`` (and dated from ``since``), ``limit`` at most,
+    in the order booked, each with its postings (None unless ``postings``); and whether
+    more follow (the service pages the journal with it)."""
     entry, posting = schema.entry, schema.posting
-    query = select(entry).order_by(entry.c.id)
+    query = select(entry).where(entry.c.id > after).order_by(entry.c.id)
     if since is not None:
         query = query.where(entry.c.date >= since)
+    if limit is not None:
+        query = query.limit(limit + 1)
     entries = list(connection.execute(query))
+    more = limit is not None and len(entries) > limit
+    entries = entries[:limit]
     lines: dict[int, list[dict[str, Any]]] = {e.id: [] for e in entries}
-    if entries:
-        postings = connection.execute(
+    if entries and postings:
+        found = connection.execute(
             select(posting)
-            .where(posting.c.entry_id >= entries[0].id)
+            .where(posting.c.entry_id.between(entries[0].id, entries[-1].id))
             .order_by(posting.c.entry_id, posting.c.id)
         )
-        for p in postings:
+        for p in found:
             if p.entry_id in lines:
                 lines[p.entry_id].append(
                     {
@@ -455,21 +474,20 @@ def journal(connection: Connection, since: dt.date | None) -> dict[str, Any]:
                         "value": str(from_minor(p.value, "USD")),
                     }
                 )
-    return {
-        "entries": [
-            {
-                "entry": e.id,
-                "kind": e.kind,
-                "date": e.date.isoformat(),
-                "memo": e.memo,
-                "key": e.key,
-                "reverses": e.reverses,
-                "details": json.loads(e.details),
-                "postings": lines[e.id],
-            }
-            for e in entries
-        ]
-    }
+    rows = [
+        {
+            "entry": e.id,
+            "kind": e.kind,
+            "date": e.date.isoformat(),
+            "memo": e.memo,
+            "key": e.key,
+            "reverses": e.reverses,
+            "details": json.loads(e.details),
+            "postings": lines[e.id] if postings else None,
+        }
+        for e in entries
+    ]
+    return rows, more
 
 
 def nav_by_partner(connection: Connection, ctx: Context, as_of: dt.date | None) -> dict[str, str]:

@@ -34,7 +34,7 @@ from sovfund.books.accounts import (
 from sovfund.books.context import Context, load_context
 from sovfund.books.ledger import last_date
 from sovfund.books.money import from_minor
-from sovfund.books.statements import of_partners, statement, statements_of
+from sovfund.books.statements import journal_page, of_partners, statement, statements_of
 from sovfund.books.store import reading
 
 __all__ = ["NOTICE_KINDS", "Reader", "prepare_books"]
@@ -236,49 +236,11 @@ class Reader:
         """Entries after entry ``after`` (and dated from ``since``), ``limit`` at most,
         with their postings unless ``postings`` is False; ``next`` is where the next
         page starts (None on the last)."""
-        entry, posting = schema.entry, schema.posting
-        query = select(entry).where(entry.c.id > after).order_by(entry.c.id).limit(limit + 1)
-        if since is not None:
-            query = query.where(entry.c.date >= since)
         with reading(self.read_engine) as connection:
-            rows = connection.execute(query).all()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            lines: dict[int, list[dict[str, Any]]] = {r.id: [] for r in rows}
-            if postings and rows:
-                found = connection.execute(
-                    select(posting)
-                    .where(posting.c.entry_id.in_(list(lines)))
-                    .order_by(posting.c.entry_id, posting.c.id)
-                )
-                for p in found:
-                    lines[p.entry_id].append(
-                        {
-                            "account": p.account,
-                            "partner": p.partner_id,
-                            "project": p.project_id,
-                            "ref": p.ref,
-                            "currency": p.currency,
-                            "amount": str(from_minor(p.amount, p.currency)),
-                            "value": str(from_minor(p.value, "USD")),
-                        }
-                    )
-        return {
-            "entries": [
-                {
-                    "entry": r.id,
-                    "kind": r.kind,
-                    "date": r.date.isoformat(),
-                    "memo": r.memo,
-                    "key": r.key,
-                    "reverses": r.reverses,
-                    "details": json.loads(r.details),
-                    "postings": lines[r.id] if postings else None,
-                }
-                for r in rows
-            ],
-            "next": rows[-1].id if more and rows else None,
-        }
+            rows, more = journal_page(
+                connection, since, after=after, limit=limit, postings=postings
+            )
+        return {"entries": rows, "next": rows[-1]["entry"] if more and rows else None}
 
     def audit(self, *, after: int, limit: int) -> dict[str, Any]:
         """The service's audit log: every write asked of it, with its user."""
