@@ -332,3 +332,20 @@ def test_the_service_reads_repurchases_as_the_books_do(tmp_path: Path) -> None:
         if row["partner"] in expected:
             for figure in ("called", "unfunded", "distributed"):
                 assert row[figure] == expected[row["partner"]][figure]
+
+
+def test_the_journal_in_pages_is_the_whole_journal(client: TestClient, books_copy: Fixture) -> None:
+    auditor = bearer(books_copy.keys, "audrey")
+    whole = client.get("/api/v1/journal", headers=auditor).json()
+    assert whole["next"] is None
+    assert len(whole["entries"]) >= 3
+    pages, after = [], 0
+    while True:
+        page = client.get(f"/api/v1/journal?limit=2&after={after}", headers=auditor).json()
+        assert len(page["entries"]) <= 2
+        pages += page["entries"]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert pages == whole["entries"]
+    assert all(e["postings"] for e in pages)
