@@ -37,7 +37,7 @@ test: $(VENV)/.installed browser postgres
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto  # one worker a core (pytest-xdist)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
