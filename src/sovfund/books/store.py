@@ -276,8 +276,8 @@ def keep_statistics(connection: Connection, table: str, written: int) -> None:
     later. Until then the planner takes the table for what it was: a statement run
     over every partner, planned on postings counted when a few partners had any,
     joined them in a nested loop: at a million partners it ran for more than ten
-    minutes (and was stopped) where it takes one. SQLite keeps no statistics (the books never ``ANALYZE`` it) and plans the
-    same without them."""
+    minutes (and was stopped) where it takes one. SQLite keeps no statistics (the
+    books never ``ANALYZE`` it) and plans the same without them."""
     if connection.dialect.name != "postgresql" or written <= 0:
         return
     counted = connection.execute(
