@@ -9,12 +9,14 @@ set per dialect), and the migrated schema is the one the code declares.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from pgserver import new_database, partners_csv
 
 import sovfund.books
 from sovfund.books import schema
@@ -240,3 +242,32 @@ def test_books_made_by_an_earlier_version_are_migrated_when_opened(
         assert MigrationContext.configure(connection).get_current_revision() == HEAD
         declared = schema.declared(connection.dialect.name)
         assert compare_metadata(MigrationContext.configure(connection), declared) == []
+
+
+def test_bulk_writes_keep_postgresqls_statistics(postgres_socket: str, tmp_path: Path) -> None:
+    """PostgreSQL plans on statistics that autovacuum refreshes a minute after a bulk
+    write; the books refresh them at once (store.keep_statistics), or a statement run
+    over every partner right after a call is planned on postings counted when there
+    were none (a nested loop, quadratic in the partners). Autovacuum is off here,
+    and the tables analyzed while nearly empty, as it may have left them."""
+    books = sovfund.books.init(new_database(postgres_socket), terms="son-2025")
+    with books.engine.begin() as connection:
+        for table in ("partner", "posting", "entry"):
+            connection.exec_driver_sql(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        connection.exec_driver_sql("ANALYZE")
+    books.partners(partners_csv(tmp_path / "partners.csv", 3000))
+    call = books.call("40000000000", date="2026-02-01")
+    books.pay(call.entry or 0)
+    with books.engine.connect() as connection:
+        counted = dict(
+            connection.exec_driver_sql(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN ('partner', 'posting')"
+            ).all()
+        )
+        postings = _count_on(connection, "posting")
+    books.close()
+    assert counted == {"partner": 3008, "posting": postings}
+
+
+def _count_on(connection: sa.Connection, table: str) -> int:
+    return int(connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one())

@@ -26,7 +26,7 @@ from sovfund.books import columns, schema
 from sovfund.books.accounts import FX_TRADING
 from sovfund.books.money import IntArray
 from sovfund.books.partners import PartnerTable
-from sovfund.books.store import bulk_insert, stage, unstage, writing
+from sovfund.books.store import bulk_insert, keep_statistics, stage, unstage, writing
 from sovfund.errors import BooksError, KeyReusedError
 
 __all__ = [
@@ -217,6 +217,7 @@ def insert_postings(connection: Connection, entry_id: int, postings: Postings) -
             )
         ),
     )
+    keep_statistics(connection, "posting", len(postings))
 
 
 def fund_start(connection: Connection) -> dt.date:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Integer, case, cast, func, literal_column, se
 
 from sovfund.books import schema
 from sovfund.books.money import CURRENCIES, IntArray, parse_amount
-from sovfund.books.store import bulk_insert, read_columns, read_ints
+from sovfund.books.store import bulk_insert, keep_statistics, read_columns, read_ints
 from sovfund.errors import BooksError, PartnersError, Problem
 from sovfund.terms.models import Party, Terms
 
@@ -369,3 +369,4 @@ def insert_partners(connection: Connection, rows: Sequence[PartnerRow]) -> None:
             for i, r in enumerate(rows)
         ],
     )
+    keep_statistics(connection, "partner", len(rows))

@@ -154,11 +154,12 @@ def _posting(metadata: MetaData, *, foreign_keys: bool) -> Table:
         Column("value", BigInteger, nullable=False),  # in the fund's currency
         *entry_key,
         CheckConstraint("currency IN ('USD', 'JPY')", name="posting_currency"),
-        # The one index over every posting: by entry, a partner's postings entry by entry
-        # (statements, the service's reads). Its keys are appended in order as entries are
-        # booked; an index led by the partner (0002_service's posting_by_partner) took a
-        # key in every partner's range on each call and made bulk writes half as fast
-        # again for a millisecond on a partner's read (migration 0003_scale).
+        # The one index over every posting: by entry, and a partner's postings entry by
+        # entry (statements, the service's reads: statements.of_partners). Its keys are
+        # appended in order as entries are booked. An index led by the partner (0002's
+        # posting_by_partner) takes a key in every partner's range on each call: at a
+        # million partners it made bulk writes 18-39% slower to save a partner's
+        # statement a few milliseconds (measured: migration 0003_scale).
         Index("posting_by_entry", "entry_id", "partner_id"),
         Index(  # the fund's own accounts: cash, debt, investments...
             "posting_fund_side",

@@ -25,11 +25,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
 
 from sovfund.books import schema
 from sovfund.books.accounts import (
@@ -93,12 +106,14 @@ _QUARTER = ("contributions", "distributions", "fees", "carry", *_GAINS, "capital
 _PARTNER = ("number", "id", "name", "role", "currency", "commitment")
 
 
-def _statement_query(
-    as_of: dt.date, first: dt.date | None, partners: Sequence[str] | None
-) -> Select[Any]:
-    """One row per partner (or per one of ``partners``): its details and every figure of
-    its statement, summed in the database; with ``first``, also each figure of the
-    quarter from it."""
+_AS_OF = bindparam("as_of", type_=Date())
+_PARTNERS = bindparam("partners", expanding=True, type_=String())
+
+
+def _statement_query(first: dt.date | None, few: bool) -> Select[Any]:
+    """One row per partner (or, ``few``, per one of the ``partners`` parameter): its
+    details and every figure of its statement up to the ``as_of`` parameter, summed in
+    the database; with ``first``, also each figure of the quarter from it."""
     posting, entry, table = schema.posting, schema.entry, schema.partner
 
     def total(name: str, since: dt.date | None) -> Any:
@@ -117,13 +132,13 @@ def _statement_query(
         figures += [total(name, first) for name in _QUARTER]
     sums = (
         select(posting.c.partner_id, *figures)
-        .select_from(entry)  # entry by entry: a partner's postings by (entry, partner)
+        .select_from(entry)
         .join(posting, posting.c.entry_id == entry.c.id)
-        .where(entry.c.date <= as_of, posting.c.account != FX_TRADING)
+        .where(entry.c.date <= _AS_OF, posting.c.account != FX_TRADING)
         .group_by(posting.c.partner_id)
     )
-    if partners is not None:
-        sums = sums.where(of_partners(partners, entry.c.date <= as_of))
+    if few:
+        sums = sums.where(of_partners(_PARTNERS, entry.c.date <= _AS_OF))
     part = sums.subquery()
     query = (
         select(*(table.c[c] for c in _PARTNER), *(c for c in part.c if c.name != "partner_id"))
@@ -131,13 +146,20 @@ def _statement_query(
         .join(part, part.c.partner_id == table.c.id, isouter=True)
         .order_by(table.c.number)
     )
-    if partners is not None:
-        query = query.where(table.c.id.in_(partners))
+    if few:
+        query = query.where(table.c.id.in_(_PARTNERS))
     return query
 
 
+@cache
+def _few_query() -> Select[Any]:
+    """The statements of a few partners: built once (building it costs several times
+    what running it does, for the service's reads of one partner)."""
+    return _statement_query(None, few=True)
+
+
 def of_partners(
-    partners: Sequence[str], entries: ColumnElement[bool] | None = None
+    partners: Sequence[str] | BindParameter[Any], entries: ColumnElement[bool] | None = None
 ) -> ColumnElement[bool]:
     """The postings of a few partners (of the entries where ``entries`` holds), found
     entry by entry through the postings' one index, (entry, partner): the entries'
@@ -305,7 +327,7 @@ def statements_of(
     if not partners:
         return []
     as_of = as_of or last_date(connection) or ctx.start
-    rows = connection.execute(_statement_query(as_of, None, list(partners))).all()
+    rows = connection.execute(_few_query(), {"as_of": as_of, "partners": list(partners)}).all()
     return _dicts(_figures(list(rows), as_of, None), quarter=False)
 
 
@@ -322,7 +344,7 @@ def statements(
     day = as_of or last
     period = (quarter.strip().upper(), first, last)
     render = _lines if lines else _dicts
-    for batch in stream(connection, _statement_query(day, first, None)):
+    for batch in stream(connection, _statement_query(first, few=False).params(as_of=day)):
         yield from render(_figures(batch, day, period), True)
 
 

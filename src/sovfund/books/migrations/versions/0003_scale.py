@@ -20,10 +20,13 @@ Scale. The guards keep every rule of 0001, set-based where they ran row by row:
   becomes (entry, partner): each entry's keys are new and in order, so a million
   postings append to it, and a partner's postings are found entry by entry (the
   service's statements, notices and register probe it once per entry and partner).
-  Measured on PostgreSQL at 1,000,000 partners (10 million postings):
-  ``posting_by_partner`` made a call 42 s instead of 28 s and a distribution 50 s
-  instead of 25 s, while a partner's statement read 5 ms with it and 6 ms without,
-  its notices 1.3 ms and 1.4 ms (docs/books.md, "At scale").
+  Measured on PostgreSQL at 1,000,000 partners (10 million postings), in two runs:
+  with ``posting_by_partner`` the benchmark's six bulk writes (two calls, a payment,
+  two fee runs, a distribution) took 18% and 39% longer (160 s against 136 s, 230 s
+  against 166 s; a distribution 29 s against 26 s, 50 s against 25 s), while the
+  service's reads stayed fast without it: a partner's statement 5 ms with it, 6 to
+  10 ms without; its notices 1.3 to 1.7 ms either way; a page of 50 partners of the
+  register 10 ms and 15 ms (docs/books.md, "At scale").
   ``posting_fund_side`` indexes the few postings of the fund's own accounts (cash,
   debt, investments: ``partner_id IS NULL``).
 
