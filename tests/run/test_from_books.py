@@ -96,8 +96,10 @@ def test_the_booked_year_is_the_same_on_every_path(books_at, son):
     assert calls.shape[0] > 1
     expected = np.broadcast_to(plan.calls[0, :YEAR], calls[:, :YEAR].shape)
     np.testing.assert_allclose(calls[:, :YEAR], expected, rtol=0, atol=0.01)
-    debt = sim.sample["debt"][:, :YEAR]
-    np.testing.assert_allclose(debt, np.broadcast_to(state.fund["debt"], debt.shape))
+    for series in ("debt", "asset_value", "nav", "distributions"):  # as booked, every path
+        booked_year = sim.sample[series][:, :YEAR]
+        expected = np.broadcast_to(state.fund[series], booked_year.shape)
+        np.testing.assert_allclose(booked_year, expected, err_msg=series)
     # and the future is simulated: the paths part after the booked year
     assert np.ptp(calls[:, YEAR:].sum(axis=1)) > 0
 
