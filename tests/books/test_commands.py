@@ -239,3 +239,13 @@ def test_cli_exit_codes_and_json(books_url: str) -> None:
     code, text = run("journal", books_url, "--json")
     assert [e["kind"] for e in json.loads(text)["entries"]] == ["call", "payment"]
     assert run("statement", "/no/such/books.db", "lp")[0] == 1
+
+
+def test_a_file_that_is_not_books_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00not a database" * 100)
+    with pytest.raises(BooksError, match="cannot open it as books"):
+        sovfund.books.open(junk)
+    result = CliRunner().invoke(app, ["books", "statement", str(junk), "lp"])
+    assert result.exit_code == 1
+    assert "cannot open it as books" in result.stderr

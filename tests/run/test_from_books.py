@@ -186,3 +186,14 @@ def test_books_with_a_repurchase_are_refused_after_it(tmp_path):
         booked(path)
     _, state = booked(path, as_of=dt.date(2026, 6, 29))
     assert state.start == 2
+
+
+def test_what_is_not_books_is_a_clear_error(tmp_path, sovfund_cli):
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database\n" * 100)
+    secret = "postgresql+psycopg://books:s3cret@/nodb?host=/nonexistent"
+    for books in (str(junk), secret):
+        result = sovfund_cli(tmp_path, "simulate", "--from-books", books, "--paths", "10")
+        assert result.returncode == 1, result.stderr
+        assert "cannot open it as books" in result.stderr
+        assert "s3cret" not in result.stderr

@@ -53,6 +53,7 @@ from sovfund.books.store import (
     migrate,
     reading,
     rehearsing,
+    shown,
     writing,
 )
 from sovfund.errors import BooksError, UnknownScenarioError
@@ -133,11 +134,22 @@ def open(books: str | Path, *, user: str | None = None) -> Books:
     """The books at ``books`` (a SQLite file or a database URL), created by :func:`init`."""
     if "://" not in str(books) and not Path(books).is_file():
         raise BooksError(f"no books at {books}; expected books created with `books init`")
+    from sqlalchemy.exc import DBAPIError
+
     engine = connect(books)
-    with reading(engine) as connection:
-        if not is_initialized(connection):
-            raise BooksError(f"{books} holds no books; expected books created with `books init`")
-        current = is_current(connection)
+    try:
+        with reading(engine) as connection:
+            if not is_initialized(connection):
+                raise BooksError(
+                    f"{books} holds no books; expected books created with `books init`"
+                )
+            current = is_current(connection)
+    except DBAPIError as error:  # not a database, or one that cannot be reached
+        engine.dispose()
+        raise BooksError(
+            f"{shown(books)}: cannot open it as books ({error.orig}); expected books made by"
+            " `books init` (a SQLite file or a database URL that answers)"
+        ) from None
     if not current:  # books made by an earlier version: migrated once, under the write lock
         with writing(engine) as connection:
             migrate(connection)

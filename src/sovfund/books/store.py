@@ -62,6 +62,7 @@ __all__ = [
     "read_ints",
     "reading",
     "rehearsing",
+    "shown",
     "stage",
     "stream",
     "writing",
@@ -72,6 +73,18 @@ WRITE_LOCK = 0x736F7666756E64  # the books' write lock on PostgreSQL ("sovfund")
 WORK_MEM = "256MB"  # per sort or hash of one transaction's queries (PostgreSQL)
 CHUNK = 200_000  # rows per chunk of a bulk write or read
 POOL = 40  # connections a pooled engine keeps open: one per worker thread of a server
+
+
+def shown(books: str | Path) -> str:
+    """``books`` as it may be printed or written into results: a database URL without its
+    password."""
+    text = str(books)
+    if "://" not in text:
+        return text
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "a database URL that does not parse"
 
 
 def connect(books: str | Path, *, pooled: bool = False) -> Engine:

@@ -61,11 +61,11 @@ def database_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DatabaseError
 
         try:
             return command(*args, **kwargs)
-        except OperationalError as error:
+        except DatabaseError as error:
             raise InputError(f"cannot use the books' database: {error.orig}") from None
 
     return wrapper

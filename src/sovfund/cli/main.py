@@ -158,8 +158,10 @@ def _terms_or_books(scenario: str | None, from_books: str | None, as_of: str | N
     except ValueError:
         raise InputError(f"--as-of: found {as_of!r}; expected a date YYYY-MM-DD") from None
     terms, state = booked(from_books, as_of=day)
-    source = BooksSource(from_books, as_of=state.as_of, booked_quarters=state.start)
-    return _Source(f"books {from_books}", terms, state, source)
+    from sovfund.books.store import shown
+
+    source = BooksSource(shown(from_books), as_of=state.as_of, booked_quarters=state.start)
+    return _Source(f"books {source.books}", terms, state, source)
 
 
 @app.command()
