@@ -249,3 +249,11 @@ def test_a_file_that_is_not_books_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["books", "statement", str(junk), "lp"])
     assert result.exit_code == 1
     assert "cannot open it as books" in result.stderr
+
+
+def test_a_database_urls_password_is_never_shown() -> None:
+    for url in ("mysql://u:s3cret@h/db", "postgresql+psycopg://u:s3cret@/nodb?host=/nonexistent"):
+        with pytest.raises(BooksError) as error:
+            sovfund.books.open(url)
+        assert "s3cret" not in str(error.value)
+        assert "***" in str(error.value)

@@ -105,7 +105,7 @@ def init(books: str | Path, *, terms: str | Path, user: str | None = None) -> Bo
     with writing(engine) as connection:
         migrate(connection)
         if is_initialized(connection):
-            raise BooksError(f"{books} already holds the books of a fund")
+            raise BooksError(f"{shown(books)} already holds the books of a fund")
         connection.execute(
             insert(schema.fund).values(
                 id=1,
@@ -141,7 +141,7 @@ def open(books: str | Path, *, user: str | None = None) -> Books:
         with reading(engine) as connection:
             if not is_initialized(connection):
                 raise BooksError(
-                    f"{books} holds no books; expected books created with `books init`"
+                    f"{shown(books)} holds no books; expected books created with `books init`"
                 )
             current = is_current(connection)
     except DBAPIError as error:  # not a database, or one that cannot be reached

@@ -105,7 +105,7 @@ def connect(books: str | Path, *, pooled: bool = False) -> Engine:
         return _sqlite_engine(text, pooled)
     if url.get_backend_name() != "postgresql":
         raise BooksError(
-            f"{text!r} names a {url.get_backend_name()} database; expected a SQLite file"
+            f"{shown(text)!r} names a {url.get_backend_name()} database; expected a SQLite file"
             " or a PostgreSQL URL"
         )
     if url.drivername == "postgresql":
